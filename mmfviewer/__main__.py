@@ -1,0 +1,7 @@
+"""``python -m mmfviewer`` — the same as the ``mmfviewer`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

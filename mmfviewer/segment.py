@@ -1,0 +1,528 @@
+"""Named memory mappings: create, open, create-or-open, file-backed; safe reads.
+
+A segment is what the seeds call a memory-mapped file: a named block of memory that
+several processes map. On Linux and macOS a *name* is a POSIX shared-memory object
+(``shm_open``; ``/dev/shm/NAME`` on Linux), so segments made by C ``shm_open``,
+Boost.Interprocess, ``multiprocessing.shared_memory`` or numpy are all visible here.
+A *path* is a file-backed mapping, which is how a .NET program on Linux shares memory.
+
+The three ways to get a named mapping mean what they mean in .NET:
+
+* :meth:`Segment.create` — CreateNew: fails if the name exists.
+* :meth:`Segment.open` — OpenExisting: fails if it does not.
+* :meth:`Segment.create_or_open` — CreateOrOpen.
+
+Safety rules this module keeps (each one has hurt real projects):
+
+* :meth:`Segment.read` goes through ``os.pread`` on the descriptor, never through
+  the mapping, so a segment truncated by another process gives a short read instead
+  of a SIGBUS that would kill us.
+* Space is reserved at creation (``posix_fallocate``) so a full ``/dev/shm`` is a
+  clear :class:`SegmentSpaceError` now rather than a SIGBUS at the first write.
+* Nothing here registers with ``multiprocessing``'s resource tracker, so a process
+  that only opened a segment never destroys it when it exits. Only
+  :meth:`Segment.unlink` (or :func:`unlink_segment`) removes a segment.
+"""
+
+from __future__ import annotations
+
+import errno
+import mmap
+import os
+import stat
+import sys
+from dataclasses import dataclass
+from types import TracebackType
+
+from .errors import (
+    InvalidNameError,
+    InvalidSizeError,
+    ReadOnlyError,
+    SegmentBoundsError,
+    SegmentClosedError,
+    SegmentError,
+    SegmentExistsError,
+    SegmentNotFoundError,
+    SegmentPermissionError,
+    SegmentSpaceError,
+)
+from .units import format_size
+
+try:  # CPython's own binding of shm_open/shm_unlink, as used by multiprocessing.
+    import _posixshmem
+except ImportError:  # Windows
+    _posixshmem = None
+
+#: Where POSIX shared-memory objects live as files (Linux). Elsewhere names still
+#: work through ``shm_open``, but listing them is not possible.
+SHM_DIR = "/dev/shm"
+
+# Linux keeps shm objects as files in a tmpfs, so a name is a file name (NAME_MAX);
+# macOS limits shm names to PSHMNAMLEN = 31 bytes including the leading slash.
+NAME_MAX = 30 if sys.platform == "darwin" else 255
+
+_HAS_PREAD = hasattr(os, "pread") and sys.platform.startswith("linux")
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` as a shared-memory name, or raise :class:`InvalidNameError`.
+
+    A single leading ``/`` is accepted, as C's ``shm_open("/name")`` writes it, and
+    dropped. The name must not be empty, ``.`` or ``..``, contain ``/`` or NUL, or be
+    longer than the platform allows; a name is never a path.
+    """
+    if not isinstance(name, str):
+        raise InvalidNameError(f"a segment name must be a string, got {type(name).__name__}")
+    bare = name[1:] if name.startswith("/") else name
+    if not bare:
+        raise InvalidNameError("a segment name must not be empty")
+    if "\0" in bare:
+        raise InvalidNameError(f"a segment name must not contain a NUL byte: {name!r}")
+    if "/" in bare:
+        raise InvalidNameError(
+            f"a segment name must not contain '/' (it is a name, not a path): {name!r}; "
+            "use a file-backed mapping (--file PATH) for a path"
+        )
+    if bare in (".", ".."):
+        raise InvalidNameError(f"a segment name must not be '.' or '..': {name!r}")
+    if len(bare.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        raise InvalidNameError(
+            f"a segment name must be at most {NAME_MAX} bytes, got "
+            f"{len(bare.encode('utf-8', 'surrogateescape'))}: {bare[:40]!r}..."
+        )
+    return bare
+
+
+def shm_path(name: str) -> str:
+    """Where a named segment lives in the file system (Linux): ``/dev/shm/NAME``."""
+    return os.path.join(SHM_DIR, validate_name(name))
+
+
+@dataclass(frozen=True)
+class SegmentState:
+    """What the segment looks like right now, as seen through our descriptor.
+
+    ``size`` is its live size (another process may have truncated or grown it);
+    ``removed`` is true when its name or path no longer leads to the object we hold
+    (unlinked, or replaced by a new one of the same name). Our view of the old
+    object keeps working either way.
+    """
+
+    size: int
+    mapped_size: int
+    removed: bool
+
+    @property
+    def truncated(self) -> bool:
+        """True when the segment is now smaller than when we mapped it."""
+        return self.size < self.mapped_size
+
+    @property
+    def grown(self) -> bool:
+        """True when the segment is now larger than when we mapped it."""
+        return self.size > self.mapped_size
+
+
+class Segment:
+    """A named shared-memory mapping or a file-backed mapping.
+
+    Use the class methods to get one; close it with :meth:`close` or a ``with``
+    block. Closing never removes the segment: :meth:`unlink` does that, and only
+    when asked.
+    """
+
+    # Safe defaults so that close()/__del__ work on a half-built instance.
+    _fd: int = -1
+    _mmap: mmap.mmap | None = None
+    _view: memoryview | None = None
+    name: str | None = None
+    path: str = ""
+    readonly: bool = True
+    created: bool = False
+    _mapped_size: int = 0
+    _identity: tuple[int, int] = (0, 0)
+
+    def __init__(self, fd: int, *, name: str | None, path: str, readonly: bool, created: bool):
+        """Wrap an open descriptor; prefer :meth:`create`, :meth:`open` and friends."""
+        self._fd = fd
+        self.name = name
+        self.path = path
+        self.readonly = readonly
+        self.created = created
+        try:
+            st = os.fstat(fd)
+            self._identity = (st.st_dev, st.st_ino)
+            self._mapped_size = st.st_size
+            if st.st_size > 0:
+                access = mmap.ACCESS_READ if readonly else mmap.ACCESS_WRITE
+                self._mmap = mmap.mmap(fd, st.st_size, access=access)
+                self._view = memoryview(self._mmap)
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------------ factories
+
+    @classmethod
+    def create(cls, name: str, size: int, *, mode: int = 0o600) -> Segment:
+        """CreateNew: make a new named segment of ``size`` bytes, zero-filled.
+
+        Fails with :class:`SegmentExistsError` if the name is taken. The segment is
+        readable and writable by its owner only unless ``mode`` says otherwise.
+        """
+        name = validate_name(name)
+        _check_new_size(size)
+        fd = _shm_open(name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode, readonly=False)
+        try:
+            os.fchmod(fd, mode)  # shm_open's mode is filtered by the umask; be exact
+            _reserve(fd, size, label=f"shared-memory segment {name!r}")
+            return cls(fd, name=name, path=_display_path(name), readonly=False, created=True)
+        except BaseException:
+            _close_quietly(fd)
+            _shm_unlink_quietly(name)
+            raise
+
+    @classmethod
+    def open(cls, name: str, *, readonly: bool = True) -> Segment:
+        """OpenExisting: map an existing named segment, read-only unless asked.
+
+        Fails with :class:`SegmentNotFoundError` naming where it looked.
+        """
+        name = validate_name(name)
+        fd = _shm_open(name, os.O_RDONLY if readonly else os.O_RDWR, 0, readonly=readonly)
+        return cls(fd, name=name, path=_display_path(name), readonly=readonly, created=False)
+
+    @classmethod
+    def create_or_open(cls, name: str, size: int, *, mode: int = 0o600) -> Segment:
+        """CreateOrOpen: create the segment, or open it read-write if it exists.
+
+        An existing segment is opened as it is, never resized: it may belong to
+        someone else. Check :attr:`created` to know which happened.
+        """
+        try:
+            return cls.create(name, size, mode=mode)
+        except SegmentExistsError:
+            return cls.open(name, readonly=False)
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str], size: int | None = None, *,
+        readonly: bool = True, mode: int = 0o600,
+    ) -> Segment:
+        """Map a regular file. With ``size`` and ``readonly=False`` a missing file is
+        created and a shorter one is extended to ``size``; otherwise the file is
+        mapped at its current size."""
+        path = os.fspath(path)
+        if not path:
+            raise InvalidNameError("a file path must not be empty")
+        created = False
+        flags = os.O_RDONLY if readonly else os.O_RDWR
+        try:
+            fd = os.open(path, flags)
+        except FileNotFoundError:
+            if readonly or size is None:
+                raise SegmentNotFoundError(f"no file {path!r} to map") from None
+            _check_new_size(size)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, mode)
+            except OSError as err:
+                raise _segment_error(err, f"file {path!r}") from None
+            created = True
+        except OSError as err:
+            raise _segment_error(err, f"file {path!r}", readonly=readonly) from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise SegmentError(f"{path!r} is not a regular file; only files can be mapped")
+            if size is not None and not readonly and st.st_size < size:
+                _reserve(fd, size, label=f"file {path!r}")
+            return cls(fd, name=None, path=os.path.abspath(path), readonly=readonly, created=created)
+        except BaseException:
+            _close_quietly(fd)
+            if created:
+                os.unlink(path)
+            raise
+
+    # ------------------------------------------------------------------ access
+
+    @property
+    def size(self) -> int:
+        """Size in bytes when we mapped it (see :meth:`state` for the live size)."""
+        return self._mapped_size
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._fd < 0
+
+    @property
+    def label(self) -> str:
+        """How messages name this segment: ``'mmf1'`` or ``file '/tmp/x'``."""
+        return repr(self.name) if self.name is not None else f"file {self.path!r}"
+
+    @property
+    def fd(self) -> int:
+        """The open file descriptor (e.g. for ``fcntl`` locks)."""
+        self._check_open()
+        return self._fd
+
+    @property
+    def buf(self) -> memoryview:
+        """The mapping itself, for fast paths that accept the SIGBUS risk.
+
+        Touching it past the live end of a segment that another process truncated
+        kills the process; viewers use :meth:`read` instead.
+        """
+        self._check_open()
+        return self._view if self._view is not None else memoryview(b"")
+
+    def current_size(self) -> int:
+        """The segment's live size: another process may have truncated or grown it."""
+        self._check_open()
+        return os.fstat(self._fd).st_size
+
+    def state(self) -> SegmentState:
+        """Live size, and whether the segment was removed or replaced under us."""
+        return SegmentState(size=self.current_size(), mapped_size=self._mapped_size,
+                            removed=not self._still_linked())
+
+    def _still_linked(self) -> bool:
+        if self.name is not None and not os.path.isdir(SHM_DIR):
+            return True  # no file-system view of shm names here (macOS): cannot tell
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True
+        return (st.st_dev, st.st_ino) == self._identity
+
+    def read(self, offset: int, n: int) -> bytes:
+        """Read up to ``n`` bytes at ``offset``; never crashes.
+
+        The result is shorter than ``n`` (possibly empty) where the segment ends,
+        including when another process truncated it after we opened it; it may
+        reach past :attr:`size` if the segment has grown since.
+        """
+        self._check_open()
+        if offset < 0 or n < 0:
+            raise SegmentBoundsError(f"offset and length must not be negative (got {offset}, {n})")
+        if not _HAS_PREAD:
+            end = min(offset + n, self.current_size(), self._mapped_size)
+            return bytes(self._view[offset:end]) if self._view is not None and end > offset else b""
+        parts: list[bytes] = []
+        want = n
+        while want > 0:
+            chunk = os.pread(self._fd, want, offset)
+            if not chunk:
+                break
+            parts.append(chunk)
+            offset += len(chunk)
+            want -= len(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def write(self, offset: int, data: bytes | bytearray | memoryview) -> int:
+        """Write ``data`` at ``offset``; the whole write must fit in the live segment.
+
+        Raises :class:`ReadOnlyError` on a read-only segment and
+        :class:`SegmentBoundsError` when the write would pass the end.
+        """
+        self._check_open()
+        if self.readonly:
+            raise ReadOnlyError(f"{self.label} is open read-only; open it read-write to write")
+        data = memoryview(data).cast("B")
+        live = self.current_size()
+        if offset < 0 or offset + len(data) > live:
+            raise SegmentBoundsError(
+                f"writing {len(data)} bytes at offset {offset} does not fit in {self.label} "
+                f"({live} bytes)"
+            )
+        # pwrite, not the mapping: if another process truncates the segment right now,
+        # the worst case is a file grown back, never a SIGBUS.
+        done = 0
+        while done < len(data):
+            done += os.pwrite(self._fd, data[done:], offset + done)
+        return done
+
+    # ------------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        """Unmap and close. The segment itself stays; calling twice is harmless."""
+        if self._view is not None:
+            try:
+                self._view.release()
+            except BufferError:
+                pass  # a caller still holds a slice; the mapping outlives this object
+            self._view = None
+        if self._mmap is not None:
+            try:
+                self._mmap.close()
+            except BufferError:
+                pass  # exported views keep it alive; it unmaps when the last one goes
+            self._mmap = None
+        if self._fd >= 0:
+            _close_quietly(self._fd)
+            self._fd = -1
+
+    def unlink(self) -> None:
+        """Remove the segment's name (or file). Processes that map it keep their view."""
+        if self.name is not None:
+            unlink_segment(self.name)
+        else:
+            try:
+                os.unlink(self.path)
+            except OSError as err:
+                raise _segment_error(err, f"file {self.path!r}") from None
+
+    def __enter__(self) -> Segment:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        kind = "Segment" if self.name is not None else "Segment file"
+        where = self.name if self.name is not None else self.path
+        if self.closed:
+            return f"<{kind} {where!r} closed>"
+        flags = "ro" if self.readonly else "rw"
+        extra = " created" if self.created else ""
+        return f"<{kind} {where!r} size={self._mapped_size} {flags}{extra}>"
+
+    def _check_open(self) -> None:
+        if self._fd < 0:
+            raise SegmentClosedError(f"segment {self.name or self.path!r} is closed")
+
+
+def unlink_segment(name: str) -> None:
+    """Remove the named segment. Processes that map it keep their view of it."""
+    name = validate_name(name)
+    if _posixshmem is None:
+        raise SegmentError("named segments are not supported on this platform yet")
+    try:
+        _posixshmem.shm_unlink("/" + name)
+    except OSError as err:
+        raise _segment_error(err, f"shared-memory segment {name!r}", path=_display_path(name)) from None
+
+
+def segment_exists(name: str) -> bool:
+    """True if a named segment exists (whether or not we may open it)."""
+    name = validate_name(name)
+    if os.path.isdir(SHM_DIR):
+        return os.path.lexists(os.path.join(SHM_DIR, name))
+    try:
+        Segment.open(name).close()
+    except SegmentNotFoundError:
+        return False
+    except SegmentError:
+        return True
+    return True
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _display_path(name: str) -> str:
+    return os.path.join(SHM_DIR, name) if os.path.isdir(SHM_DIR) else "/" + name
+
+
+def _check_new_size(size: int) -> None:
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise InvalidSizeError(f"size must be a whole number of bytes, got {size!r}")
+    if size < 1:
+        raise InvalidSizeError(f"size must be at least 1 byte, got {size}")
+
+
+def _shm_open(name: str, flags: int, mode: int, *, readonly: bool) -> int:
+    if _posixshmem is None:
+        # Windows named mappings (CreateFileMapping) would go here, behind this API.
+        raise SegmentError(
+            "named segments are not supported on this platform yet; use a file-backed mapping"
+        )
+    try:
+        return _posixshmem.shm_open("/" + name, flags, mode or 0o600)
+    except OSError as err:
+        raise _segment_error(err, f"shared-memory segment {name!r}", path=_display_path(name),
+                             readonly=readonly) from None
+
+
+def _reserve(fd: int, size: int, *, label: str) -> None:
+    """Give the object its size and claim the space now, not at the first write."""
+    try:
+        os.ftruncate(fd, size)
+    except OSError as err:
+        raise SegmentError(f"cannot make {label} {size} bytes long: {err.strerror}") from None
+    if not hasattr(os, "posix_fallocate"):
+        return
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EFBIG, errno.ENOMEM):
+            raise SegmentSpaceError(
+                f"not enough space for {label}: asked for {format_size(size)} "
+                f"({size} bytes), {_free_space(fd)}"
+            ) from None
+        if err.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise SegmentError(f"cannot reserve {size} bytes for {label}: {err.strerror}") from None
+
+
+def _free_space(fd: int) -> str:
+    try:
+        st = os.fstatvfs(fd)
+    except OSError:
+        return "and the free space could not be read"
+    return f"{format_size(st.f_bavail * st.f_frsize)} free of {format_size(st.f_blocks * st.f_frsize)}"
+
+
+def _segment_error(err: OSError, what: str, *, path: str | None = None,
+                   readonly: bool | None = None) -> SegmentError:
+    """Turn an OSError into the matching SegmentError with a message for users."""
+    where = f" ({path})" if path else ""
+    if isinstance(err, FileNotFoundError):
+        return SegmentNotFoundError(f"no {what} exists{where}")
+    if isinstance(err, FileExistsError):
+        return SegmentExistsError(f"{what} already exists{where}; open it, or remove it first")
+    if isinstance(err, PermissionError):
+        access = {True: " for reading", False: " for reading and writing", None: ""}[readonly]
+        return SegmentPermissionError(
+            f"permission denied opening {what}{where}{access}{_ownership(path)}")
+    return SegmentError(f"{what}{where}: {err.strerror or err}")
+
+
+def _ownership(path: str | None) -> str:
+    try:
+        st = os.stat(path) if path else None
+    except OSError:
+        return ""
+    if st is None:
+        return ""
+    return f"; it belongs to {owner_name(st.st_uid)} with mode {stat.S_IMODE(st.st_mode):04o}"
+
+
+def owner_name(uid: int) -> str:
+    """The user name for ``uid``, or the number when it has none."""
+    try:
+        import pwd
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
+
+
+def _close_quietly(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _shm_unlink_quietly(name: str) -> None:
+    try:
+        _posixshmem.shm_unlink("/" + name)
+    except OSError:
+        pass

@@ -1,0 +1,72 @@
+"""Shared fixtures: unique real segments, removed afterwards, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from typing import Iterator
+
+import pytest
+
+# Qt must never look for a display in tests (set before anything imports Qt).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from mmfviewer.segment import SHM_DIR, segment_exists, unlink_segment  # noqa: E402
+
+@pytest.fixture
+def shm_name() -> Iterator[str]:
+    """A fresh segment name nobody uses; whatever was made under it is removed after."""
+    name = f"mmfv-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    if segment_exists(name):
+        unlink_segment(name)
+
+
+@pytest.fixture
+def shm_names() -> Iterator[list[str]]:
+    """Like ``shm_name`` for tests that need several; append names to the list."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        if segment_exists(name):
+            unlink_segment(name)
+
+
+def _without_privilege() -> list[str] | None:
+    """A command prefix under which file permissions apply to us, or None.
+
+    Root ignores permission bits; dropping the two capabilities that let it do so
+    makes a mode-0000 segment unreadable for root too. Other users need nothing.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]
+
+
+UNPRIVILEGED = _without_privilege()
+needs_unprivileged = pytest.mark.skipif(
+    UNPRIVILEGED is None, reason="running as root without setpriv to drop privileges")
+needs_dev_shm = pytest.mark.skipif(not os.path.isdir(SHM_DIR), reason="needs /dev/shm (Linux)")
+
+
+def run_cli(*args: str, unprivileged: bool = False, check: bool = False,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m mmfviewer ARGS`` in a real child process.
+
+    With ``unprivileged``, file permissions apply to the child even when we are root.
+    """
+    prefix = (UNPRIVILEGED or []) if unprivileged else []
+    proc = subprocess.run(
+        [*prefix, sys.executable, "-m", "mmfviewer", *args], capture_output=True, text=True,
+        timeout=timeout, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"mmfviewer {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc

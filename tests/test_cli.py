@@ -1,0 +1,197 @@
+"""The command line as a user types it, each command run in a real child process."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import hexdump
+import pytest
+
+from mmfviewer import Segment
+from mmfviewer.cli import build_parser
+from mmfviewer.segment import SHM_DIR
+
+from .conftest import needs_dev_shm, needs_unprivileged, run_cli
+
+SEED_TEXT = "The world is going down."
+COMMANDS = ["ls", "create", "info", "dump", "write", "rm"]
+
+
+def assert_user_error(proc, *fragments: str, status: int = 1) -> None:
+    """One line 'mmfviewer: ...' on stderr, the given exit status, no traceback."""
+    assert proc.returncode == status, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("mmfviewer: ")
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_version_is_printed():
+    proc = run_cli("--version", check=True)
+    assert proc.stdout.startswith("mmfviewer ")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    proc = run_cli(command, "--help", check=True)
+    assert "examples:" in proc.stdout
+    assert f"mmfviewer {command}" in proc.stdout.split("examples:")[1]
+
+
+def test_every_subcommand_is_covered_by_the_help_test():
+    actions = [a for a in build_parser()._actions if a.dest == "command"]
+    assert sorted(actions[0].choices) == sorted(COMMANDS)
+
+
+def test_create_write_dump_rm_round_trip_the_seed_text(shm_name):
+    created = run_cli("create", shm_name, "--size", "10000", check=True)
+    assert "10000 bytes" in created.stdout
+    run_cli("write", shm_name, "--offset", "0", "--text", SEED_TEXT, check=True)
+    dump = run_cli("dump", shm_name, "--length", "32", check=True).stdout
+    assert dump.splitlines()[0] == (
+        "00000000: 54 68 65 20 77 6F 72 6C  64 20 69 73 20 67 6F 69  The world is goi")
+    assert hexdump.restore(dump) == SEED_TEXT.encode() + bytes(8)
+    run_cli("rm", shm_name, check=True)
+    assert not os.path.exists(os.path.join(SHM_DIR, shm_name))
+
+
+def test_dump_matches_the_bytes_and_the_hexdump_package_format(shm_name):
+    payload = bytes(range(256)) * 4 + b"tail"
+    with Segment.create(shm_name, len(payload)) as seg:
+        seg.write(0, payload)
+    dump = run_cli("dump", shm_name, check=True).stdout
+    assert dump == hexdump.hexdump(payload, result="return") + "\n"
+    assert hexdump.restore(dump) == payload
+
+
+def test_dump_with_offset_and_length_addresses_rows_from_the_offset(shm_name):
+    with Segment.create(shm_name, 4096) as seg:
+        seg.write(0x100, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    out = run_cli("dump", shm_name, "--offset", "0x100", "--length", "20", check=True).stdout
+    lines = out.splitlines()
+    assert [line[:9] for line in lines] == ["00000100:", "00000110:"]
+    assert lines[0].endswith("ABCDEFGHIJKLMNOP") and lines[1].endswith("QRST")
+
+
+def test_dump_of_a_large_segment_streams_every_row(shm_name):
+    size = 300 * 1024  # several of the dump's read chunks
+    with Segment.create(shm_name, size) as seg:
+        seg.write(size - 4, b"LAST")
+    out = run_cli("dump", shm_name, check=True).stdout.splitlines()
+    assert len(out) == size // 16
+    assert out[-1].startswith(f"{size - 16:08X}:") and out[-1].endswith("LAST")
+
+
+def test_write_accepts_hex_and_a_data_file(shm_name, tmp_path):
+    run_cli("create", shm_name, "--size", "64", check=True)
+    run_cli("write", shm_name, "--offset", "0", "--hex", "54 68 65", check=True)
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"\x01\x02\x03")
+    run_cli("write", shm_name, "--offset", "8", "--file", str(data), check=True)
+    run_cli("write", shm_name, "--offset", "16", "--from-file", str(data), check=True)
+    with Segment.open(shm_name) as seg:
+        assert seg.read(0, 19) == b"The" + bytes(5) + b"\x01\x02\x03" + bytes(5) + b"\x01\x02\x03"
+
+
+def test_file_backed_mappings_work_with_file_instead_of_name(tmp_path):
+    path = str(tmp_path / "map.bin")
+    run_cli("create", "--file", path, "--size", "64KiB", check=True)
+    run_cli("write", "--file", path, "--offset", "16", "--text", "hello", check=True)
+    assert "hello" in run_cli("dump", "--file", path, "--length", "32", check=True).stdout
+    info = json.loads(run_cli("info", "--file", path, "--json", check=True).stdout)
+    assert info["size"] == 65536 and info["path"] == path
+    with open(path, "rb") as f:
+        assert f.read()[16:21] == b"hello"
+
+
+def test_info_shows_size_owner_mode_and_attached_processes(shm_name):
+    with Segment.create(shm_name, 4096, mode=0o640):
+        info = json.loads(run_cli("info", shm_name, "--json", check=True).stdout)
+        assert info["size"] == 4096 and info["mode"] == "0640"
+        assert os.getpid() in {a["pid"] for a in info["attached"]}
+        text = run_cli("info", shm_name, check=True).stdout
+        assert "4096 bytes" in text and "0640" in text and str(os.getpid()) in text
+
+
+def test_create_accepts_sizes_with_units_and_a_mode(shm_name):
+    run_cli("create", shm_name, "--size", "64KiB", "--mode", "644", check=True)
+    info = json.loads(run_cli("info", shm_name, "--json", check=True).stdout)
+    assert info["size"] == 65536 and info["mode"] == "0644"
+
+
+def test_ls_json_is_a_list_of_segments(shm_name):
+    Segment.create(shm_name, 16).close()
+    listing = json.loads(run_cli("ls", "--json", check=True).stdout)
+    assert any(s["name"] == shm_name for s in listing)
+
+
+# ---------------------------------------------------------------- user mistakes
+
+def test_missing_segment_is_one_line_exit_1(shm_name):
+    for args in (["dump", shm_name], ["info", shm_name], ["rm", shm_name],
+                 ["write", shm_name, "--offset", "0", "--text", "x"]):
+        assert_user_error(run_cli(*args), shm_name)
+
+
+@pytest.mark.parametrize("bad", ["a/b", ".", "..", "x" * 300])
+def test_bad_names_are_one_line_exit_1(bad):
+    assert_user_error(run_cli("create", bad, "--size", "16"), "segment name")
+
+
+@pytest.mark.parametrize("size", ["1x", "-5", "0", "1.5B", "0x10KiB", "lots"])
+def test_bad_sizes_are_one_line_exit_1(shm_name, size):
+    assert_user_error(run_cli("create", shm_name, "--size", size), "size")
+    assert not os.path.exists(os.path.join(SHM_DIR, shm_name))
+
+
+def test_creating_an_existing_name_is_one_line_exit_1_and_keeps_the_data(shm_name):
+    with Segment.create(shm_name, 16) as seg:
+        seg.write(0, b"keep")
+    assert_user_error(run_cli("create", shm_name, "--size", "32"), "already exists")
+    with Segment.open(shm_name) as seg:
+        assert seg.size == 16 and seg.read(0, 4) == b"keep"
+
+
+def test_offsets_past_the_end_are_one_line_exit_1(shm_name):
+    Segment.create(shm_name, 100).close()
+    assert_user_error(run_cli("dump", shm_name, "--offset", "100"), "past the end")
+    assert_user_error(run_cli("write", shm_name, "--offset", "98", "--text", "abc"), "does not fit")
+
+
+def test_garbage_hex_is_one_line_exit_1(shm_name):
+    Segment.create(shm_name, 100).close()
+    assert_user_error(run_cli("write", shm_name, "--offset", "0", "--hex", "zz"), "not hex")
+    assert_user_error(run_cli("write", shm_name, "--offset", "0", "--hex", "123"), "odd number")
+
+
+def test_a_missing_data_file_is_one_line_exit_1(shm_name, tmp_path):
+    Segment.create(shm_name, 100).close()
+    assert_user_error(run_cli("write", shm_name, "--offset", "0", "--file", str(tmp_path / "no")),
+                      "No such file")
+
+
+def test_usage_mistakes_are_one_line_exit_2():
+    assert_user_error(run_cli("dump"), "NAME or --file", status=2)
+    assert_user_error(run_cli("create", "x"), "--size", status=2)
+    assert_user_error(run_cli("frobnicate"), "invalid choice", status=2)
+
+
+@needs_unprivileged
+def test_permission_denied_is_one_line_exit_1_and_the_segment_survives(shm_name):
+    with Segment.create(shm_name, 64, mode=0o000) as seg:
+        seg.write(0, b"secret")
+    for args in (["dump", shm_name], ["write", shm_name, "--offset", "0", "--text", "x"]):
+        assert_user_error(run_cli(*args, unprivileged=True), "permission denied", shm_name)
+    with Segment.open(shm_name) as seg:
+        assert seg.read(0, 6) == b"secret"
+
+
+@needs_dev_shm
+def test_dump_of_an_empty_segment_says_so(shm_name):
+    Segment.create(shm_name, 16).close()
+    os.truncate(os.path.join(SHM_DIR, shm_name), 0)
+    proc = run_cli("dump", shm_name)
+    assert proc.returncode == 0 and proc.stdout == "" and "empty" in proc.stderr

@@ -372,7 +372,7 @@ class Segment:
             try:
                 os.unlink(self.path)
             except OSError as err:
-                raise _segment_error(err, f"file {self.path!r}") from None
+                raise _segment_error(err, f"file {self.path!r}", action="removing") from None
 
     def __enter__(self) -> Segment:
         return self
@@ -409,7 +409,8 @@ def unlink_segment(name: str) -> None:
     try:
         _posixshmem.shm_unlink("/" + name)
     except OSError as err:
-        raise _segment_error(err, f"shared-memory segment {name!r}", path=_display_path(name)) from None
+        raise _segment_error(err, f"shared-memory segment {name!r}", path=_display_path(name),
+                             action="removing") from None
 
 
 def segment_exists(name: str) -> bool:
@@ -481,7 +482,7 @@ def _free_space(fd: int) -> str:
 
 
 def _segment_error(err: OSError, what: str, *, path: str | None = None,
-                   readonly: bool | None = None) -> SegmentError:
+                   readonly: bool | None = None, action: str = "opening") -> SegmentError:
     """Turn an OSError into the matching SegmentError with a message for users."""
     where = f" ({path})" if path else ""
     if isinstance(err, FileNotFoundError):
@@ -491,7 +492,7 @@ def _segment_error(err: OSError, what: str, *, path: str | None = None,
     if isinstance(err, PermissionError):
         access = {True: " for reading", False: " for reading and writing", None: ""}[readonly]
         return SegmentPermissionError(
-            f"permission denied opening {what}{where}{access}{_ownership(path)}")
+            f"permission denied {action} {what}{where}{access}{_ownership(path)}")
     return SegmentError(f"{what}{where}: {err.strerror or err}")
 
 

@@ -55,3 +55,15 @@ class ReadOnlyError(SegmentError, PermissionError):
 
 class FormatError(MmfError, ValueError):
     """Bytes do not follow the format they claim (bad magic, version, length...)."""
+
+
+class MessageTooLargeError(MmfError, ValueError):
+    """A message does not fit in one record of the channel's lanes."""
+
+
+class NoFreeLaneError(MmfError):
+    """Every lane of a channel has a live writer."""
+
+
+class ChannelTruncatedError(SegmentError):
+    """The segment under a channel became smaller than the channel."""

@@ -1,0 +1,343 @@
+"""Side-by-side benchmarks: ``mmfviewer bench channel``.
+
+Every figure is measured in the same run as its alternatives, so ratios mean
+something on a noisy machine. One writer process sends to one reader process; the
+reader decodes every message's value (the same work every peer does), and a run
+only counts the messages that actually arrived.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import statistics
+import time
+import uuid
+from typing import Any, Callable
+
+import msgpack
+
+from .channel import Channel
+from .segment import unlink_segment
+
+_ctx = mp.get_context("spawn")
+LARGE = 1 << 20
+
+
+def seed_message(i: int) -> dict[str, str]:
+    """A seed-style ``{title, content}`` message, about 30 bytes of msgpack."""
+    return {"title": "News", "content": f"item {i:06d}"}
+
+
+# ---------------------------------------------------------------------- workers
+# Each runs in its own process. A writer waits for the reader to be ready, notes the
+# monotonic clock (shared by all processes) and sends; the reader reports when the
+# last message was decoded.
+
+def _mmf_writer(name: str, n: int, batch: int, ready: Any, out: Any) -> None:
+    messages = [seed_message(i) for i in range(n)]
+    with Channel.open(name) as ch, ch.writer("bench") as w:
+        ready.wait()
+        t0 = time.perf_counter()
+        if batch > 1:
+            for i in range(0, n, batch):
+                w.send_many(messages[i:i + batch])
+        else:
+            send = w.send
+            for m in messages:
+                send(m)
+        out.put(("writer", t0))
+
+
+def _mmf_reader(name: str, n: int, ready: Any, out: Any) -> None:
+    with Channel.open(name, readonly=True) as ch:
+        r = ch.reader()
+        ready.set()
+        got = 0
+        while got + r.lost < n:
+            for m in r.wait(10):
+                m.value
+                got += 1
+        out.put(("reader", time.perf_counter(), got, r.lost))
+
+
+def _queue_writer(q: Any, n: int, ready: Any, out: Any) -> None:
+    messages = [seed_message(i) for i in range(n)]
+    ready.wait()
+    t0 = time.perf_counter()
+    for m in messages:
+        q.put(m)
+    out.put(("writer", t0))
+
+
+def _queue_reader(q: Any, n: int, ready: Any, out: Any) -> None:
+    ready.set()
+    for _ in range(n):
+        q.get()  # unpickling is the decode
+    out.put(("reader", time.perf_counter(), n, 0))
+
+
+def _pipe_writer(conn: Any, n: int, ready: Any, out: Any) -> None:
+    messages = [seed_message(i) for i in range(n)]
+    ready.wait()
+    t0 = time.perf_counter()
+    packb = msgpack.packb
+    for m in messages:
+        conn.send_bytes(packb(m))
+    out.put(("writer", t0))
+
+
+def _pipe_reader(conn: Any, n: int, ready: Any, out: Any) -> None:
+    ready.set()
+    unpackb = msgpack.unpackb
+    for _ in range(n):
+        unpackb(conn.recv_bytes())
+    out.put(("reader", time.perf_counter(), n, 0))
+
+
+def _zmq_writer(address: str, n: int, ready: Any, out: Any) -> None:
+    import zmq
+    messages = [seed_message(i) for i in range(n)]
+    sock = zmq.Context.instance().socket(zmq.PUSH)
+    sock.connect(address)
+    ready.wait()
+    t0 = time.perf_counter()
+    packb = msgpack.packb
+    for m in messages:
+        sock.send(packb(m))
+    out.put(("writer", t0))
+    sock.close(linger=-1)
+
+
+def _zmq_reader(address: str, n: int, ready: Any, out: Any) -> None:
+    import zmq
+    sock = zmq.Context.instance().socket(zmq.PULL)
+    sock.bind(address)
+    ready.set()
+    unpackb = msgpack.unpackb
+    for _ in range(n):
+        unpackb(sock.recv())
+    out.put(("reader", time.perf_counter(), n, 0))
+    sock.close()
+
+
+def _run_pair(writer: Callable[..., None], reader: Callable[..., None],
+              wargs: tuple[Any, ...], rargs: tuple[Any, ...]) -> tuple[float, int, int]:
+    """Start reader and writer processes; return (msgs/s delivered, received, lost)."""
+    ready, out = _ctx.Event(), _ctx.Queue()
+    procs = [_ctx.Process(target=reader, args=(*rargs, ready, out)),
+             _ctx.Process(target=writer, args=(*wargs, ready, out))]
+    for p in procs:
+        p.start()
+    results = {}
+    try:
+        for _ in procs:
+            item = out.get(timeout=300)
+            results[item[0]] = item[1:]
+    finally:
+        for p in procs:
+            p.join(30)
+            if p.is_alive():
+                p.kill()
+    (t0,) = results["writer"]
+    t1, received, lost = results["reader"]
+    return received / (t1 - t0), received, lost
+
+
+# ---------------------------------------------------------------------- variants
+
+def _with_channel(fn: Callable[[str], Any], lanes: int = 8, lane_size: int = 1 << 20) -> Any:
+    name = f"mmfv-bench-{uuid.uuid4().hex[:8]}"
+    Channel.create(name, lanes=lanes, lane_size=lane_size).close()
+    try:
+        return fn(name)
+    finally:
+        unlink_segment(name)
+
+
+def throughput_mmfviewer(n: int, batch: int = 1) -> tuple[float, int, int]:
+    """msgs/s through our channel, one ``send`` per message (or ``send_many``)."""
+    return _with_channel(lambda name: _run_pair(_mmf_writer, _mmf_reader, (name, n, batch), (name, n)))
+
+
+def throughput_queue(n: int) -> tuple[float, int, int]:
+    q = _ctx.Queue()
+    return _run_pair(_queue_writer, _queue_reader, (q, n), (q, n))
+
+
+def throughput_pipe(n: int) -> tuple[float, int, int]:
+    a, b = _ctx.Pipe(duplex=False)
+    return _run_pair(_pipe_writer, _pipe_reader, (b, n), (a, n))
+
+
+def throughput_zmq(n: int) -> tuple[float, int, int] | None:
+    try:
+        import zmq  # noqa: F401
+    except ImportError:
+        return None
+    address = f"ipc:///tmp/mmfv-bench-{uuid.uuid4().hex[:8]}"
+    try:
+        return _run_pair(_zmq_writer, _zmq_reader, (address, n), (address, n))
+    finally:
+        try:
+            os.unlink(address.removeprefix("ipc://"))
+        except FileNotFoundError:
+            pass
+
+
+# ---------------------------------------------------------------------- latency
+
+def _latency_writer(name: str, n: int, rate: float, ready: Any, out: Any) -> None:
+    with Channel.open(name) as ch, ch.writer("bench") as w:
+        ready.wait()
+        interval = 1.0 / rate
+        start = time.perf_counter()
+        for i in range(n):
+            due = start + i * interval
+            while time.perf_counter() < due:
+                pass
+            w.send(time.perf_counter_ns())
+        out.put(("writer", start))
+
+
+def _latency_reader(name: str, n: int, ready: Any, out: Any) -> None:
+    with Channel.open(name, readonly=True) as ch:
+        r = ch.reader()
+        r.spin_seconds = 1.0  # a latency reader spins: that is what it is for
+        ready.set()
+        delays: list[int] = []
+        while len(delays) + r.lost < n:
+            for m in r.wait(10):
+                delays.append(time.perf_counter_ns() - m.value)
+        out.put(("reader", delays, r.lost))
+
+
+def latency_mmfviewer(n: int = 10_000, rate: float = 10_000.0) -> dict[str, float]:
+    """One-way latency in microseconds at a paced rate: p50 and p99."""
+    def run(name: str) -> dict[str, float]:
+        ready, out = _ctx.Event(), _ctx.Queue()
+        procs = [_ctx.Process(target=_latency_reader, args=(name, n, ready, out)),
+                 _ctx.Process(target=_latency_writer, args=(name, n, rate, ready, out))]
+        for p in procs:
+            p.start()
+        results = {}
+        for _ in procs:
+            item = out.get(timeout=300)
+            results[item[0]] = item[1:]
+        for p in procs:
+            p.join(30)
+        delays, lost = results["reader"]
+        q = statistics.quantiles(delays, n=100)
+        return {"p50": q[49] / 1000, "p99": q[98] / 1000, "lost": lost}
+    return _with_channel(run)
+
+
+# ---------------------------------------------------------------------- large payloads
+
+def _large_writer(name: str, n: int, ready: Any, out: Any) -> None:
+    payload = os.urandom(LARGE)
+    with Channel.open(name) as ch, ch.writer("bench") as w:
+        ready.wait()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            w.send_bytes(payload)
+        out.put(("writer", t0))
+
+
+def _large_reader(name: str, n: int, ready: Any, out: Any) -> None:
+    with Channel.open(name, readonly=True) as ch:
+        r = ch.reader()
+        ready.set()
+        got = 0
+        while got + r.lost < n:
+            for m in r.wait(10):
+                m.value
+                got += 1
+        out.put(("reader", time.perf_counter(), got, r.lost))
+
+
+def large_mmfviewer(n: int = 2000) -> tuple[float, int, int]:
+    """GB/s of 1 MiB payloads delivered writer process -> reader process."""
+    rate, received, lost = _with_channel(
+        lambda name: _run_pair(_large_writer, _large_reader, (name, n), (name, n)),
+        lanes=1, lane_size=8 * LARGE)
+    return rate * LARGE / 1e9, received, lost
+
+
+def memcpy_gbps(n: int = 2000) -> float:
+    """GB/s of a plain copy of 1 MiB between two buffers, for scale."""
+    src = os.urandom(LARGE)
+    dst = bytearray(LARGE)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        dst[:] = src
+    return n * LARGE / (time.perf_counter() - t0) / 1e9
+
+
+# ---------------------------------------------------------------------- report
+
+def run_channel_bench(n: int = 200_000, batch: int = 256,
+                      progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """Run every variant; return the figures as the ``--json`` object."""
+    rates: dict[str, float | None] = {}
+    notes: dict[str, str] = {}
+
+    def record(key: str, result: tuple[float, int, int] | None) -> None:
+        if result is None:
+            rates[key] = None
+            notes[key] = "not installed"
+            return
+        rate, received, lost = result
+        rates[key] = rate
+        if lost:
+            notes[key] = f"{lost} lost of {received + lost}"
+
+    progress("mmfviewer (send)")
+    record("mmfviewer", throughput_mmfviewer(n))
+    progress(f"mmfviewer (send_many, batches of {batch})")
+    record("mmfviewer_batch", throughput_mmfviewer(n, batch))
+    progress("multiprocessing.Queue")
+    record("queue", throughput_queue(n))
+    progress("multiprocessing.Pipe + msgpack")
+    record("pipe", throughput_pipe(n))
+    progress("pyzmq PUSH/PULL ipc:// + msgpack")
+    record("zmq", throughput_zmq(n))
+    progress("latency at 10,000 msg/s")
+    latency = latency_mmfviewer()
+    progress("1 MiB payloads")
+    large, _, large_lost = large_mmfviewer()
+    memcpy = memcpy_gbps()
+    return {
+        "messages": n,
+        "msgs_per_s": rates,
+        "notes": notes,
+        "latency_us": {"p50": latency["p50"], "p99": latency["p99"]},
+        "large_gbps": {"mmfviewer": large, "memcpy": memcpy},
+    }
+
+
+def format_channel_report(result: dict[str, Any]) -> str:
+    """The figures as a table with ratios to one ``send`` per message."""
+    rates = result["msgs_per_s"]
+    base = rates["mmfviewer"]
+    lines = [f"channel throughput, {result['messages']:,} seed messages, writer process -> reader process",
+             f"{'variant':<18}{'msg/s':>12}{'vs mmfviewer':>14}  note"]
+    labels = {"mmfviewer": "mmfviewer send", "mmfviewer_batch": "mmfviewer batch",
+              "queue": "mp.Queue", "pipe": "mp.Pipe+msgpack", "zmq": "zmq PUSH/PULL"}
+    for key, label in labels.items():
+        rate = rates.get(key)
+        note = result["notes"].get(key, "")
+        if rate is None:
+            lines.append(f"{label:<18}{'-':>12}{'-':>14}  {note}")
+        else:
+            lines.append(f"{label:<18}{rate:>12,.0f}{base / rate:>13.2f}x  {note}")
+    zmq = rates.get("zmq")
+    if zmq:
+        lines.append(f"mmfviewer send / zmq = {base / zmq:.2f}x, batch / zmq = "
+                     f"{rates['mmfviewer_batch'] / zmq:.2f}x, send / Queue = {base / rates['queue']:.2f}x")
+    lat = result["latency_us"]
+    lines.append(f"one-way latency at 10,000 msg/s: p50 {lat['p50']:.1f} us, p99 {lat['p99']:.1f} us")
+    large = result["large_gbps"]
+    lines.append(f"1 MiB payloads: {large['mmfviewer']:.2f} GB/s; memcpy of 1 MiB: {large['memcpy']:.2f} GB/s "
+                 f"({100 * large['mmfviewer'] / large['memcpy']:.0f}% of memcpy)")
+    return "\n".join(lines)

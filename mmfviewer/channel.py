@@ -1,0 +1,734 @@
+"""The message channel: lanes, writers and readers over one named segment.
+
+Many processes send many messages through one mapping; every reader sees every
+message in order, or is told exactly how many it missed. The byte layout is in
+:mod:`mmfviewer.layout` (and docs/FORMAT.md); this module is the behaviour::
+
+    with Channel.create("mmf1") as ch:          # or Channel.open("mmf1")
+        w = ch.writer()                          # claims a free lane
+        w.send({"title": "Hi", "content": "The world is going down."})
+        r = ch.reader(start="oldest")
+        for msg in r.poll():
+            print(msg.seq, msg.value)
+        print(r.lost)                            # messages this reader missed
+
+A writer never waits for readers (broadcast). A reader that falls a whole ring
+behind is lapped: it skips ahead and counts what it lost; it never returns a torn,
+partial or corrupt record.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import sys
+import time
+from typing import Any, Callable, Iterable, Iterator, Literal
+
+import msgpack
+
+try:  # the same CRC-32 as zlib's, 3x faster on small records and ~9x on large ones
+    from isal.isal_zlib import crc32
+except ImportError:  # pragma: no cover - isal has wheels for every common platform
+    from zlib import crc32
+
+from . import layout as L
+from .errors import (
+    ChannelTruncatedError,
+    FormatError,
+    MessageTooLargeError,
+    NoFreeLaneError,
+    ReadOnlyError,
+)
+from .segment import Segment
+
+Start = Literal["now", "oldest"]
+
+
+def decode_msgpack(payload: bytes) -> Any:
+    """Decode one msgpack value with msgpack's size limits (no bombs, no deep nests)."""
+    return Message(0, 0, 0, 0, L.TYPE_MSGPACK, payload).value
+
+
+def encode_msgpack(obj: Any) -> bytes:
+    """Encode a value as msgpack; an unsupported type is a clear error."""
+    try:
+        return msgpack.packb(obj, use_bin_type=True)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise FormatError(f"cannot send {type(obj).__name__} as msgpack: {err}") from None
+
+
+class Message:
+    """One message as a reader received it.
+
+    ``value`` decodes the payload each time it is read (only what is looked at gets
+    decoded, and nothing decoded is kept alive by the message); keep the result if
+    you need it again.
+    """
+
+    __slots__ = ("lane", "pid", "seq", "timestamp_ns", "type", "payload")
+
+    def __init__(self, lane: int, pid: int, seq: int, timestamp_ns: int, type: int,
+                 payload: bytes) -> None:
+        self.lane = lane
+        self.pid = pid
+        self.seq = seq
+        self.timestamp_ns = timestamp_ns
+        self.type = type
+        self.payload = payload
+
+    @property
+    def value(self) -> Any:
+        """The decoded payload: a msgpack value, a ``str`` for text, ``bytes`` for bytes.
+
+        Raises :class:`FormatError` when a msgpack payload does not decode.
+        """
+        if self.type == _MSGPACK:
+            try:
+                return _unpackb(self.payload, strict_map_key=False)
+            except Exception as err:  # msgpack raises several unrelated types
+                raise FormatError(f"payload is not valid msgpack: {type(err).__name__}: {err}") from None
+        if self.type == _TEXT:
+            return self.payload.decode("utf-8", "replace")
+        return self.payload
+
+    @property
+    def type_name(self) -> str:
+        """``msgpack``, ``text`` or ``bytes``."""
+        return L.TYPE_NAMES.get(self.type, f"type {self.type}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The message as ``listen --json`` prints it."""
+        return {"lane": self.lane, "pid": self.pid, "seq": self.seq, "ts": self.timestamp_ns,
+                "type": self.type_name, "value": self.value}
+
+    def __repr__(self) -> str:
+        return (f"<Message lane={self.lane} seq={self.seq} pid={self.pid} "
+                f"{self.type_name} {len(self.payload)} bytes>")
+
+
+_unpackb = msgpack.unpackb
+_MSGPACK = L.TYPE_MSGPACK
+_TEXT = L.TYPE_TEXT
+_unpack_record = L.RECORD_HEADER.unpack_from
+_HEADER = L.RECORD_HEADER_SIZE
+_PADDING = L.TYPE_PADDING
+_BATCH = L.TYPE_MSGPACK_BATCH
+
+
+class Channel:
+    """A channel over a segment: create one, open one, then get writers and readers."""
+
+    def __init__(self, segment: Segment, header: L.SegmentHeader) -> None:
+        """Wrap a segment whose header was checked; use the class methods instead."""
+        self.segment = segment
+        self.header = header
+        self.lanes = header.lane_count
+        self.capacity = header.lane_capacity
+        self.max_payload = L.max_payload(self.capacity)
+        #: The channel's bytes as aligned 8-byte words: lane-header fields that others
+        #: read concurrently are stored and loaded through this, one whole word at a time.
+        self.words = segment.buf[:header.segment_size].cast("Q")
+
+    # -------------------------------------------------------------- make / open
+
+    @classmethod
+    def create(cls, name: str, lanes: int = L.DEFAULT_LANES, lane_size: int = L.DEFAULT_CAPACITY,
+               *, mode: int = 0o600) -> Channel:
+        """Create a new named segment holding a channel of ``lanes`` lanes, each a
+        ring of ``lane_size`` bytes (a power of two). Fails if the name exists."""
+        L.validate_dimensions(lanes, lane_size)
+        segment = Segment.create(name, L.segment_size(lanes, lane_size), mode=mode)
+        try:
+            return cls.format(segment, lanes, lane_size)
+        except BaseException:
+            segment.close()
+            segment.unlink()
+            raise
+
+    @classmethod
+    def format(cls, segment: Segment, lanes: int = L.DEFAULT_LANES,
+               lane_size: int | None = None) -> Channel:
+        """Lay a fresh channel over a writable segment, erasing what it held.
+
+        Without ``lane_size`` the lanes share the whole segment.
+        """
+        if segment.readonly:
+            raise ReadOnlyError(f"{segment.label} is open read-only; a channel cannot be made in it")
+        capacity = lane_size or L.capacity_for(segment.size, lanes)
+        header = L.SegmentHeader.new(lanes, capacity, time.time_ns())
+        if header.segment_size > segment.size:
+            raise FormatError(f"{lanes} lanes of {capacity} bytes need {header.segment_size} bytes; "
+                              f"{segment.label} has {segment.size}")
+        buf = segment.buf
+        buf[:header.segment_size] = bytes(header.segment_size)
+        packed = header.pack()
+        buf[:len(packed)] = packed
+        L.READY_WORD.pack_into(buf, L.READY_OFFSET, L.READY)  # last: the channel now exists
+        return cls(segment, L.parse_segment_header(segment.read(0, L.SEGMENT_HEADER_SIZE),
+                                                   segment.current_size()))
+
+    @classmethod
+    def open(cls, name: str, *, readonly: bool = False, timeout: float = 1.0) -> Channel:
+        """Open an existing channel; read-write unless ``readonly`` (enough for readers).
+
+        A channel still being created is waited for up to ``timeout`` seconds.
+        """
+        return cls.attach(Segment.open(name, readonly=readonly), timeout=timeout)
+
+    @classmethod
+    def attach(cls, segment: Segment, *, timeout: float = 1.0) -> Channel:
+        """Use an open segment as a channel; the segment is closed if it is not one."""
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                header = L.parse_segment_header(segment.read(0, L.SEGMENT_HEADER_SIZE),
+                                                segment.current_size())
+                if header.ready:
+                    break
+                if time.monotonic() >= deadline:
+                    raise FormatError(f"{segment.label} holds a channel that was never finished "
+                                      "(its creator died while building it)")
+                time.sleep(0.005)
+            if segment.size < header.segment_size:
+                raise FormatError(f"{segment.label} was mapped at {segment.size} bytes, "
+                                  f"the channel needs {header.segment_size}")
+            return cls(segment, header)
+        except BaseException:
+            segment.close()
+            raise
+
+    # -------------------------------------------------------------- use
+
+    def writer(self, name: str | None = None) -> Writer:
+        """Claim a free lane and return its writer. ``name`` labels the lane for viewers
+        (default: the program's name)."""
+        if self.segment.readonly:
+            raise ReadOnlyError(f"{self.segment.label} is open read-only; open it read-write to send")
+        return Writer(self, name if name is not None else _program_name())
+
+    def reader(self, start: Start = "now") -> Reader:
+        """A reader that sees messages sent from now on, or from the oldest still held."""
+        return Reader(self, start)
+
+    def lane_states(self) -> list[L.LaneState]:
+        """A snapshot of every lane header (owner, tail, message count, heartbeat)."""
+        data = self.segment.read(0, self.header.segment_size)
+        return [L.LaneState.unpack(i, data, L.lane_offset(i, self.capacity))
+                for i in range(self.lanes)]
+
+    def lane_is_claimed(self, lane: int) -> bool:
+        """True if a live process holds the lane's writer lock right now."""
+        return _lock_holder_alive(self.segment.fd, L.lane_offset(lane, self.capacity))
+
+    def close(self) -> None:
+        """Close the channel's segment (writers and readers made from it stop working)."""
+        self.words.release()
+        self.segment.close()
+
+    def __enter__(self) -> Channel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Channel {self.segment.label} lanes={self.lanes} capacity={self.capacity}>"
+
+
+class Writer:
+    """Sends messages on one lane; the lane is ours until :meth:`close` or process exit."""
+
+    def __init__(self, channel: Channel, name: str) -> None:
+        self.channel = channel
+        self.pid = os.getpid()
+        self._lock_fd = -1
+        self.lane = -1
+        self._lock_fd, self.lane = _claim_lane(channel.segment, channel.lanes, channel.capacity)
+        self._max_payload = channel.max_payload
+        self._packer = msgpack.Packer(use_bin_type=True)
+        self._append, self._position = _make_appender(channel, self.lane, self.pid, name, self._too_large)
+        pack = self._packer.pack
+        append = self._append
+
+        def send(obj: Any) -> int:
+            """Send one value as msgpack; returns its sequence number in this lane."""
+            try:
+                payload = pack(obj)
+            except (TypeError, ValueError, OverflowError) as err:
+                self._packer.reset()
+                raise FormatError(f"cannot send {type(obj).__name__} as msgpack: {err}") from None
+            return append(1, payload, 1)
+
+        self.send = send  # a closure: the per-message path touches no attributes
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._lock_fd < 0
+
+    @property
+    def next_seq(self) -> int:
+        """The sequence number the next message will get."""
+        return self._position()[1]
+
+    def send_bytes(self, data: bytes | bytearray | memoryview) -> int:
+        """Send raw bytes (type ``bytes``); returns the sequence number."""
+        return self._append(L.TYPE_BYTES, data, 1)
+
+    def send_text(self, text: str) -> int:
+        """Send a string as UTF-8 (type ``text``); returns the sequence number."""
+        return self._append(L.TYPE_TEXT, text.encode("utf-8"), 1)
+
+    def send_many(self, objs: Iterable[Any]) -> int:
+        """Send many values, packed into as few records as fit; returns how many.
+
+        Each value still gets its own sequence number. A value too large for a lane
+        raises before anything of the batch is sent.
+        """
+        pack = self._packer.pack
+        limit = self._max_payload
+        batches: list[list[bytes]] = []
+        parts: list[bytes] = []
+        size = 0
+        for obj in objs:
+            try:
+                item = pack(obj)
+            except (TypeError, ValueError, OverflowError) as err:
+                self._packer.reset()
+                raise FormatError(f"cannot send {type(obj).__name__} as msgpack: {err}") from None
+            if size + len(item) > limit or len(parts) == 0xFFFF:
+                if len(item) > limit:
+                    raise self._too_large(len(item))
+                batches.append(parts)
+                parts, size = [], 0
+            parts.append(item)
+            size += len(item)
+        if parts:
+            batches.append(parts)
+        for parts in batches:
+            if len(parts) == 1:
+                self._append(L.TYPE_MSGPACK, parts[0], 1)
+            else:
+                self._append(L.TYPE_MSGPACK_BATCH, b"".join(parts), len(parts))
+        return sum(len(parts) for parts in batches)
+
+    def heartbeat(self) -> None:
+        """Tell viewers this writer is alive without sending (sends do it too)."""
+        self._append(-1, b"", 0)
+
+    def _too_large(self, n: int) -> MessageTooLargeError:
+        capacity = self.channel.capacity
+        return MessageTooLargeError(
+            f"a message of {n} bytes does not fit: lanes of {self.channel.segment.label} take at "
+            f"most {self._max_payload} bytes (a quarter of a {capacity}-byte lane); "
+            "create the channel with a larger size or fewer lanes")
+
+    def close(self) -> None:
+        """Give the lane back (the kernel does the same if the process dies)."""
+        if self._lock_fd >= 0:
+            _release_lane(self._lock_fd, self.channel.segment, self.lane)
+            self._lock_fd = -1
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Writer lane={self.lane} seq={self.next_seq} {'closed' if self.closed else 'open'}>"
+
+
+def _make_appender(channel: Channel, lane: int, pid: int, name: str,
+                   too_large: Callable[[int], Exception]) -> tuple[
+                       Callable[[int, Any, int], int], Callable[[], tuple[int, int]]]:
+    """Claim-time set-up of a lane, and the function that appends one record to it.
+
+    The lane's state lives in this closure's variables rather than on an object,
+    because the send path is the hottest code of the project and a closure variable
+    costs less to reach than an attribute. Returns ``append(type, payload, count)``
+    (type -1 only refreshes the heartbeat) and ``position()`` -> (tail, next seq).
+    """
+    buf = channel.segment.buf
+    words = channel.words
+    capacity = channel.capacity
+    mask = capacity - 1
+    max_payload = channel.max_payload
+    lane_at = L.lane_offset(lane, capacity)
+    ring_at = lane_at + L.LANE_HEADER_SIZE
+    base = lane_at // 8
+    intent_word = base + L.INTENT_WORD
+    tail_word = base + L.TAIL_WORD
+    count_word = base + L.COUNT_WORD
+    heartbeat_word = base + L.HEARTBEAT_WORD
+    checkpoint_word = base + L.CHECKPOINT_WORD
+    # Announce the intent ahead in steps, not per record: readers only need it to be
+    # at least the end of anything being written.
+    intent_step = max(capacity // 16, L.RECORD_ALIGN)
+    slot_shift = (capacity // L.CHECKPOINTS).bit_length() - 1
+    header_size = L.RECORD_HEADER_SIZE
+    pack_header = L.RECORD_HEADER.pack_into  # zero-fills first: fine, nobody reads it yet
+    clock = time.time_ns
+
+    state = L.LaneState.unpack(lane, buf, lane_at)
+    tail = state.tail
+    intent = max(state.tail_intent, state.tail)  # a dead writer may have announced more
+    seq = state.message_count
+    slot = -1
+    L.LANE_NAME.pack_into(buf, lane_at + L.NAME_OFFSET, L.encode_owner_name(name))
+    words[base + L.OWNER_WORD] = pid | (state.generation + 1 & 0xFFFFFFFF) << 32
+    words[heartbeat_word] = clock()
+
+    def append(type_: int, payload: Any, count: int) -> int:
+        nonlocal tail, intent, seq, slot
+        if type_ < 0:
+            words[heartbeat_word] = clock()
+            return seq
+        n = len(payload)
+        if n > max_payload:
+            raise too_large(n)
+        size = (header_size + n + 7) & ~7
+        position = tail
+        offset = position & mask
+        if offset + size > capacity:  # never split a record: pad to the next lap
+            room = capacity - offset
+            if position + room + size > intent:
+                intent = position + room + size + intent_step
+                words[intent_word] = intent
+            if room >= header_size:
+                pack_header(buf, ring_at + offset, room - header_size, 0, 0, seq, 0, 0, pid)
+            position += room
+            offset = 0
+        end = position + size
+        if end > intent:
+            intent = end + intent_step
+            words[intent_word] = intent
+        at = ring_at + offset
+        now = clock()
+        pack_header(buf, at, n, type_, count, seq, now, crc32(payload), pid)
+        buf[at + header_size:at + header_size + n] = payload
+        if offset >> slot_shift != slot:
+            slot = offset >> slot_shift
+            words[checkpoint_word + slot] = position
+        first = seq
+        seq += count
+        tail = end
+        words[tail_word] = end  # the commit
+        words[count_word] = seq
+        words[heartbeat_word] = now
+        return first
+
+    def position() -> tuple[int, int]:
+        return tail, seq
+
+    return append, position
+
+
+class Reader:
+    """Reads every lane of a channel in order; counts what it lost when lapped.
+
+    ``lost`` is exact: for every lane, messages received + ``lost`` equals messages
+    sent since the reader started (once the reader has caught up with a quiet
+    writer). ``corrupt`` counts records that failed their checks (bad length, CRC,
+    sequence) and were skipped; their messages are counted in ``lost`` too.
+    """
+
+    def __init__(self, channel: Channel, start: Start = "now", *, spin_seconds: float = 0.0002) -> None:
+        if start not in ("now", "oldest"):
+            raise ValueError(f"start must be 'now' or 'oldest', got {start!r}")
+        self.channel = channel
+        self.lost = 0
+        self.corrupt = 0
+        self.spin_seconds = spin_seconds
+        #: pid -> name of every writer this reader has seen (see :attr:`Message.pid`).
+        self.senders: dict[int, str] = {}
+        self._segment = channel.segment
+        self._buf = channel.segment.buf
+        self._words = channel.words
+        self._capacity = channel.capacity
+        self._mask = channel.capacity - 1
+        self._max_record = L.max_record_size(channel.capacity)
+        self._lane_at = [L.lane_offset(i, channel.capacity) for i in range(channel.lanes)]
+        self._ring_at = [at + L.LANE_HEADER_SIZE for at in self._lane_at]
+        self._tail_word = [at // 8 + L.TAIL_WORD for at in self._lane_at]
+        self._intent_word = [at // 8 + L.INTENT_WORD for at in self._lane_at]
+        self._generations = [-1] * channel.lanes
+        self._pos: list[int] = []
+        self._seq: list[int] = []
+        for lane in range(channel.lanes):
+            self._pos.append(0)
+            self._seq.append(0)
+            self._skip_to_tail(lane, count_lost=False)
+            if start == "oldest":
+                self._resync(lane, oldest=True)
+
+    def poll(self) -> list[Message]:
+        """Every message committed since the last call, lane by lane, oldest first."""
+        self._check_size()
+        out: list[Message] = []
+        words, tail_word, pos = self._words, self._tail_word, self._pos
+        for lane in range(len(pos)):
+            if words[tail_word[lane]] != pos[lane]:
+                self._poll_lane(lane, out)
+        return out
+
+    def wait(self, timeout: float | None = None) -> list[Message]:
+        """Like :meth:`poll`, but wait up to ``timeout`` seconds (None: forever) for at
+        least one message. Spins briefly, then sleeps in growing steps up to 2 ms."""
+        messages = self.poll()
+        if messages:
+            return messages
+        start = time.perf_counter()
+        deadline = None if timeout is None else start + timeout
+        nap = 0.00005
+        while True:
+            now = time.perf_counter()
+            if deadline is not None and now >= deadline:
+                return []
+            if now - start > self.spin_seconds:
+                time.sleep(nap if deadline is None else min(nap, max(deadline - now, 0)))
+                nap = min(nap * 2, 0.002)
+            messages = self.poll()
+            if messages:
+                return messages
+
+    def __iter__(self) -> Iterator[Message]:
+        """Messages forever, waiting as needed."""
+        while True:
+            yield from self.wait()
+
+    # -------------------------------------------------------------- internals
+
+    def _check_size(self) -> None:
+        # The hot path reads the mapping directly; a segment truncated under it would
+        # SIGBUS, so look at its size first (one fstat per poll).
+        size = os.fstat(self._segment.fd).st_size
+        if size < self.channel.header.segment_size:
+            raise ChannelTruncatedError(
+                f"{self._segment.label} shrank to {size} bytes under the channel "
+                f"({self.channel.header.segment_size} bytes); reading stopped")
+
+    def _poll_lane(self, lane: int, out: list[Message]) -> None:
+        words = self._words
+        for _attempt in range(4):
+            position = self._pos[lane]
+            tail = words[self._tail_word[lane]]
+            if tail == position:
+                return
+            if tail < position or tail - position > self._capacity:
+                self._resync(lane)
+                continue
+            data = self._copy(lane, position, tail)
+            if position < words[self._intent_word[lane]] - self._capacity:
+                self._resync(lane)  # overwritten while we copied: we were lapped
+                continue
+            self._note_sender(lane)
+            self._parse(lane, position, data, out)
+            return
+
+    def _copy(self, lane: int, position: int, tail: int) -> bytes:
+        ring = self._ring_at[lane]
+        start = position & self._mask
+        length = tail - position
+        if start + length <= self._capacity:
+            return self._buf[ring + start:ring + start + length].tobytes()
+        first = self._capacity - start
+        return (self._buf[ring + start:ring + self._capacity].tobytes()
+                + self._buf[ring:ring + length - first].tobytes())
+
+    def _parse(self, lane: int, position: int, data: bytes, out: list[Message]) -> None:
+        # The hottest loop of a reader: everything it touches is a local, and the
+        # common record (one message, next in sequence) takes the shortest path.
+        unpack = _unpack_record
+        checksum = crc32
+        make = Message
+        append = out.append
+        header, batch = _HEADER, _BATCH
+        mask, capacity, max_record = self._mask, self._capacity, self._max_record
+        expected = self._seq[lane]
+        i, n = 0, len(data)
+        while i < n:
+            room = capacity - ((position + i) & mask)
+            if room < header:
+                i += room  # too little room for a header at the end of the ring: skipped
+                continue
+            if n - i < header:
+                break  # a sane writer never leaves this; treated as corrupt below
+            length, type_, count, seq, ts, crc, pid = unpack(data, i)
+            size = (header + length + 7) & ~7
+            if seq == expected and count == 1 and size <= room and i + size <= n and 0 < type_ < batch:
+                payload = data[i + header:i + header + length]
+                if checksum(payload) != crc:
+                    break
+                append(make(lane, pid, seq, ts, type_, payload))
+                expected += 1
+                i += size
+                continue
+            if type_ == _PADDING:
+                i += room
+                continue
+            if (size > room or size > max_record or i + size > n or count == 0 or seq < expected
+                    or type_ > batch):
+                break
+            payload = data[i + header:i + header + length]
+            if checksum(payload) != crc:
+                break
+            if seq > expected:
+                self.lost += seq - expected
+            if type_ == batch:
+                if not _split_batch(lane, pid, seq, ts, payload, count, out):
+                    break
+            else:
+                append(make(lane, pid, seq, ts, type_, payload))
+            expected = seq + count
+            i += size
+        self._seq[lane] = expected
+        self._pos[lane] = position + n
+        if i < n:
+            # A record failed its checks: skip to the tail; the sequence gap at the next
+            # good record (or the count taken there) says how many messages that cost.
+            self.corrupt += 1
+            self._skip_to_tail(lane)
+
+    def _note_sender(self, lane: int) -> None:
+        """Remember the name of the lane's current writer, by pid, for viewers."""
+        owner = self._words[self._lane_at[lane] // 8 + L.OWNER_WORD]
+        pid, generation = owner & 0xFFFFFFFF, owner >> 32
+        if self._generations[lane] != generation:
+            raw = L.LANE_NAME.unpack_from(self._buf, self._lane_at[lane] + L.NAME_OFFSET)[0]
+            self.senders[pid] = raw.rstrip(b"\0").decode("utf-8", "replace")
+            self._generations[lane] = generation
+
+    def _resync(self, lane: int, *, oldest: bool = False) -> None:
+        """Move to the oldest record that is safe to read (lapped, or start="oldest")."""
+        words = self._words
+        base = self._lane_at[lane] // 8
+        tail = words[base + L.TAIL_WORD]
+        intent = words[base + L.INTENT_WORD]
+        checkpoints = words[base + L.CHECKPOINT_WORD:base + L.CHECKPOINT_WORD + L.CHECKPOINTS]
+        # Keep an eighth of a lap of slack so the copy is not overwritten at once.
+        floor = intent - self._capacity + (0 if oldest else self._capacity // L.CHECKPOINTS)
+        safe = [c for c in checkpoints if floor <= c < tail]
+        if not safe:
+            self._skip_to_tail(lane)
+            return
+        position = min(safe)
+        if oldest:
+            # A late joiner has lost nothing: it starts counting at the oldest record.
+            at = self._ring_at[lane] + (position & self._mask)
+            self._seq[lane] = L.RECORD_HEADER.unpack_from(self._buf, at)[3]
+            if position < words[base + L.INTENT_WORD] - self._capacity:
+                self._skip_to_tail(lane, count_lost=False)  # overwritten while we looked
+                return
+        self._pos[lane] = position
+
+    def _skip_to_tail(self, lane: int, *, count_lost: bool = True) -> None:
+        """Give up on what lies between us and the tail, counting it as lost.
+
+        The writer stores ``message_count`` just after ``tail``, so the count read
+        after the tail may lag by one record, never lead: any lag is counted when
+        the next record shows its sequence number.
+        """
+        base = self._lane_at[lane] // 8
+        tail = self._words[base + L.TAIL_WORD]
+        count = self._words[base + L.COUNT_WORD]
+        if not count_lost:
+            self._seq[lane] = count
+        elif count > self._seq[lane]:
+            self.lost += count - self._seq[lane]
+            self._seq[lane] = count
+        self._pos[lane] = tail
+
+
+def _split_batch(lane: int, pid: int, seq: int, ts: int, payload: bytes, count: int,
+                 out: list[Message]) -> bool:
+    """Cut a batch record into its messages; False if it does not hold ``count`` values."""
+    unpacker = msgpack.Unpacker(max_buffer_size=max(len(payload), 1))
+    unpacker.feed(payload)
+    found: list[Message] = []
+    start = 0
+    try:
+        for i in range(count):
+            unpacker.skip()
+            end = unpacker.tell()
+            found.append(Message(lane, pid, seq + i, ts, _MSGPACK, payload[start:end]))
+            start = end
+    except Exception:  # msgpack.OutOfData or a malformed value: the record is corrupt
+        return False
+    if start != len(payload):
+        return False
+    out.extend(found)
+    return True
+
+
+# ---------------------------------------------------------------------- lane locks
+# A writer owns a lane by holding a write lock on the first byte of the lane's header.
+# On Linux these are open-file-description locks, on a descriptor of the writer's own:
+# unlike classic POSIX locks they are not dropped when the process closes some other
+# descriptor of the same segment, and two writers in one process exclude each other.
+# The kernel releases them when the process dies, which is how a dead writer's lane
+# becomes free.
+
+_FLOCK = "hhqqi4x"  # struct flock on Linux (x86_64, aarch64): type, whence, start, len, pid
+_OFD = sys.platform.startswith("linux") and hasattr(fcntl, "F_OFD_SETLK")
+_claimed_here: set[tuple[int, int, int]] = set()  # fallback: (dev, inode, lane) in this process
+
+
+def _claim_lane(segment: Segment, lanes: int, capacity: int) -> tuple[int, int]:
+    if _OFD:
+        fd = os.open(f"/proc/self/fd/{segment.fd}", os.O_RDWR)  # a new open file description
+    else:
+        fd = os.dup(segment.fd)
+    try:
+        st = os.fstat(fd)
+        for lane in range(lanes):
+            key = (st.st_dev, st.st_ino, lane)
+            if key in _claimed_here or not _try_lock(fd, L.lane_offset(lane, capacity)):
+                continue
+            _claimed_here.add(key)
+            return fd, lane
+    except BaseException:
+        os.close(fd)
+        raise
+    os.close(fd)
+    raise NoFreeLaneError(
+        f"all {lanes} lanes of {segment.label} have a live writer; "
+        "close one, or create the channel with more lanes (--lanes)")
+
+
+def _try_lock(fd: int, offset: int) -> bool:
+    try:
+        if _OFD:
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0))
+        else:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset, os.SEEK_SET)
+    except (BlockingIOError, PermissionError):
+        return False
+    return True
+
+
+def _release_lane(fd: int, segment: Segment, lane: int) -> None:
+    try:
+        st = os.fstat(fd)
+        _claimed_here.discard((st.st_dev, st.st_ino, lane))
+    finally:
+        os.close(fd)  # closing our own description drops its lock
+
+
+def _lock_holder_alive(fd: int, offset: int) -> bool:
+    if _OFD:
+        probe = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0)
+        answer = fcntl.fcntl(fd, fcntl.F_OFD_GETLK, probe)
+        return struct.unpack(_FLOCK, answer)[0] != fcntl.F_UNLCK
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, offset, os.SEEK_SET)
+    except OSError:
+        return True
+    fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset, os.SEEK_SET)
+    return False
+
+
+def _program_name() -> str:
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"

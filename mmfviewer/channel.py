@@ -24,6 +24,7 @@ import os
 import struct
 import sys
 import time
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Literal
 
 import msgpack
@@ -44,6 +45,7 @@ from .errors import (
 from .segment import Segment
 
 Start = Literal["now", "oldest"]
+READ_CHUNK = 64 * 1024  # bytes a reader takes from one lane per poll (at least one record)
 
 
 def decode_msgpack(payload: bytes) -> Any:
@@ -59,24 +61,28 @@ def encode_msgpack(obj: Any) -> bytes:
         raise FormatError(f"cannot send {type(obj).__name__} as msgpack: {err}") from None
 
 
-class Message:
-    """One message as a reader received it.
+class Message(tuple):
+    """One message as a reader received it: lane, pid, seq, timestamp_ns, type, payload.
 
-    ``value`` decodes the payload each time it is read (only what is looked at gets
-    decoded, and nothing decoded is kept alive by the message); keep the result if
-    you need it again.
+    ``value`` is the decoded payload. Messages from a batch record arrive decoded (the
+    whole batch is decoded in one pass); others are decoded each time ``value`` is
+    read, so only what is looked at costs anything. A message is an immutable tuple
+    underneath because readers make millions of them and a tuple is the cheapest
+    object Python can build.
     """
 
-    __slots__ = ("lane", "pid", "seq", "timestamp_ns", "type", "payload")
+    __slots__ = ()
 
-    def __init__(self, lane: int, pid: int, seq: int, timestamp_ns: int, type: int,
-                 payload: bytes) -> None:
-        self.lane = lane
-        self.pid = pid
-        self.seq = seq
-        self.timestamp_ns = timestamp_ns
-        self.type = type
-        self.payload = payload
+    lane = property(itemgetter(0), doc="The lane (writer slot) it came through.")
+    pid = property(itemgetter(1), doc="The sending process's id.")
+    seq = property(itemgetter(2), doc="Its sequence number within the lane.")
+    timestamp_ns = property(itemgetter(3), doc="When it was sent (Unix time, ns).")
+    type = property(itemgetter(4), doc="Record type: 1 msgpack, 2 bytes, 3 text.")
+    payload = property(itemgetter(5), doc="The raw payload bytes.")
+
+    def __new__(cls, lane: int, pid: int, seq: int, timestamp_ns: int, type: int,
+                payload: bytes) -> Message:
+        return _new_tuple(cls, (lane, pid, seq, timestamp_ns, type, payload, _UNDECODED))
 
     @property
     def value(self) -> Any:
@@ -84,14 +90,18 @@ class Message:
 
         Raises :class:`FormatError` when a msgpack payload does not decode.
         """
-        if self.type == _MSGPACK:
+        value = self[6]
+        if value is not _UNDECODED:
+            return value
+        kind = self[4]
+        if kind == _MSGPACK:
             try:
-                return _unpackb(self.payload, strict_map_key=False)
+                return _unpackb(self[5], strict_map_key=False)
             except Exception as err:  # msgpack raises several unrelated types
                 raise FormatError(f"payload is not valid msgpack: {type(err).__name__}: {err}") from None
-        if self.type == _TEXT:
-            return self.payload.decode("utf-8", "replace")
-        return self.payload
+        if kind == _TEXT:
+            return self[5].decode("utf-8", "replace")
+        return self[5]
 
     @property
     def type_name(self) -> str:
@@ -109,9 +119,12 @@ class Message:
 
 
 _unpackb = msgpack.unpackb
+_new_tuple = tuple.__new__
+_UNDECODED: Any = object()
 _MSGPACK = L.TYPE_MSGPACK
 _TEXT = L.TYPE_TEXT
 _unpack_record = L.RECORD_HEADER.unpack_from
+_unpack_length = struct.Struct("<I").unpack_from
 _HEADER = L.RECORD_HEADER_SIZE
 _PADDING = L.TYPE_PADDING
 _BATCH = L.TYPE_MSGPACK_BATCH
@@ -248,20 +261,10 @@ class Writer:
         self._lock_fd, self.lane = _claim_lane(channel.segment, channel.lanes, channel.capacity)
         self._max_payload = channel.max_payload
         self._packer = msgpack.Packer(use_bin_type=True)
-        self._append, self._position = _make_appender(channel, self.lane, self.pid, name, self._too_large)
-        pack = self._packer.pack
-        append = self._append
-
-        def send(obj: Any) -> int:
-            """Send one value as msgpack; returns its sequence number in this lane."""
-            try:
-                payload = pack(obj)
-            except (TypeError, ValueError, OverflowError) as err:
-                self._packer.reset()
-                raise FormatError(f"cannot send {type(obj).__name__} as msgpack: {err}") from None
-            return append(1, payload, 1)
-
-        self.send = send  # a closure: the per-message path touches no attributes
+        self._append, self._beat, self._position = _make_appender(
+            channel, self.lane, self.pid, name, self._packer, self._too_large)
+        # send(obj) is the appender itself: one Python call per message, no wrapper.
+        self.send: Callable[[Any], int] = self._append
 
     @property
     def closed(self) -> bool:
@@ -275,11 +278,11 @@ class Writer:
 
     def send_bytes(self, data: bytes | bytearray | memoryview) -> int:
         """Send raw bytes (type ``bytes``); returns the sequence number."""
-        return self._append(L.TYPE_BYTES, data, 1)
+        return self._append(data, L.TYPE_BYTES, 1, True)
 
     def send_text(self, text: str) -> int:
         """Send a string as UTF-8 (type ``text``); returns the sequence number."""
-        return self._append(L.TYPE_TEXT, text.encode("utf-8"), 1)
+        return self._append(text.encode("utf-8"), L.TYPE_TEXT, 1, True)
 
     def send_many(self, objs: Iterable[Any]) -> int:
         """Send many values, packed into as few records as fit; returns how many.
@@ -309,14 +312,14 @@ class Writer:
             batches.append(parts)
         for parts in batches:
             if len(parts) == 1:
-                self._append(L.TYPE_MSGPACK, parts[0], 1)
+                self._append(parts[0], L.TYPE_MSGPACK, 1, True)
             else:
-                self._append(L.TYPE_MSGPACK_BATCH, b"".join(parts), len(parts))
+                self._append(b"".join(parts), L.TYPE_MSGPACK_BATCH, len(parts), True)
         return sum(len(parts) for parts in batches)
 
     def heartbeat(self) -> None:
         """Tell viewers this writer is alive without sending (sends do it too)."""
-        self._append(-1, b"", 0)
+        self._beat()
 
     def _too_large(self, n: int) -> MessageTooLargeError:
         capacity = self.channel.capacity
@@ -341,16 +344,18 @@ class Writer:
         return f"<Writer lane={self.lane} seq={self.next_seq} {'closed' if self.closed else 'open'}>"
 
 
-def _make_appender(channel: Channel, lane: int, pid: int, name: str,
+def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msgpack.Packer,
                    too_large: Callable[[int], Exception]) -> tuple[
-                       Callable[[int, Any, int], int], Callable[[], tuple[int, int]]]:
+                       Callable[..., int], Callable[[], None], Callable[[], tuple[int, int]]]:
     """Claim-time set-up of a lane, and the function that appends one record to it.
 
     The lane's state lives in this closure's variables rather than on an object,
     because the send path is the hottest code of the project and a closure variable
-    costs less to reach than an attribute. Returns ``append(type, payload, count)``
-    (type -1 only refreshes the heartbeat) and ``position()`` -> (tail, next seq).
+    costs less to reach than an attribute. Returns ``append(obj, type=msgpack,
+    count=1, packed=False)`` (``obj`` is packed with msgpack unless ``packed``),
+    ``beat()`` (refresh the heartbeat) and ``position()`` -> (tail, next seq).
     """
+    pack = packer.pack
     buf = channel.segment.buf
     words = channel.words
     capacity = channel.capacity
@@ -381,11 +386,14 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str,
     words[base + L.OWNER_WORD] = pid | (state.generation + 1 & 0xFFFFFFFF) << 32
     words[heartbeat_word] = clock()
 
-    def append(type_: int, payload: Any, count: int) -> int:
+    def append(payload: Any, type_: int = L.TYPE_MSGPACK, count: int = 1, packed: bool = False) -> int:
         nonlocal tail, intent, seq, slot
-        if type_ < 0:
-            words[heartbeat_word] = clock()
-            return seq
+        if not packed:
+            try:
+                payload = pack(payload)
+            except (TypeError, ValueError, OverflowError) as err:
+                packer.reset()
+                raise FormatError(f"cannot send {type(payload).__name__} as msgpack: {err}") from None
         n = len(payload)
         if n > max_payload:
             raise too_large(n)
@@ -420,10 +428,13 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str,
         words[heartbeat_word] = now
         return first
 
+    def beat() -> None:
+        words[heartbeat_word] = clock()
+
     def position() -> tuple[int, int]:
         return tail, seq
 
-    return append, position
+    return append, beat, position
 
 
 class Reader:
@@ -520,13 +531,25 @@ class Reader:
             if tail < position or tail - position > self._capacity:
                 self._resync(lane)
                 continue
-            data = self._copy(lane, position, tail)
+            # Read a bounded slice per poll: it stays in the CPU cache, and a reader far
+            # behind hands over a few thousand messages at a time, not a whole ring.
+            end = min(tail, position + max(READ_CHUNK, self._next_record_size(lane, position)))
+            data = self._copy(lane, position, end)
             if position < words[self._intent_word[lane]] - self._capacity:
                 self._resync(lane)  # overwritten while we copied: we were lapped
                 continue
             self._note_sender(lane)
-            self._parse(lane, position, data, out)
+            self._parse(lane, position, data, end == tail, out)
             return
+
+    def _next_record_size(self, lane: int, position: int) -> int:
+        """The size the record at ``position`` claims: a hint for how much to copy
+        (the copy is checked afterwards like any other)."""
+        offset = position & self._mask
+        if self._capacity - offset < _HEADER:
+            return 0
+        length = _unpack_length(self._buf, self._ring_at[lane] + offset)[0]
+        return min((_HEADER + length + 7) & ~7, self._max_record) + _HEADER
 
     def _copy(self, lane: int, position: int, tail: int) -> bytes:
         ring = self._ring_at[lane]
@@ -538,16 +561,20 @@ class Reader:
         return (self._buf[ring + start:ring + self._capacity].tobytes()
                 + self._buf[ring:ring + length - first].tobytes())
 
-    def _parse(self, lane: int, position: int, data: bytes, out: list[Message]) -> None:
+    def _parse(self, lane: int, position: int, data: bytes, complete: bool,
+               out: list[Message]) -> None:
+        """Turn the copied bytes into messages. ``complete`` is False when the copy
+        stopped short of the tail, so a record cut at its end is not corruption."""
         # The hottest loop of a reader: everything it touches is a local, and the
         # common record (one message, next in sequence) takes the shortest path.
         unpack = _unpack_record
         checksum = crc32
-        make = Message
+        make, cls, undecoded = _new_tuple, Message, _UNDECODED
         append = out.append
         header, batch = _HEADER, _BATCH
         mask, capacity, max_record = self._mask, self._capacity, self._max_record
         expected = self._seq[lane]
+        corrupt = False
         i, n = 0, len(data)
         while i < n:
             room = capacity - ((position + i) & mask)
@@ -555,38 +582,45 @@ class Reader:
                 i += room  # too little room for a header at the end of the ring: skipped
                 continue
             if n - i < header:
-                break  # a sane writer never leaves this; treated as corrupt below
+                corrupt = complete
+                break
             length, type_, count, seq, ts, crc, pid = unpack(data, i)
             size = (header + length + 7) & ~7
             if seq == expected and count == 1 and size <= room and i + size <= n and 0 < type_ < batch:
                 payload = data[i + header:i + header + length]
                 if checksum(payload) != crc:
+                    corrupt = True
                     break
-                append(make(lane, pid, seq, ts, type_, payload))
+                append(make(cls, (lane, pid, seq, ts, type_, payload, undecoded)))
                 expected += 1
                 i += size
                 continue
             if type_ == _PADDING:
                 i += room
                 continue
-            if (size > room or size > max_record or i + size > n or count == 0 or seq < expected
-                    or type_ > batch):
+            if i + size > n and size <= room and size <= max_record and not complete:
+                break  # the copy ends inside this record: the next poll reads it
+            if size > room or size > max_record or i + size > n or count == 0 or seq < expected \
+                    or type_ > batch:
+                corrupt = True
                 break
             payload = data[i + header:i + header + length]
             if checksum(payload) != crc:
+                corrupt = True
                 break
             if seq > expected:
                 self.lost += seq - expected
             if type_ == batch:
                 if not _split_batch(lane, pid, seq, ts, payload, count, out):
+                    corrupt = True
                     break
             else:
-                append(make(lane, pid, seq, ts, type_, payload))
+                append(make(cls, (lane, pid, seq, ts, type_, payload, undecoded)))
             expected = seq + count
             i += size
         self._seq[lane] = expected
-        self._pos[lane] = position + n
-        if i < n:
+        self._pos[lane] = position + i
+        if corrupt:
             # A record failed its checks: skip to the tail; the sequence gap at the next
             # good record (or the count taken there) says how many messages that cost.
             self.corrupt += 1
@@ -644,20 +678,27 @@ class Reader:
 
 def _split_batch(lane: int, pid: int, seq: int, ts: int, payload: bytes, count: int,
                  out: list[Message]) -> bool:
-    """Cut a batch record into its messages; False if it does not hold ``count`` values."""
-    unpacker = msgpack.Unpacker(max_buffer_size=max(len(payload), 1))
+    """Cut a batch record into its messages; False if it does not hold ``count`` values.
+
+    The whole batch is decoded in one pass of msgpack's C unpacker, which is what
+    makes batches cheap to read; each message keeps its own slice of raw bytes.
+    """
+    unpacker = msgpack.Unpacker(max_buffer_size=max(len(payload), 1), strict_map_key=False)
     unpacker.feed(payload)
+    tell = unpacker.tell
+    make = _new_tuple
     found: list[Message] = []
+    append = found.append
     start = 0
     try:
-        for i in range(count):
-            unpacker.skip()
-            end = unpacker.tell()
-            found.append(Message(lane, pid, seq + i, ts, _MSGPACK, payload[start:end]))
+        for value in unpacker:
+            end = tell()
+            append(make(Message, (lane, pid, seq, ts, _MSGPACK, payload[start:end], value)))
+            seq += 1
             start = end
-    except Exception:  # msgpack.OutOfData or a malformed value: the record is corrupt
+    except Exception:  # a malformed value: the record is corrupt
         return False
-    if start != len(payload):
+    if len(found) != count or start != len(payload):
         return False
     out.extend(found)
     return True

@@ -12,12 +12,18 @@ import json
 import os
 import sys
 import time
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import msgpack
 
 from . import __version__
+from .channel import Channel, Message
+from .codec import Layout, decode_mailbox, decode_text, detect_layout, read_stable, write_mailbox, write_text
 from .discovery import SegmentInfo, segment_info, survey
-from .errors import MmfError, SegmentBoundsError
+from .errors import FormatError, MmfError, SegmentBoundsError
 from .hextext import hexdump_lines, parse_hex_bytes
+from .layout import DEFAULT_CAPACITY, DEFAULT_LANES, MIN_CAPACITY, capacity_for, segment_size, validate_dimensions
 from .segment import Segment, unlink_segment
 from .units import SIZE_HELP, format_size, parse_mode, parse_size
 
@@ -72,10 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("create", "create a new named segment (fails if the name exists)",
                 [f"{PROG} create news-channel --size 10000",
+                 f"{PROG} create mmf1 --layout channel --lanes 8 --size 8MiB",
                  f"{PROG} create big --size 1GiB --mode 640",
                  f"{PROG} create --file /tmp/map.bin --size 64KiB"], cmd_create)
     _add_target(p)
-    p.add_argument("--size", required=True, help=f"size of the segment: {SIZE_HELP}")
+    p.add_argument("--size", help=f"size of the segment: {SIZE_HELP} "
+                                  "(required, except for a channel: 1 MiB per lane)")
+    p.add_argument("--layout", choices=[x.value for x in Layout], default="raw",
+                   help="'channel' lays out a message channel; the others just create the "
+                        "segment (zeros) for that use (default: raw)")
+    p.add_argument("--lanes", type=int, default=DEFAULT_LANES,
+                   help=f"channel lanes: how many writers may send at once (default {DEFAULT_LANES})")
     p.add_argument("--mode", default="600",
                    help="octal permissions (default 600: only you may read and write it)")
 
@@ -106,6 +119,43 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--text", help="UTF-8 text to write (no NUL is added)")
     data.add_argument("--hex", help="bytes as hex: '54 68 65', '546865' or '0x54,0x68'")
     data.add_argument("--from-file", metavar="PATH", help="a file whose contents to write")
+
+    p = command("send", "send one message: on a channel, or into a mailbox/text segment at offset 0",
+                [f"{PROG} send mmf1 --title Hello --content 'The world is going down.'",
+                 f"{PROG} send mmf1 --json '{{\"temp\": 21.5, \"ok\": true}}'",
+                 f"{PROG} send news-channel --text 'The world is going down.'",
+                 f"{PROG} send box --layout mailbox --title Hi --content there"], cmd_send)
+    _add_target(p)
+    form = p.add_mutually_exclusive_group(required=True)
+    form.add_argument("--title", help="the seeds' Message: a {title, content} map (with --content)")
+    form.add_argument("--json", help="any JSON value, sent as msgpack")
+    form.add_argument("--text", help="a string: a text record on a channel, UTF-8 text elsewhere")
+    p.add_argument("--content", default="", help="the Message's content (with --title)")
+    p.add_argument("--layout", choices=[x.value for x in Layout],
+                   help="how to write, instead of detecting it from the segment's bytes")
+
+    p = command("listen", "print messages as they arrive (a channel), or each new value (mailbox/text)",
+                [f"{PROG} listen mmf1", f"{PROG} listen mmf1 --from-start --count 10",
+                 f"{PROG} listen mmf1 --json | jq .value",
+                 f"{PROG} listen news-channel --interval 1"], cmd_listen)
+    _add_target(p)
+    p.add_argument("--from-start", action="store_true",
+                   help="begin with the oldest messages still in the channel, not with new ones")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per line: lane, pid, seq, ts, value (and lost counts)")
+    p.add_argument("--count", type=int, help="stop after this many messages")
+    p.add_argument("--timeout", type=float, help="stop after this many seconds without a message")
+    p.add_argument("--interval", type=float, default=0.1,
+                   help="seconds between looks at a mailbox/text segment (default 0.1)")
+    p.add_argument("--layout", choices=[x.value for x in Layout],
+                   help="how to read, instead of detecting it from the segment's bytes")
+
+    p = command("bench", "measure mmfviewer beside the alternatives, in one run",
+                [f"{PROG} bench channel", f"{PROG} bench channel --json",
+                 f"{PROG} bench channel --count 50000"], cmd_bench)
+    p.add_argument("what", choices=["channel"], help="channel: message throughput, latency, large payloads")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--count", type=int, default=200_000, help="messages per throughput run (default 200000)")
 
     p = command("rm", "remove named segments (processes that map them keep their view)",
                 [f"{PROG} rm news-channel", f"{PROG} rm a b c"], cmd_rm)
@@ -153,8 +203,14 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 def cmd_create(args: argparse.Namespace) -> int:
     name, path = _target(args)
-    size = parse_size(args.size)
     mode = parse_mode(args.mode)
+    channel = args.layout == Layout.CHANNEL
+    if args.size is None and not channel:
+        raise UsageError(f"--size is required (see '{PROG} create --help')")
+    size = parse_size(args.size) if args.size is not None else segment_size(args.lanes, DEFAULT_CAPACITY)
+    if channel:
+        validate_dimensions(args.lanes, MIN_CAPACITY)
+        capacity_for(size, args.lanes)  # a clear error before anything is created
     if path is not None:
         if os.path.exists(path):
             raise MmfError(f"file {path!r} already exists; '{PROG} info --file {path}' shows it")
@@ -162,7 +218,15 @@ def cmd_create(args: argparse.Namespace) -> int:
     else:
         seg = Segment.create(name, size, mode=mode)
     with seg:
-        print(f"created {seg.label}: {seg.size} bytes ({format_size(seg.size)}), "
+        what = ""
+        if channel:
+            try:
+                ch = Channel.format(seg, args.lanes)
+            except BaseException:
+                seg.unlink()
+                raise
+            what = f", a channel of {ch.lanes} lanes x {format_size(ch.capacity)}"
+        print(f"created {seg.label}: {seg.size} bytes ({format_size(seg.size)}){what}, "
               f"mode {mode:04o}, at {seg.path}")
     return 0
 
@@ -170,12 +234,38 @@ def cmd_create(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     name, path = _target(args)
     info = segment_info(name) if path is None else segment_info(path=path)
+    layout, lanes = _describe_layout(name, path) if info.readable else (None, [])
     if args.json:
-        print(json.dumps(info.to_json(), indent=2))
+        print(json.dumps({**info.to_json(), "layout": layout, "lanes": lanes}, indent=2))
         return 0
     for key, value in _info_fields(info):
         print(f"{key + ':':<10} {value}")
+    if layout is not None:
+        print(f"{'layout:':<10} {layout}")
+    for lane in lanes:
+        owner = (f"pid {lane['owner_pid']} {lane['owner_name']!r} "
+                 f"({'writing' if lane['claimed'] else 'gone'})" if lane["owner_pid"] else "never used")
+        print(f"  lane {lane['lane']}: {lane['messages']} messages, {owner}")
     return 0
+
+
+def _describe_layout(name: str | None, path: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The detected layout, and for a channel the state of each lane."""
+    with _open(name, path, readonly=True) as seg:
+        layout = detect_layout(seg)
+        if layout != Layout.CHANNEL:
+            return layout.value, []
+        try:
+            ch = Channel.attach(seg, timeout=0)
+        except FormatError as err:
+            return f"channel (unreadable: {err})", []
+        states = ch.lane_states()
+        lanes = [{"lane": st.lane, "owner_pid": st.owner_pid, "owner_name": st.owner_name,
+                  "claimed": ch.lane_is_claimed(st.lane), "messages": st.message_count,
+                  "heartbeat_ns": st.heartbeat_ns} for st in states]
+        text = (f"channel, format v{ch.header.version}, {ch.lanes} lanes x "
+                f"{format_size(ch.capacity)}, messages up to {format_size(ch.max_payload)}")
+        return text, lanes
 
 
 def _info_fields(info: SegmentInfo) -> list[tuple[str, str]]:
@@ -244,6 +334,161 @@ def cmd_write(args: argparse.Namespace) -> int:
     with _open(name, path, readonly=False) as seg:
         seg.write(offset, data)
         print(f"wrote {len(data)} bytes at offset {offset} of {seg.label}")
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    name, path = _target(args)
+    if args.title is not None:
+        value: Any = {"title": args.title, "content": args.content}
+    elif args.json is not None:
+        try:
+            value = json.loads(args.json)
+        except json.JSONDecodeError as err:
+            raise FormatError(f"--json is not valid JSON: {err.msg} at character {err.pos}") from None
+    else:
+        value = args.text
+    with _open(name, path, readonly=False) as seg:
+        layout = Layout(args.layout) if args.layout else detect_layout(seg)
+        if layout == Layout.RAW:  # a fresh segment: the form says what the user means
+            layout = Layout.TEXT if args.text is not None else Layout.MAILBOX
+        if layout == Layout.CHANNEL:
+            with Channel.attach(seg) as ch, ch.writer(PROG) as writer:
+                seq = writer.send_text(value) if args.text is not None else writer.send(value)
+                print(f"sent message {seq} on lane {writer.lane} of {seg.label}")
+        elif layout == Layout.MAILBOX:
+            n = write_mailbox(seg, value)
+            print(f"wrote a {n}-byte msgpack value at offset 0 of {seg.label} (mailbox)")
+        else:
+            if args.text is None:
+                raise UsageError(f"{seg.label} holds text: send --text, or force --layout mailbox")
+            n = write_text(seg, value)
+            print(f"wrote {n} bytes of text at offset 0 of {seg.label}")
+    return 0
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    name, path = _target(args)
+    with _open(name, path, readonly=True) as seg:
+        layout = Layout(args.layout) if args.layout else detect_layout(seg)
+        if layout == Layout.CHANNEL:
+            with Channel.attach(seg) as ch:
+                return _listen_channel(ch, args)
+        return _listen_value(seg, layout, args)
+
+
+def _listen_channel(ch: Channel, args: argparse.Namespace) -> int:
+    reader = ch.reader(start="oldest" if args.from_start else "now")
+    received, reported_lost = 0, 0
+    if not args.json:
+        print(f"listening on {ch.segment.label} ({ch.lanes} lanes); Ctrl+C to stop", file=sys.stderr)
+    try:
+        while args.count is None or received < args.count:
+            batch = reader.wait(args.timeout)
+            if not batch:
+                break  # --timeout passed without a message
+            if reader.lost != reported_lost:
+                _print_lost(reader.lost - reported_lost, args.json)
+                reported_lost = reader.lost
+            for msg in batch[:None if args.count is None else args.count - received]:
+                _print_message(msg, reader.senders.get(msg.pid, ""), args.json)
+                received += 1
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+    if reader.lost != reported_lost:
+        _print_lost(reader.lost - reported_lost, args.json)
+    if not args.json:
+        print(f"received {received} messages, lost {reader.lost}", file=sys.stderr)
+    return 0
+
+
+def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace) -> int:
+    """Seed 1's client: look at offset 0 every interval, print each new value."""
+    shown: Any = _NOTHING
+    seen = 0
+    idle_since = time.monotonic()
+    if not args.json:
+        print(f"watching {seg.label} ({layout}) every {args.interval}s; Ctrl+C to stop", file=sys.stderr)
+    try:
+        while args.count is None or seen < args.count:
+            data = read_stable(seg)
+            try:
+                value: Any = decode_text(data).text if layout == Layout.TEXT else decode_mailbox(data).value
+            except FormatError as err:
+                value = _Unreadable(str(err))
+            if value != shown:
+                shown = value
+                seen += 1
+                idle_since = time.monotonic()
+                if isinstance(value, _Unreadable):
+                    print(f"{PROG}: {seg.label}: {value.reason}", file=sys.stderr)
+                elif args.json:
+                    print(json.dumps({"ts": time.time_ns(), "value": value}, default=_json_default))
+                else:
+                    print(f"{time.strftime('%H:%M:%S')}  {value!r}" if layout != Layout.TEXT
+                          else f"{time.strftime('%H:%M:%S')}  {value}")
+                sys.stdout.flush()
+            if args.timeout is not None and time.monotonic() - idle_since > args.timeout:
+                break
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    reason: str
+
+
+_NOTHING = object()
+
+
+def _print_message(msg: Message, sender: str, as_json: bool) -> None:
+    try:
+        value: Any = msg.value
+    except FormatError as err:
+        value = _Unreadable(str(err))
+    if as_json:
+        record = {"lane": msg.lane, "pid": msg.pid, "seq": msg.seq, "ts": msg.timestamp_ns,
+                  "type": msg.type_name}
+        if isinstance(value, _Unreadable):
+            record["error"] = value.reason
+        else:
+            record["value"] = value
+        print(json.dumps(record, default=_json_default))
+        return
+    when = time.strftime("%H:%M:%S", time.localtime(msg.timestamp_ns / 1e9))
+    micros = msg.timestamp_ns // 1000 % 1_000_000
+    who = f"{msg.pid} {sender}".rstrip()
+    shown = f"<{value.reason}>" if isinstance(value, _Unreadable) else repr(value)
+    print(f"{when}.{micros:06d}  lane {msg.lane} seq {msg.seq} from {who}: {shown}")
+
+
+def _print_lost(n: int, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"lost": n}))
+    else:
+        print(f"-- lost {n} message{'s' if n != 1 else ''}: this reader was lapped by the writers",
+              file=sys.stderr)
+
+
+def _json_default(obj: Any) -> Any:
+    """msgpack values JSON lacks: bytes as {"$bytes": hex}; anything else as its repr."""
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return {"$bytes": bytes(obj).hex()}
+    if isinstance(obj, msgpack.ExtType):
+        return {"$ext": obj.code, "data": obj.data.hex()}
+    return repr(obj)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import format_channel_report, run_channel_bench  # heavy; only when asked
+
+    progress = (lambda s: None) if args.json else (lambda s: print(f"running {s} ...", file=sys.stderr))
+    result = run_channel_bench(n=args.count, progress=progress)
+    print(json.dumps(result, indent=2) if args.json else format_channel_report(result))
     return 0
 
 

@@ -15,7 +15,7 @@ from mmfviewer.segment import SHM_DIR
 from .conftest import needs_dev_shm, needs_unprivileged, run_cli
 
 SEED_TEXT = "The world is going down."
-COMMANDS = ["ls", "create", "info", "dump", "write", "rm"]
+COMMANDS = ["ls", "create", "info", "dump", "write", "send", "listen", "bench", "rm"]
 
 
 def assert_user_error(proc, *fragments: str, status: int = 1) -> None:
@@ -195,3 +195,80 @@ def test_dump_of_an_empty_segment_says_so(shm_name):
     os.truncate(os.path.join(SHM_DIR, shm_name), 0)
     proc = run_cli("dump", shm_name)
     assert proc.returncode == 0 and proc.stdout == "" and "empty" in proc.stderr
+
+
+# ---------------------------------------------------------------- channel commands
+
+def test_a_message_sent_by_one_process_is_printed_by_a_listener_in_another(shm_name):
+    import subprocess
+    import sys
+    import time
+    run_cli("create", shm_name, "--layout", "channel", "--lanes", "4", "--size", "1MiB", check=True)
+    listener = subprocess.Popen([sys.executable, "-m", "mmfviewer", "listen", shm_name, "--json",
+                                 "--count", "2", "--timeout", "30"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)  # let it attach: a listener starting "now" sees only what follows
+    run_cli("send", shm_name, "--title", "Hello", "--content", SEED_TEXT, check=True)
+    run_cli("send", shm_name, "--json", '{"temp": 21.5, "tags": ["a", "b"]}', check=True)
+    out, err = listener.communicate(timeout=60)
+    assert listener.returncode == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["value"] for line in lines] == [
+        {"title": "Hello", "content": SEED_TEXT}, {"temp": 21.5, "tags": ["a", "b"]}]
+    assert all({"lane", "pid", "seq", "ts"} <= line.keys() for line in lines)
+
+
+def test_listen_from_start_prints_what_the_channel_holds(shm_name):
+    run_cli("create", shm_name, "--layout", "channel", check=True)
+    for i in range(3):
+        run_cli("send", shm_name, "--text", f"message {i}", check=True)
+    proc = run_cli("listen", shm_name, "--from-start", "--count", "3", check=True)
+    assert [line.split(": ", 1)[1] for line in proc.stdout.splitlines()] == [
+        "'message 0'", "'message 1'", "'message 2'"]
+    assert "received 3 messages, lost 0" in proc.stderr
+
+
+def test_info_of_a_channel_shows_its_lanes(shm_name):
+    run_cli("create", shm_name, "--layout", "channel", "--lanes", "2", "--size", "64KiB", check=True)
+    run_cli("send", shm_name, "--text", "hi", check=True)
+    info = json.loads(run_cli("info", shm_name, "--json", check=True).stdout)
+    assert info["layout"].startswith("channel") and len(info["lanes"]) == 2
+    assert info["lanes"][0]["messages"] == 1 and info["lanes"][0]["owner_name"] == "mmfviewer"
+    assert not info["lanes"][0]["claimed"]  # that sender has exited
+
+
+def test_send_into_a_text_segment_overwrites_offset_0_like_the_seed_server(shm_name):
+    run_cli("create", shm_name, "--size", "10000", check=True)
+    run_cli("send", shm_name, "--text", SEED_TEXT, check=True)
+    run_cli("send", shm_name, "--text", "Hi", check=True)
+    with Segment.open(shm_name) as seg:
+        assert seg.read(0, 30) == b"Hi" + bytes(28)  # no stale tail of the longer text
+    out = run_cli("listen", shm_name, "--count", "1", "--json", check=True).stdout
+    assert json.loads(out)["value"] == "Hi"
+
+
+def test_send_into_a_mailbox_writes_the_seed_message_as_msgpack(shm_name):
+    import msgpack
+    run_cli("create", shm_name, "--size", "4096", check=True)
+    run_cli("send", shm_name, "--title", "Hello", "--content", "a longer content", check=True)
+    run_cli("send", shm_name, "--title", "A", "--content", "B", check=True)
+    with Segment.open(shm_name) as seg:
+        data = seg.read(0, 64)
+    packed = msgpack.packb({"title": "A", "content": "B"})
+    assert data == packed + bytes(64 - len(packed))
+    out = run_cli("listen", shm_name, "--count", "1", "--json", check=True).stdout
+    assert json.loads(out)["value"] == {"title": "A", "content": "B"}
+
+
+def test_send_mistakes_are_one_line_errors(shm_name):
+    run_cli("create", shm_name, "--layout", "channel", "--lanes", "1", "--size", "4KiB", check=True)
+    assert_user_error(run_cli("send", shm_name, "--json", "{bad"), "not valid JSON")
+    assert_user_error(run_cli("send", shm_name, "--text", "x" * 5000), "does not fit")
+    assert_user_error(run_cli("send", shm_name + "-missing", "--text", "x"), "no shared-memory segment")
+    assert_user_error(run_cli("create", shm_name + "-c", "--layout", "channel", "--lanes", "8",
+                              "--size", "4KiB"), "cannot hold 8 lanes")
+
+
+def test_a_channel_created_by_the_cli_is_sized_to_its_lanes(shm_name):
+    out = run_cli("create", shm_name, "--layout", "channel", "--lanes", "3", check=True).stdout
+    assert "3 lanes x 1 MiB" in out

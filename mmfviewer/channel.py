@@ -24,6 +24,7 @@ import os
 import struct
 import sys
 import time
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Literal
 
@@ -124,7 +125,7 @@ _UNDECODED: Any = object()
 _MSGPACK = L.TYPE_MSGPACK
 _TEXT = L.TYPE_TEXT
 _unpack_record = L.RECORD_HEADER.unpack_from
-_unpack_length = struct.Struct("<I").unpack_from
+_unpack_length_type = struct.Struct("<IH").unpack_from
 _HEADER = L.RECORD_HEADER_SIZE
 _PADDING = L.TYPE_PADDING
 _BATCH = L.TYPE_MSGPACK_BATCH
@@ -522,34 +523,36 @@ class Reader:
                 f"({self.channel.header.segment_size} bytes); reading stopped")
 
     def _poll_lane(self, lane: int, out: list[Message]) -> None:
-        words = self._words
-        for _attempt in range(4):
+        words, buf, capacity = self._words, self._buf, self._capacity
+        for _attempt in range(8):
             position = self._pos[lane]
             tail = words[self._tail_word[lane]]
             if tail == position:
                 return
-            if tail < position or tail - position > self._capacity:
+            if tail < position or tail - position > capacity:
                 self._resync(lane)
                 continue
-            # Read a bounded slice per poll: it stays in the CPU cache, and a reader far
-            # behind hands over a few thousand messages at a time, not a whole ring.
-            end = min(tail, position + max(READ_CHUNK, self._next_record_size(lane, position)))
+            at = self._ring_at[lane] + (position & self._mask)
+            room = capacity - (position & self._mask)
+            length = 0
+            if room >= _HEADER:
+                length, type_ = _unpack_length_type(buf, at)
+            if room < _HEADER or type_ == _PADDING:
+                # The rest of this lap is padding: go to the next without copying it.
+                # (A header overwritten under us only costs messages, counted by seq.)
+                self._pos[lane] = position + room
+                continue
+            # Read a bounded slice per poll (at least the next record): it stays in the
+            # CPU cache, and a reader far behind gets a few thousand messages at a time.
+            record = min((_HEADER + length + 7) & ~7, self._max_record)
+            end = min(tail, position + max(READ_CHUNK, record))
             data = self._copy(lane, position, end)
-            if position < words[self._intent_word[lane]] - self._capacity:
+            if position < words[self._intent_word[lane]] - capacity:
                 self._resync(lane)  # overwritten while we copied: we were lapped
                 continue
             self._note_sender(lane)
             self._parse(lane, position, data, end == tail, out)
             return
-
-    def _next_record_size(self, lane: int, position: int) -> int:
-        """The size the record at ``position`` claims: a hint for how much to copy
-        (the copy is checked afterwards like any other)."""
-        offset = position & self._mask
-        if self._capacity - offset < _HEADER:
-            return 0
-        length = _unpack_length(self._buf, self._ring_at[lane] + offset)[0]
-        return min((_HEADER + length + 7) & ~7, self._max_record) + _HEADER
 
     def _copy(self, lane: int, position: int, tail: int) -> bytes:
         ring = self._ring_at[lane]
@@ -576,7 +579,24 @@ class Reader:
         expected = self._seq[lane]
         corrupt = False
         i, n = 0, len(data)
+        # Within a copy that does not cross the end of the ring, ordinary records need
+        # no ring arithmetic: this inner loop takes them until something is unusual.
+        straight = (position & mask) + n <= capacity
         while i < n:
+            if straight:
+                while i + header <= n:
+                    length, type_, count, seq, ts, crc, pid = unpack(data, i)
+                    end = i + ((header + length + 7) & ~7)
+                    if seq != expected or count != 1 or end > n or not 0 < type_ < batch:
+                        break
+                    payload = data[i + header:i + header + length]
+                    if checksum(payload) != crc:
+                        break
+                    append(make(cls, (lane, pid, seq, ts, type_, payload, undecoded)))
+                    expected += 1
+                    i = end
+                if i >= n:
+                    break
             room = capacity - ((position + i) & mask)
             if room < header:
                 i += room  # too little room for a header at the end of the ring: skipped
@@ -586,15 +606,6 @@ class Reader:
                 break
             length, type_, count, seq, ts, crc, pid = unpack(data, i)
             size = (header + length + 7) & ~7
-            if seq == expected and count == 1 and size <= room and i + size <= n and 0 < type_ < batch:
-                payload = data[i + header:i + header + length]
-                if checksum(payload) != crc:
-                    corrupt = True
-                    break
-                append(make(cls, (lane, pid, seq, ts, type_, payload, undecoded)))
-                expected += 1
-                i += size
-                continue
             if type_ == _PADDING:
                 i += room
                 continue
@@ -676,31 +687,60 @@ class Reader:
         self._pos[lane] = tail
 
 
+class _Batch:
+    """The payload of one batch record, shared by the messages cut from it."""
+
+    __slots__ = ("payload", "_offsets")
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self._offsets: list[int] | None = None
+
+    def slice(self, index: int) -> bytes:
+        """The raw bytes of value ``index``, found on first need (reading rarely needs
+        them: the values come decoded)."""
+        if self._offsets is None:
+            unpacker = msgpack.Unpacker(max_buffer_size=max(len(self.payload), 1))
+            unpacker.feed(self.payload)
+            offsets = [0]
+            while offsets[-1] < len(self.payload):
+                unpacker.skip()
+                offsets.append(unpacker.tell())
+            self._offsets = offsets
+        return self.payload[self._offsets[index]:self._offsets[index + 1]]
+
+
+class _BatchMessage(Message):
+    """A message from a batch record: decoded already, raw bytes cut on demand."""
+
+    __slots__ = ()
+
+    @property
+    def payload(self) -> bytes:  # type: ignore[override]
+        """The raw payload bytes."""
+        return self[7].slice(self[8])
+
+
 def _split_batch(lane: int, pid: int, seq: int, ts: int, payload: bytes, count: int,
                  out: list[Message]) -> bool:
     """Cut a batch record into its messages; False if it does not hold ``count`` values.
 
-    The whole batch is decoded in one pass of msgpack's C unpacker, which is what
-    makes batches cheap to read; each message keeps its own slice of raw bytes.
+    The whole batch is decoded in one call into msgpack's C unpacker and the messages
+    are built by C iterators: no Python code runs per message, which is what makes
+    batches cheap to read.
     """
     unpacker = msgpack.Unpacker(max_buffer_size=max(len(payload), 1), strict_map_key=False)
     unpacker.feed(payload)
-    tell = unpacker.tell
-    make = _new_tuple
-    found: list[Message] = []
-    append = found.append
-    start = 0
     try:
-        for value in unpacker:
-            end = tell()
-            append(make(Message, (lane, pid, seq, ts, _MSGPACK, payload[start:end], value)))
-            seq += 1
-            start = end
+        values = list(unpacker)
     except Exception:  # a malformed value: the record is corrupt
         return False
-    if len(found) != count or start != len(payload):
+    if len(values) != count or unpacker.tell() != len(payload):
         return False
-    out.extend(found)
+    batch = _Batch(payload)
+    out.extend(map(_new_tuple, repeat(_BatchMessage), zip(
+        repeat(lane), repeat(pid), range(seq, seq + count), repeat(ts), repeat(_MSGPACK),
+        repeat(None), values, repeat(batch), range(count))))
     return True
 
 

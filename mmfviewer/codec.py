@@ -159,3 +159,20 @@ def _overwrite(segment: Segment, data: bytes, previous: int) -> int:
     stale = min(max(previous - len(data), 0), segment.size - len(data))
     segment.write(0, data + bytes(stale))
     return len(data)
+
+
+def layout_of(name: str | None = None, *, path: str | None = None) -> str:
+    """The layout of a named segment (or mapped file) as a word for listings:
+    a :class:`Layout` value, or ``no access`` / ``gone`` when it cannot be read."""
+    from .errors import SegmentError, SegmentNotFoundError, SegmentPermissionError
+
+    try:
+        seg = Segment.from_file(path) if path is not None else Segment.open(name or "")
+    except SegmentPermissionError:
+        return "no access"
+    except SegmentNotFoundError:
+        return "gone"
+    except (SegmentError, OSError):
+        return "?"
+    with seg:
+        return detect_layout(seg).value

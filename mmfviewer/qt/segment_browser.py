@@ -1,0 +1,220 @@
+"""The segment browser dock: every shared segment on the machine, live.
+
+The same listing as ``mmfviewer ls`` (name, size, owner, mode, attached processes)
+plus the detected layout, refreshed on its own slow timer in a worker thread so a
+busy /proc never stalls the window. Sortable, filterable; double-click opens.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
+
+from ..codec import layout_of
+from ..discovery import SegmentInfo, survey
+from ..units import format_size
+
+COLUMNS = ["Name", "Size", "Layout", "Owner", "Mode", "Attached", "Modified"]
+
+
+@dataclass(frozen=True)
+class BrowserRow:
+    """One segment as the browser shows it."""
+
+    info: SegmentInfo
+    layout: str
+
+    def text(self, column: int) -> str:
+        info = self.info
+        if column == 0:
+            return info.name + (" (deleted)" if info.deleted else "")
+        if column == 1:
+            return format_size(info.size) if info.size is not None else "?"
+        if column == 2:
+            return self.layout
+        if column == 3:
+            return info.owner
+        if column == 4:
+            return "-" if info.deleted else info.mode_text
+        if column == 5:
+            return ", ".join(str(a) for a in info.attached) or "-"
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.modified)) if info.modified else "-"
+
+    def sort_key(self, column: int) -> object:
+        if column == 1:
+            return self.info.size or 0
+        if column == 5:
+            return len(self.info.attached)
+        if column == 6:
+            return self.info.modified
+        return self.text(column).lower()
+
+
+def scan_rows(layout_cache: dict[tuple[str, int | None, float], str]) -> tuple[list[BrowserRow], int]:
+    """List segments with their layouts; layouts are cached by (name, size, mtime)
+    because finding one means opening the segment."""
+    infos, hidden = survey()
+    rows = []
+    for info in infos:
+        key = (info.name, info.size, info.modified)
+        if info.deleted:
+            layout = "deleted"
+        elif not info.readable:
+            layout = "no access"
+        else:
+            layout = layout_cache.get(key) or layout_of(info.name)
+            layout_cache[key] = layout
+        rows.append(BrowserRow(info, layout))
+    return rows, hidden
+
+
+class SegmentTableModel(QAbstractTableModel):
+    """Rows of :class:`BrowserRow`; replaced wholesale on each scan."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[BrowserRow] = []
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole) -> object:  # noqa: N802
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.DisplayRole:
+            return row.text(index.column())
+        if role == Qt.UserRole:
+            return row.sort_key(index.column())
+        if role == Qt.ToolTipRole:
+            info = row.info
+            return (f"{info.path}\n{info.size} bytes, {info.access_text} for you\n"
+                    + ("\n".join(f"pid {a.pid} {a.command}" for a in info.attached) or "no process maps it"))
+        if role == Qt.ForegroundRole and (row.info.deleted or not row.info.readable):
+            from PySide6.QtGui import QColor
+            return QColor("#888888")
+        if role == Qt.TextAlignmentRole and index.column() == 1:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    def set_rows(self, rows: list[BrowserRow]) -> None:
+        """Show a new scan. Same names in the same order: cells update in place, so
+        selection and scroll position stay put; otherwise the model is reset."""
+        if [r.info.name for r in rows] == [r.info.name for r in self.rows]:
+            self.rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+
+class _Bridge(QObject):
+    """Carries a finished scan from the worker thread to the GUI thread."""
+
+    scanned = Signal(object, object)
+
+
+class SegmentBrowser(QWidget):
+    """The browser widget; put it in a dock. Emits ``openRequested(name)``."""
+
+    openRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, interval_ms: int = 3000) -> None:
+        super().__init__(parent)
+        self.model = SegmentTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(Qt.UserRole)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(-1)  # any column: name, layout, owner, process
+
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter: name, layout, owner or process")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(0, Qt.AscendingOrder)
+        self.view.setSelectionBehavior(QTableView.SelectRows)
+        self.view.setSelectionMode(QTableView.SingleSelection)
+        self.view.setEditTriggers(QTableView.NoEditTriggers)
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.doubleClicked.connect(self._double_clicked)
+        self.view.activated.connect(self._double_clicked)  # Enter on a row opens it too
+
+        self.status = QLabel()
+        self.status.setStyleSheet("color: #666;")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.filter_edit)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.status)
+
+        self._layout_cache: dict[tuple[str, int | None, float], str] = {}
+        self._busy = False
+        self.scan_count = 0
+        self._bridge = _Bridge(self)
+        self._bridge.scanned.connect(self._show_scan)
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Start a scan in the background unless one is running."""
+        if self._busy:
+            return
+        self._busy = True
+        threading.Thread(target=self._scan, name="segment-scan", daemon=True).start()
+
+    def _scan(self) -> None:
+        try:
+            rows, hidden = scan_rows(self._layout_cache)
+        except Exception as err:  # never let a scan kill the window; say what happened
+            rows, hidden = None, f"scan failed: {err}"
+        self._bridge.scanned.emit(rows, hidden)
+
+    def _show_scan(self, rows: list[BrowserRow] | None, hidden: int | str) -> None:
+        self._busy = False
+        self.scan_count += 1
+        if rows is None:
+            self.status.setText(str(hidden))
+            return
+        self.model.set_rows(rows)
+        note = f"{len(rows)} segments"
+        if hidden:
+            note += f"; {hidden} processes could not be inspected"
+        self.status.setText(note)
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        row = self.model.rows[self.proxy.mapToSource(index).row()]
+        if not row.info.deleted:
+            self.openRequested.emit(row.info.name)

@@ -1,0 +1,75 @@
+"""The segment browser: what `ls` knows, plus layouts; filter, sort, double-click."""
+
+from __future__ import annotations
+
+from multiprocessing import shared_memory
+
+from PySide6.QtCore import Qt
+
+from mmfviewer.channel import Channel
+from mmfviewer.qt.segment_browser import COLUMNS, SegmentBrowser
+from mmfviewer.segment import Segment
+
+
+def rows_by_name(browser):
+    return {r.info.name: r for r in browser.model.rows}
+
+
+def test_segments_appear_with_their_layouts_and_attached_processes(qtbot, shm_names):
+    shm_names.extend([n + "-browse" for n in ("text", "chan", "raw")])
+    with Segment.create(shm_names[0], 4096) as seg:
+        seg.write(0, b"The world is going down.")
+    Channel.create(shm_names[1], lanes=2, lane_size=4096).close()
+    raw = Segment.create(shm_names[2], 4096)  # kept open: we are attached
+    stdlib = shared_memory.SharedMemory(create=True, size=4096)
+    try:
+        browser = SegmentBrowser(interval_ms=100_000)
+        qtbot.addWidget(browser)
+        qtbot.waitUntil(lambda: browser.scan_count > 0, timeout=10_000)
+        rows = rows_by_name(browser)
+        assert rows[shm_names[0]].layout == "text"
+        assert rows[shm_names[1]].layout == "channel"
+        assert rows[shm_names[2]].layout == "raw"
+        import os
+        assert str(os.getpid()) in rows[shm_names[2]].text(COLUMNS.index("Attached"))
+        assert stdlib.name in rows
+    finally:
+        raw.close()
+        stdlib.close()
+        stdlib.unlink()
+
+
+def test_the_filter_narrows_the_list_and_double_click_asks_to_open(qtbot, shm_name):
+    Segment.create(shm_name, 100).close()
+    browser = SegmentBrowser(interval_ms=100_000)
+    qtbot.addWidget(browser)
+    qtbot.waitUntil(lambda: browser.scan_count > 0, timeout=10_000)
+    browser.filter_edit.setText(shm_name[-6:])
+    assert browser.proxy.rowCount() == 1
+    index = browser.proxy.index(0, 0)
+    with qtbot.waitSignal(browser.openRequested, timeout=2000) as signal:
+        browser.view.doubleClicked.emit(index)
+    assert signal.args == [shm_name]
+
+
+def test_sorting_by_size_is_numeric(qtbot, shm_names):
+    shm_names.extend([f"mmfv-test-sort-{n}" for n in ("a", "b", "c")])
+    for name, size in zip(shm_names, (9000, 100, 20000)):
+        Segment.create(name, size).close()
+    browser = SegmentBrowser(interval_ms=100_000)
+    qtbot.addWidget(browser)
+    qtbot.waitUntil(lambda: browser.scan_count > 0, timeout=10_000)
+    browser.filter_edit.setText("mmfv-test-sort-")
+    browser.view.sortByColumn(COLUMNS.index("Size"), Qt.AscendingOrder)
+    names = [browser.proxy.index(i, 0).data() for i in range(browser.proxy.rowCount())]
+    assert names == ["mmfv-test-sort-b", "mmfv-test-sort-a", "mmfv-test-sort-c"]
+
+
+def test_a_new_segment_shows_up_on_the_next_scan(qtbot, shm_name):
+    browser = SegmentBrowser(interval_ms=100_000)
+    qtbot.addWidget(browser)
+    qtbot.waitUntil(lambda: browser.scan_count > 0, timeout=10_000)
+    assert shm_name not in rows_by_name(browser)
+    Segment.create(shm_name, 64).close()
+    browser.refresh()
+    qtbot.waitUntil(lambda: shm_name in rows_by_name(browser), timeout=10_000)

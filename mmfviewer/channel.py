@@ -80,10 +80,12 @@ class Message(tuple):
     timestamp_ns = property(itemgetter(3), doc="When it was sent (Unix time, ns).")
     type = property(itemgetter(4), doc="Record type: 1 msgpack, 2 bytes, 3 text.")
     payload = property(itemgetter(5), doc="The raw payload bytes.")
+    position = property(itemgetter(6), doc="Where its record starts in the lane (a position, see "
+                                           ":meth:`Channel.record_span`).")
 
     def __new__(cls, lane: int, pid: int, seq: int, timestamp_ns: int, type: int,
-                payload: bytes) -> Message:
-        return _new_tuple(cls, (lane, pid, seq, timestamp_ns, type, payload, _UNDECODED))
+                payload: bytes, position: int = -1) -> Message:
+        return _new_tuple(cls, (lane, pid, seq, timestamp_ns, type, payload, position, _UNDECODED))
 
     @property
     def value(self) -> Any:
@@ -91,7 +93,7 @@ class Message(tuple):
 
         Raises :class:`FormatError` when a msgpack payload does not decode.
         """
-        value = self[6]
+        value = self[7]
         if value is not _UNDECODED:
             return value
         kind = self[4]
@@ -231,6 +233,18 @@ class Channel:
         data = self.segment.read(0, self.header.segment_size)
         return [L.LaneState.unpack(i, data, L.lane_offset(i, self.capacity))
                 for i in range(self.lanes)]
+
+    def record_span(self, message: Message) -> tuple[int, int] | None:
+        """Where the message's record lies in the segment, as (offset, length), while
+        the ring still holds it; None once the writer has written over it."""
+        capacity = self.capacity
+        lane_at = L.lane_offset(message.lane, capacity)
+        intent = self.words[lane_at // 8 + L.INTENT_WORD]
+        if message.position < 0 or message.position < intent - capacity:
+            return None
+        ring_at = lane_at + L.LANE_HEADER_SIZE
+        length = _unpack_length_type(self.segment.buf, ring_at + (message.position & (capacity - 1)))[0]
+        return ring_at + (message.position & (capacity - 1)), L.record_size(length)
 
     def lane_is_claimed(self, lane: int) -> bool:
         """True if a live process holds the lane's writer lock right now."""
@@ -592,7 +606,7 @@ class Reader:
                     payload = data[i + header:i + header + length]
                     if checksum(payload) != crc:
                         break
-                    append(make(cls, (lane, pid, seq, ts, type_, payload, undecoded)))
+                    append(make(cls, (lane, pid, seq, ts, type_, payload, position + i, undecoded)))
                     expected += 1
                     i = end
                 if i >= n:
@@ -622,11 +636,11 @@ class Reader:
             if seq > expected:
                 self.lost += seq - expected
             if type_ == batch:
-                if not _split_batch(lane, pid, seq, ts, payload, count, out):
+                if not _split_batch(lane, pid, seq, ts, payload, count, position + i, out):
                     corrupt = True
                     break
             else:
-                append(make(cls, (lane, pid, seq, ts, type_, payload, undecoded)))
+                append(make(cls, (lane, pid, seq, ts, type_, payload, position + i, undecoded)))
             expected = seq + count
             i += size
         self._seq[lane] = expected
@@ -718,11 +732,11 @@ class _BatchMessage(Message):
     @property
     def payload(self) -> bytes:  # type: ignore[override]
         """The raw payload bytes."""
-        return self[7].slice(self[8])
+        return self[8].slice(self[9])
 
 
 def _split_batch(lane: int, pid: int, seq: int, ts: int, payload: bytes, count: int,
-                 out: list[Message]) -> bool:
+                 position: int, out: list[Message]) -> bool:
     """Cut a batch record into its messages; False if it does not hold ``count`` values.
 
     The whole batch is decoded in one call into msgpack's C unpacker and the messages
@@ -740,7 +754,7 @@ def _split_batch(lane: int, pid: int, seq: int, ts: int, payload: bytes, count: 
     batch = _Batch(payload)
     out.extend(map(_new_tuple, repeat(_BatchMessage), zip(
         repeat(lane), repeat(pid), range(seq, seq + count), repeat(ts), repeat(_MSGPACK),
-        repeat(None), values, repeat(batch), range(count))))
+        repeat(None), repeat(position), values, repeat(batch), range(count))))
     return True
 
 

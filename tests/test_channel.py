@@ -345,3 +345,18 @@ def test_bad_dimensions_are_refused_before_anything_is_created(shm_name):
         with pytest.raises(FormatError):
             Channel.create(shm_name, lanes=lanes, lane_size=size)
     assert not segment_exists(shm_name)
+
+
+def test_a_received_message_knows_where_its_record_lies_until_it_is_overwritten(shm_name):
+    with Channel.create(shm_name, lanes=2, lane_size=4096) as ch, ch.writer() as w:
+        reader = ch.reader()
+        w.send({"title": "Hi", "content": "There"})
+        w.send_many(["a", "b"])
+        first, *batch = reader.poll()
+        offset, length = ch.record_span(first)
+        raw = ch.segment.read(offset, length)
+        assert raw[L.RECORD_HEADER_SIZE:L.RECORD_HEADER_SIZE + len(first.payload)] == first.payload
+        assert ch.record_span(batch[0]) == ch.record_span(batch[1])  # one batch record
+        for i in range(500):  # lap the 4 KiB ring
+            w.send(i)
+        assert ch.record_span(first) is None

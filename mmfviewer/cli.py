@@ -50,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command-line grammar, with an example on every command."""
     parser = _Parser(
         prog=PROG,
-        description="Create, inspect and write named shared-memory segments "
-                    "(POSIX shm_open objects, /dev/shm/NAME on Linux) and file-backed mappings.",
+        description="Create, inspect, write and message through named shared-memory segments "
+                    "(POSIX shm_open objects, /dev/shm/NAME on Linux) and file-backed mappings. "
+                    "Without a command, opens the desktop app.",
         epilog=_examples(
             f"{PROG} create news-channel --size 10000",
             f"{PROG} write news-channel --offset 0 --text 'The world is going down.'",
@@ -71,6 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(run=run)
         return p
+
+    p = command("gui", "open the desktop app (the default when no command is given)",
+                [f"{PROG}", f"{PROG} gui news-channel mmf1", f"{PROG} gui --file /tmp/map.bin --read-write",
+                 f"{PROG} gui news-channel --screenshot shot.png --ticks 5"], cmd_gui)
+    p.add_argument("names", nargs="*", metavar="NAME", help="segments to open, each in a tab")
+    p.add_argument("--file", action="append", default=[], metavar="PATH",
+                   help="a file-backed mapping to open (repeatable)")
+    p.add_argument("--refresh-ms", type=int, help="live refresh interval, 16..5000 ms (default 100)")
+    p.add_argument("--read-write", action="store_true",
+                   help="open read-write, so typing hex digits edits the bytes (default: read-only)")
+    p.add_argument("--screenshot", metavar="PATH",
+                   help="render the window to this PNG once it has refreshed, then exit")
+    p.add_argument("--ticks", type=int, default=1,
+                   help="with --screenshot: refresh this many times first, to catch live changes")
 
     p = command("ls", "list every shared-memory segment on this machine and who maps it",
                 [f"{PROG} ls", f"{PROG} ls --json | jq '.[].name'"], cmd_ls)
@@ -152,8 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("bench", "measure mmfviewer beside the alternatives, in one run",
                 [f"{PROG} bench channel", f"{PROG} bench channel --json",
-                 f"{PROG} bench channel --count 50000"], cmd_bench)
-    p.add_argument("what", choices=["channel"], help="channel: message throughput, latency, large payloads")
+                 f"{PROG} bench channel --count 50000", f"{PROG} bench gui"], cmd_bench)
+    p.add_argument("what", choices=["channel", "gui"],
+                   help="channel: message throughput, latency, large payloads; "
+                        "gui: first paint, memory, tick cost and idle CPU of the live view")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--count", type=int, default=200_000, help="messages per throughput run (default 200000)")
 
@@ -176,6 +193,15 @@ def _target(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 
 # ---------------------------------------------------------------------- commands
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from .qt.app import run_gui  # Qt loads only when the GUI is asked for
+
+    if args.refresh_ms is not None and not 16 <= args.refresh_ms <= 5000:
+        raise UsageError("--refresh-ms must be between 16 and 5000")
+    return run_gui(args.names, args.file, refresh_ms=args.refresh_ms, read_write=args.read_write,
+                   screenshot=args.screenshot, ticks=max(args.ticks, 1))
+
 
 def cmd_ls(args: argparse.Namespace) -> int:
     segments, hidden = survey()
@@ -484,9 +510,15 @@ def _json_default(obj: Any) -> Any:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import format_channel_report, run_channel_bench  # heavy; only when asked
-
     progress = (lambda s: None) if args.json else (lambda s: print(f"running {s} ...", file=sys.stderr))
+    if args.what == "gui":
+        from .qt.bench_gui import format_gui_report, run_gui_bench  # Qt only when asked
+
+        result = run_gui_bench(progress=progress)
+        print(json.dumps(result, indent=2) if args.json else format_gui_report(result))
+        return 0
+    from .bench import format_channel_report, run_channel_bench
+
     result = run_channel_bench(n=args.count, progress=progress)
     print(json.dumps(result, indent=2) if args.json else format_channel_report(result))
     return 0
@@ -525,9 +557,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
-            return 0
+        if args.command is None:  # plain `mmfviewer` is the desktop app
+            args = parser.parse_args(["gui", *([] if argv is None else argv)])
         return args.run(args)
     except UsageError as err:
         print(f"{PROG}: {err}", file=sys.stderr)

@@ -1,0 +1,393 @@
+"""Which bytes changed, and how long ago: the live highlight no other hex viewer has.
+
+Two scales, both cheap enough to run on every refresh tick:
+
+* **Visible bytes** — :meth:`ChangeTracker.update_visible` compares the rows on
+  screen with what was read at the same offsets on the previous tick and stamps
+  every byte that differs (one big-integer XOR, not a loop per byte).
+  :meth:`~ChangeTracker.levels` turns the stamps into one highlight level per
+  byte (255 = changed just now, 0 = nothing) for a paint; it costs nothing when
+  no highlight is fading and only touches recently changed bytes otherwise.
+* **The whole segment** — :meth:`ChangeTracker.scan` hashes the segment page by
+  page, a bounded number of bytes per tick over a rotating window, and stamps
+  the pages whose CRC-32 changed; one CRC per 256 KiB chunk first lets an idle
+  segment skip the per-page work. :meth:`~ChangeTracker.heat` folds the page
+  stamps into the few hundred buckets of an overview strip.
+
+Memory stays small whatever the segment's size: the previous visible read, one
+u32 hash, one change time and one flag per page (at most :data:`MAX_PAGES`
+pages), and the offsets of bytes changed within the fade time.
+
+Times are whatever clock the caller passes as ``now`` (the view uses
+``time.monotonic()``); the tracker never reads a clock itself except as a default.
+This module never imports Qt.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from array import array
+from typing import Callable
+
+try:  # ISA-L's CRC-32 is ~10x faster than zlib's, and a declared dependency.
+    from isal.isal_zlib import crc32
+except ImportError:  # pragma: no cover - fallback when isal is missing
+    from zlib import crc32
+
+#: Default page size of the whole-segment scan.
+DEFAULT_PAGE_SIZE = 4096
+#: The page table never grows past this many pages; bigger segments get bigger pages.
+MAX_PAGES = 1 << 18
+#: Small segments get pages this small at least, and this many pages where possible.
+MIN_PAGE_SIZE, MIN_PAGES = 64, 256
+#: Pages are grouped into at most this many slots for :meth:`ChangeTracker.heat`:
+#: about one per pixel of a tall overview strip, so heat() stays well under a
+#: millisecond even when every slot changed.
+SUMMARY_SLOTS = 1024
+#: How long a change keeps glowing in the overview strip, in seconds.
+DEFAULT_HEAT_SECONDS = 5.0
+#: Bytes read per ``read`` call of the scan, and the span of one chunk hash: big
+#: enough to amortise the call, small enough to stay in cache while hashed. Also
+#: small enough that glibc keeps reusing the freed buffer: with 1-2 MiB reads it
+#: trims and refaults it on every call, which made an idle scan 4x slower.
+SCAN_CHUNK = 256 << 10
+
+_NEVER = -math.inf
+_NONZERO = re.compile(rb"[^\x00]")
+
+
+def page_size_for(size: int) -> int:
+    """The scan's page size for a segment of ``size`` bytes.
+
+    4 KiB, doubled until the segment fits in :data:`MAX_PAGES` pages, so a 1 TiB
+    segment still has a page table of a few megabytes. Segments under 1 MiB get
+    smaller pages (down to :data:`MIN_PAGE_SIZE`), at least :data:`MIN_PAGES` of
+    them, so the overview strip of a 4 KiB mailbox does not light up as one block.
+    """
+    page = DEFAULT_PAGE_SIZE
+    while size > page * MAX_PAGES:
+        page *= 2
+    while page > MIN_PAGE_SIZE and size < page * MIN_PAGES:
+        page //= 2
+    return page
+
+
+class ChangeTracker:
+    """Change times for the bytes on screen and for every page of a segment.
+
+    ``size`` is the segment's live size; call :meth:`resize` when it changes.
+    ``fade_seconds`` is how long a changed byte stays highlighted; ``budget_bytes``
+    caps what one :meth:`scan` reads; ``page_size`` fixes the scan's page size
+    (default: :func:`page_size_for`).
+    """
+
+    def __init__(self, size: int, *, fade_seconds: float = 1.5, budget_bytes: int = 4 << 20,
+                 page_size: int | None = None, heat_seconds: float = DEFAULT_HEAT_SECONDS) -> None:
+        if fade_seconds <= 0 or heat_seconds <= 0:
+            raise ValueError(f"fade and heat times must be positive (got {fade_seconds}, {heat_seconds})")
+        if budget_bytes < 1:
+            raise ValueError(f"budget_bytes must be at least 1, got {budget_bytes}")
+        if page_size is not None and page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {page_size}")
+        self.fade_seconds = float(fade_seconds)
+        self.heat_seconds = float(heat_seconds)
+        self.budget_bytes = int(budget_bytes)
+        self._fixed_page_size = page_size
+        # The previous visible read: the only copy of segment bytes we keep.
+        self._prev_offset = 0
+        self._prev: bytes | None = None
+        # offset -> time of last change, only for bytes changed within the fade time.
+        self._recent: dict[int, float] = {}
+        self._last_byte_change = _NEVER
+        self._last_prune = _NEVER
+        self._last_page_change = _NEVER
+        self._size = -1
+        self._setup_pages(max(0, int(size)))
+
+    # ------------------------------------------------------------------ pages
+
+    def _setup_pages(self, size: int) -> None:
+        """(Re)build the page tables from scratch for a segment of ``size`` bytes."""
+        self._size = size
+        self.page_size = self._fixed_page_size or page_size_for(size)
+        npages = -(-size // self.page_size)
+        self._npages = npages
+        self._hashes = array("I", bytes(4 * npages))
+        self._times = array("d", [_NEVER]) * npages
+        # 0 until a page was hashed once: a first hash is a baseline, not a change.
+        self._known = bytearray(npages)
+        self._scan_next = 0
+        self._setup_chunks()
+        self._rebuild_summary(from_times=False)  # every time was just reset
+
+    def _setup_chunks(self) -> None:
+        """One CRC per chunk of pages, trusted only after a whole-chunk pass (flag)."""
+        self._chunk_pages = max(1, SCAN_CHUNK // self.page_size)
+        nchunks = -(-self._npages // self._chunk_pages)
+        self._chunk_hashes = array("I", bytes(4 * nchunks))
+        self._chunk_ok = bytearray(nchunks)
+
+    def _rebuild_summary(self, *, from_times: bool = True) -> None:
+        """Group pages into at most SUMMARY_SLOTS slots and collect the recently changed ones.
+
+        :meth:`heat` then walks only the slots that changed within ``heat_seconds``
+        (usually a handful), never the whole page table.
+        """
+        shift = 0
+        while (self._npages >> shift) > SUMMARY_SLOTS:
+            shift += 1
+        self._shift = shift
+        hot: dict[int, float] = {}
+        if from_times and self._last_page_change > _NEVER:  # a resize with history
+            for page, stamp in enumerate(self._times):
+                if stamp > _NEVER:
+                    slot = page >> shift
+                    if hot.get(slot, _NEVER) < stamp:
+                        hot[slot] = stamp
+        self._hot = hot
+
+    def _mark_page(self, page: int, now: float) -> None:
+        self._times[page] = now
+        self._hot[page >> self._shift] = now
+        if self._last_page_change < now:
+            self._last_page_change = now
+
+    @property
+    def size(self) -> int:
+        """The segment size the tracker currently assumes."""
+        return self._size
+
+    @property
+    def page_count(self) -> int:
+        """How many pages the whole-segment scan divides the segment into."""
+        return self._npages
+
+    # ------------------------------------------------------------------ visible bytes
+
+    def update_visible(self, offset: int, data: bytes, now: float) -> int:
+        """Compare the bytes on screen with the previous tick's; return how many changed.
+
+        Only offsets read both now and on the previous call are compared, so
+        scrolling to bytes not seen before never counts as a change.
+        """
+        data = bytes(data)
+        prev, prev_offset = self._prev, self._prev_offset
+        self._prev, self._prev_offset = data, offset
+        if prev is None:
+            return 0
+        lo = max(offset, prev_offset)
+        hi = min(offset + len(data), prev_offset + len(prev))
+        if hi <= lo:
+            return 0
+        new = data[lo - offset:hi - offset]
+        old = prev[lo - prev_offset:hi - prev_offset]
+        if new == old:
+            return 0
+        # XOR as big integers is one C loop; the regex then finds the non-zero bytes.
+        diff = (int.from_bytes(new, "little") ^ int.from_bytes(old, "little")).to_bytes(hi - lo, "little")
+        changed = [lo + m.start() for m in _NONZERO.finditer(diff)]
+        recent = self._recent
+        for pos in changed:
+            recent[pos] = now
+        self._last_byte_change = now
+        page_size = self.page_size
+        for page in {pos // page_size for pos in changed}:
+            if page < self._npages:
+                self._mark_page(page, now)
+        self._prune(now)
+        return len(changed)
+
+    def _prune(self, now: float) -> None:
+        """Forget byte stamps past the fade time (at most once per fade period)."""
+        if now - self._last_prune < self.fade_seconds and len(self._recent) < 1 << 16:
+            return
+        self._last_prune = now
+        horizon = now - self.fade_seconds
+        self._recent = {pos: t for pos, t in self._recent.items() if t > horizon}
+
+    def age(self, offset: int, now: float | None = None) -> float | None:
+        """Seconds since the byte at ``offset`` changed, or None if not within the fade time."""
+        if now is None:
+            now = time.monotonic()
+        stamp = self._recent.get(offset)
+        if stamp is None:
+            return None
+        age = now - stamp
+        return age if age < self.fade_seconds else None
+
+    def ages(self, offset: int, length: int, now: float) -> list[float | None]:
+        """:meth:`age` for ``length`` bytes from ``offset``."""
+        out: list[float | None] = [None] * max(0, length)
+        if not self._recent or now - self._last_byte_change >= self.fade_seconds:
+            return out
+        fade = self.fade_seconds
+        for pos, stamp in self._stamps_in(offset, length):
+            age = now - stamp
+            if age < fade:
+                out[pos - offset] = age
+        return out
+
+    def levels(self, offset: int, length: int, now: float) -> bytes:
+        """One highlight level per byte: 255 = changed just now, fading linearly to 0.
+
+        The view multiplies a level by its highlight colour's alpha; bytes that are
+        all zero (the common case) come back without any per-byte work.
+        """
+        length = max(0, length)
+        if not self._recent or now - self._last_byte_change >= self.fade_seconds:
+            return bytes(length)
+        out = bytearray(length)
+        scale = 255.0 / self.fade_seconds
+        # Level 255 at age 0: 255 - age * scale == (stamp - start) * scale.
+        start = now - self.fade_seconds
+        end = offset + length
+        recent = self._recent
+        if len(recent) < length:
+            for pos, stamp in recent.items():
+                if offset <= pos < end and stamp > start:
+                    level = int((stamp - start) * scale)
+                    out[pos - offset] = level if level < 256 else 255
+        else:
+            get = recent.get
+            for pos in range(offset, end):
+                stamp = get(pos)
+                if stamp is not None and stamp > start:
+                    level = int((stamp - start) * scale)
+                    out[pos - offset] = level if level < 256 else 255
+        return bytes(out)
+
+    def _stamps_in(self, offset: int, length: int) -> list[tuple[int, float]]:
+        """(offset, time) of recently changed bytes in [offset, offset + length)."""
+        recent = self._recent
+        end = offset + length
+        if len(recent) < length:
+            return [(pos, t) for pos, t in recent.items() if offset <= pos < end]
+        get = recent.get
+        return [(pos, t) for pos in range(offset, end) if (t := get(pos)) is not None]
+
+    def active(self, now: float) -> bool:
+        """True while a byte highlight is still fading (the view keeps repainting)."""
+        return now - self._last_byte_change < self.fade_seconds
+
+    def heat_active(self, now: float) -> bool:
+        """True while the overview strip still shows a fading change."""
+        return now - self._last_page_change < self.heat_seconds
+
+    # ------------------------------------------------------------------ whole segment
+
+    def scan(self, read: Callable[[int, int], bytes], now: float) -> None:
+        """Hash the next pages of the segment (at most ``budget_bytes``) and stamp changes.
+
+        ``read(offset, n)`` returns up to ``n`` bytes (shorter at the end; it should
+        not raise). A segment no bigger than the budget is covered on every call;
+        a bigger one in ``ceil(size / budget)`` calls.
+        """
+        npages = self._npages
+        if npages == 0:
+            return
+        per_call = max(1, self.budget_bytes // self.page_size)
+        first = self._scan_next if self._scan_next < npages else 0
+        last = min(npages, first + per_call)
+        self._scan_range(read, first, last, now)
+        # A pass restarts at page 0 rather than wrapping mid-call, so windows stay
+        # aligned with the chunk hashes below on every pass.
+        self._scan_next = last if last < npages else 0
+
+    def _scan_range(self, read: Callable[[int, int], bytes], first: int, last: int, now: float) -> None:
+        page_size, chunk_pages = self.page_size, self._chunk_pages
+        start = first
+        while start < last:
+            chunk = start // chunk_pages
+            chunk_end = min((chunk + 1) * chunk_pages, self._npages)
+            stop = min(last, chunk_end)
+            whole = start == chunk * chunk_pages and stop == chunk_end
+            offset = start * page_size
+            want = min(stop * page_size, self._size) - offset
+            if want <= 0:
+                return
+            view = memoryview(read(offset, want))
+            if whole:
+                # One CRC over the chunk first: when it matches (the idle case) the
+                # per-page work is skipped, which is most of a tick's cost.
+                chunk_hash = crc32(view)
+                if self._chunk_ok[chunk] and self._chunk_hashes[chunk] == chunk_hash:
+                    start = stop
+                    continue
+            hashes = array("I", [crc32(view[i:i + page_size])
+                                 for i in range(0, (stop - start) * page_size, page_size)])
+            old = self._hashes[start:stop]
+            known = self._known[start:stop]
+            self._hashes[start:stop] = hashes
+            if hashes != old or known.find(0) >= 0:
+                self._known[start:stop] = b"\x01" * (stop - start)
+                for i, (new_hash, old_hash) in enumerate(zip(hashes, old)):
+                    if new_hash != old_hash and known[i]:
+                        self._mark_page(start + i, now)
+            if whole:
+                self._chunk_hashes[chunk] = chunk_hash
+                self._chunk_ok[chunk] = 1
+            start = stop
+
+    def heat(self, buckets: int, now: float) -> list[float]:
+        """Intensity 0..1 of the latest change in each of ``buckets`` equal slices.
+
+        1 means changed just now; it fades linearly to 0 over ``heat_seconds``.
+        Changes seen on screen count as well as those found by :meth:`scan`.
+        """
+        out = [0.0] * max(0, buckets)
+        size = self._size
+        if buckets <= 0 or size <= 0 or now - self._last_page_change >= self.heat_seconds:
+            return out
+        horizon = self.heat_seconds
+        self._hot = hot = {slot: t for slot, t in self._hot.items() if now - t < horizon}
+        slot_bytes = self.page_size << self._shift
+        for slot, stamp in hot.items():
+            level = 1.0 - (now - stamp) / horizon
+            lo = slot * slot_bytes
+            hi = min(size, lo + slot_bytes)
+            first = lo * buckets // size
+            last = min(buckets, max(first + 1, -(-hi * buckets // size)))
+            for b in range(first, last):
+                if out[b] < level:
+                    out[b] = level
+        return out
+
+    # ------------------------------------------------------------------ size changes
+
+    def resize(self, size: int) -> None:
+        """The segment was truncated or grew: keep what still applies, drop the rest."""
+        size = max(0, int(size))
+        if size == self._size:
+            return
+        old_size, old_pages = self._size, self._npages
+        if size < old_size:
+            self._recent = {pos: t for pos, t in self._recent.items() if pos < size}
+            if self._prev is not None:
+                self._prev = self._prev[:max(0, size - self._prev_offset)]
+        new_page_size = self._fixed_page_size or page_size_for(size)
+        if new_page_size != self.page_size:
+            self._setup_pages(size)  # hashes of other-sized pages mean nothing now
+            return
+        self._size = size
+        npages = -(-size // self.page_size)
+        if npages < old_pages:
+            del self._hashes[npages:]
+            del self._times[npages:]
+            del self._known[npages:]
+        elif npages > old_pages:
+            grow = npages - old_pages
+            self._hashes.extend(array("I", bytes(4 * grow)))
+            self._times.extend(array("d", [_NEVER]) * grow)
+            self._known.extend(bytes(grow))
+        self._npages = npages
+        # The page holding the old or the new end has a different length now:
+        # its next hash is a new baseline, not a change.
+        for page in ((old_size - 1) // self.page_size, npages - 1):
+            if 0 <= page < npages:
+                self._known[page] = 0
+        if self._scan_next >= npages:
+            self._scan_next = 0
+        self._setup_chunks()  # page hashes stay; the next pass re-derives chunk hashes
+        self._rebuild_summary()

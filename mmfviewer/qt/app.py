@@ -1,0 +1,80 @@
+"""Starting the desktop app: ``mmfviewer`` / ``mmfviewer gui``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from typing import Sequence
+
+from ..errors import MmfError
+
+SCREENSHOT_TIMEOUT = 10.0  # seconds to wait for the first refresh before shooting anyway
+
+
+def has_display() -> bool:
+    """Whether Qt has somewhere to show a window."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms: int | None = None,
+            read_write: bool = False, screenshot: str | None = None, ticks: int = 1) -> int:
+    """Open the main window with these segments; return the exit status.
+
+    With ``screenshot``, render the window to that PNG once every tab has refreshed
+    ``ticks`` times and the segment list is filled, then exit — no display needed.
+    """
+    if screenshot and not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a file needs no screen
+    elif not has_display():
+        raise MmfError("there is no display to show the window on (DISPLAY is not set); "
+                       "use --screenshot PATH to render it to a file")
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("mmfviewer")
+    app.setOrganizationName("mmfviewer")
+    settings = None
+    if screenshot:  # a screenshot is the same on every machine: no remembered state
+        scratch = tempfile.mkdtemp(prefix="mmfviewer-shot-")
+        settings = QSettings(os.path.join(scratch, "settings.ini"), QSettings.IniFormat)
+    window = MainWindow(refresh_ms=refresh_ms, settings=settings)
+    for name in names:
+        window.open_name(name, readonly=not read_write)
+    for path in files:
+        window.open_file(path, readonly=not read_write)
+    window.show()
+    if not screenshot:
+        return app.exec()
+
+    started = time.monotonic()
+    result = {"status": 0}
+
+    def ready() -> bool:
+        tabs = [window.tabs.widget(i) for i in range(window.tabs.count())]
+        return window.browser.scan_count > 0 and all(t.tick_count >= ticks + 1 for t in tabs)
+
+    def shoot() -> None:
+        if not ready() and time.monotonic() - started < SCREENSHOT_TIMEOUT:
+            return
+        timer.stop()
+        app.processEvents()
+        if not window.grab().save(screenshot):
+            print(f"mmfviewer: cannot write the screenshot to {screenshot!r}", file=sys.stderr)
+            result["status"] = 1
+        window.close()
+        app.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(shoot)
+    timer.start(20)
+    app.exec()
+    return result["status"]

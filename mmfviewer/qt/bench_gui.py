@@ -1,0 +1,186 @@
+"""``mmfviewer bench gui``: what the live view costs, measured in real processes.
+
+Each measurement runs in a fresh child process (an offscreen GUI), so its memory
+figures belong to it alone; writer processes change the segment meanwhile.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import random
+import resource
+import statistics
+import time
+import uuid
+from typing import Any, Callable
+
+from ..segment import Segment, unlink_segment
+
+_ctx = mp.get_context("spawn")
+GIB, MIB = 1 << 30, 1 << 20
+VISIBLE_ROWS = 50
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _app_and_window() -> tuple[Any, Any]:
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["mmfviewer-bench"])
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.IniFormat)
+    window = MainWindow(settings=settings)
+    window.resize(1280, 900)
+    window.show()
+    app.processEvents()
+    return app, window
+
+
+def _size_visible_rows(app: Any, tab: Any, rows: int) -> None:
+    """Resize the window so the hex view shows about ``rows`` rows."""
+    view = tab.hex_view
+    row_height = max(view.viewport().height() // max(view.visible_rows(), 1), 1) \
+        if hasattr(view, "visible_rows") else view.fontMetrics().height() + 2
+    window = tab.window()
+    window.resize(window.width(), window.height() + (rows * row_height - view.viewport().height()))
+    app.processEvents()
+
+
+# ---------------------------------------------------------------------- children
+
+def _first_paint(name: str, out: Any) -> None:
+    app, window = _app_and_window()
+    before = _rss_mib()
+    started = time.perf_counter()
+    tab = window.open_name(name)
+    app.processEvents()
+    tab.hex_view.viewport().repaint()
+    elapsed = time.perf_counter() - started
+    for _ in range(20):  # live for a couple of seconds' worth of ticks
+        tab.tick()
+        app.processEvents()
+    out.put({"first_paint_ms": elapsed * 1000, "rss_mib": _rss_mib(), "rss_before_mib": before,
+             "peak_rss_mib": _peak_rss_mib()})
+
+
+def _scribbler(name: str, stop: Any) -> None:
+    """Change bytes all over the segment, and always some on screen."""
+    with Segment.open(name, readonly=False) as seg:
+        size = seg.size
+        rng = random.Random(1)
+        while not stop.is_set():
+            for _ in range(200):
+                seg.write(rng.randrange(size - 16), rng.randbytes(16))
+            seg.write(rng.randrange(VISIBLE_ROWS * 16 - 16), rng.randbytes(16))
+
+
+def _tick_cost(name: str, ticks: int, out: Any) -> None:
+    app, window = _app_and_window()
+    tab = window.open_name(name)
+    tab.set_paused(True)  # we drive the ticks ourselves, to time each one
+    _size_visible_rows(app, tab, VISIBLE_ROWS)
+    costs = []
+    for _ in range(ticks):
+        started = time.perf_counter()
+        tab.tick()
+        app.processEvents()  # includes the repaint the tick asked for
+        costs.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.005)
+    q = statistics.quantiles(costs, n=100)
+    rows = tab.hex_view.viewport().height() // max(tab.hex_view.fontMetrics().height(), 1)
+    out.put({"p50_ms": q[49], "p99_ms": q[98], "ticks": ticks, "visible_rows": rows})
+
+
+def _idle_cpu(name: str, seconds: float, out: Any) -> None:
+    app, window = _app_and_window()
+    window.open_name(name)
+    from PySide6.QtCore import QTimer
+
+    for _ in range(20):
+        app.processEvents()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    QTimer.singleShot(int(seconds * 1000), app.quit)
+    app.exec()
+    cpu = time.process_time() - cpu0
+    out.put({"cpu_percent": 100 * cpu / (time.perf_counter() - wall0), "seconds": seconds})
+
+
+def _in_child(target: Callable[..., None], *args: Any) -> dict[str, Any]:
+    out = _ctx.Queue()
+    proc = _ctx.Process(target=target, args=(*args, out))
+    proc.start()
+    try:
+        return out.get(timeout=600)
+    finally:
+        proc.join(60)
+
+
+def _with_segment(size: int, fn: Callable[[str], Any]) -> Any:
+    name = f"mmfv-bench-{uuid.uuid4().hex[:8]}"
+    with Segment.create(name, size) as seg:
+        seg.write(0, b"The world is going down." * 40)
+    try:
+        return fn(name)
+    finally:
+        unlink_segment(name)
+
+
+# ---------------------------------------------------------------------- report
+
+def run_gui_bench(progress: Callable[[str], None] = lambda s: None, idle_seconds: float = 10.0,
+                  ticks: int = 300) -> dict[str, Any]:
+    """Run every GUI measurement; return the ``--json`` object."""
+    progress("first paint and memory, 1 MiB segment")
+    small = _with_segment(MIB, lambda n: _in_child(_first_paint, n))
+    progress("first paint and memory, 1 GiB segment")
+    big = _with_segment(GIB, lambda n: _in_child(_first_paint, n))
+    progress(f"tick cost with a writer changing a 1 GiB segment ({ticks} ticks)")
+
+    def ticking(name: str) -> dict[str, Any]:
+        stop = _ctx.Event()
+        writer = _ctx.Process(target=_scribbler, args=(name, stop))
+        writer.start()
+        try:
+            return _in_child(_tick_cost, name, ticks)
+        finally:
+            stop.set()
+            writer.join(30)
+    tick = _with_segment(GIB, ticking)
+    progress(f"CPU while idle, {idle_seconds:.0f} s at the default refresh")
+    idle = _with_segment(MIB, lambda n: _in_child(_idle_cpu, n, idle_seconds))
+    return {
+        "open": {"1MiB": small, "1GiB": big,
+                 "rss_growth_mib": big["peak_rss_mib"] - small["peak_rss_mib"]},
+        "tick_ms": tick,
+        "idle_cpu_percent": idle["cpu_percent"],
+    }
+
+
+def format_gui_report(result: dict[str, Any]) -> str:
+    """The figures as text, with the targets beside them."""
+    small, big = result["open"]["1MiB"], result["open"]["1GiB"]
+    tick = result["tick_ms"]
+    lines = [
+        "GUI, offscreen, each figure from a fresh process",
+        f"first painted refresh: 1 MiB segment {small['first_paint_ms']:.1f} ms, "
+        f"1 GiB segment {big['first_paint_ms']:.1f} ms",
+        f"peak RSS: 1 MiB segment {small['peak_rss_mib']:.1f} MiB, 1 GiB segment {big['peak_rss_mib']:.1f} MiB "
+        f"(growth {result['open']['rss_growth_mib']:+.1f} MiB; target < 20 MiB: no copy of the segment)",
+        f"tick with a writer all over 1 GiB, ~{tick['visible_rows']} rows visible: p50 {tick['p50_ms']:.2f} ms, "
+        f"p99 {tick['p99_ms']:.2f} ms (target p50 <= 3 ms)",
+        f"CPU while nothing changes: {result['idle_cpu_percent']:.2f}% of a core (target < 5%)",
+    ]
+    return "\n".join(lines)

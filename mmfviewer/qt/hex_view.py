@@ -1,0 +1,1344 @@
+"""The live hex view: offsets, hex, ASCII; what changed glows and fades.
+
+Shape borrowed from QHexView and qhexedit2: the scrollbar counts rows, only the
+visible rows are read and painted, the geometry lives in small named helpers
+(:class:`HexLayout`) that work without a window, and 256-entry tables turn bytes
+into text and colours. What they do not do and we do:
+
+* every read goes through :meth:`Segment.read` (``pread``), so a segment that
+  another process truncates or removes never crashes the viewer;
+* :meth:`HexView.refresh` is one live tick: one read of the visible rows, change
+  highlighting from :class:`~mmfviewer.changes.ChangeTracker`, a budgeted scan of
+  the whole segment for the overview strip, and a repaint only when something
+  changed or a highlight is still fading — an idle view costs next to nothing;
+* offsets are Python ints and the 32-bit scrollbar is scaled, so segments far
+  beyond 4 GiB scroll to their last byte.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+import time
+import weakref
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QFontMetricsF,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QRegion,
+    QPen,
+    QResizeEvent,
+    QUndoCommand,
+    QUndoStack,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSlider, QApplication, QWidget
+
+from ..changes import ChangeTracker
+from ..errors import MmfError
+from ..hextext import hexdump_text
+from ..segment import Segment
+from .overview_strip import STRIP_WIDTH, OverviewStrip
+
+
+#: Rows the scrollbar can count exactly; beyond this its values are scaled.
+SCROLL_MAX = 1 << 30
+#: Bytes read per chunk while searching, plus an overlap of len(pattern) - 1.
+FIND_CHUNK = 1 << 20
+#: Copying more than this would freeze the clipboard; the copy is cut and says so.
+COPY_LIMIT = 4 << 20
+#: Bytes per C array line in "copy as C".
+C_BYTES_PER_LINE = 12
+#: Allowed zoom range (points).
+MIN_POINT_SIZE, MAX_POINT_SIZE = 4, 72
+#: Seconds between two repaints of the overview strip while its marks fade.
+STRIP_INTERVAL = 0.1
+#: Highest opacity of the change highlight (0..255), at age 0.
+CHANGE_MAX_ALPHA = 200
+BYTES_PER_ROW_CHOICES = (8, 16, 32)
+
+# ---------------------------------------------------------------------- byte tables
+
+# Byte classes, coloured like hexyl: NUL, printable ASCII, ASCII whitespace,
+# other ASCII (control), non-ASCII.
+ZERO, PRINTABLE, WHITESPACE, CONTROL, HIGH = range(5)
+_WHITESPACE_BYTES = b" \t\n\v\f\r"
+
+
+def byte_class(b: int) -> int:
+    """Which of the five hexyl classes the byte ``b`` belongs to."""
+    if b == 0:
+        return ZERO
+    if b in _WHITESPACE_BYTES:
+        return WHITESPACE
+    if 0x21 <= b <= 0x7E:
+        return PRINTABLE
+    if b < 0x80:
+        return CONTROL
+    return HIGH
+
+
+CLASS_OF = bytes(byte_class(b) for b in range(256))
+#: How each byte looks in the ASCII column: itself if printable, "_" for
+#: whitespace other than space, "." for everything else.
+ASCII_CHAR = "".join(
+    chr(b) if 0x20 <= b <= 0x7E else "_" if b in _WHITESPACE_BYTES else "." for b in range(256))
+HEX_TEXT = tuple(f"{b:02X}" for b in range(256))
+# Per class: the byte's text where it belongs to the class, blanks elsewhere, so a
+# row is drawn with one call per class present rather than one per byte.
+_HEX_BY_CLASS = tuple(tuple(HEX_TEXT[b] if CLASS_OF[b] == c else "  " for b in range(256))
+                      for c in range(5))
+_ASCII_BY_CLASS = tuple(bytes(ord(ASCII_CHAR[b]) if CLASS_OF[b] == c else 0x20 for b in range(256))
+                        for c in range(5))
+_HEX_DIGITS = frozenset(string.hexdigits)
+
+
+def hex_row_text(row: bytes, cells: tuple[str, ...] = HEX_TEXT) -> str:
+    """``"00 01 02 ... 07  08 ..."``: a row's hex, groups of 8 set apart by one more space."""
+    return "  ".join(" ".join(cells[b] for b in row[g:g + 8]) for g in range(0, len(row), 8))
+
+
+_RUNS = re.compile(rb"(.)\1*", re.S)
+_NONZERO = re.compile(rb"[^\x00]")
+
+
+def level_runs(levels: bytes) -> list[tuple[int, int, int]]:
+    """``(first, last, level)`` of each run of equal non-zero levels.
+
+    Bytes that changed together share a level, so a run is one rectangle to fill
+    instead of one per byte.
+    """
+    return [(m.start(), m.end() - 1, levels[m.start()]) for m in _RUNS.finditer(levels)
+            if levels[m.start()]]
+
+
+def hex_row_width(bytes_per_row: int) -> int:
+    """Characters in a full row's hex text."""
+    return 3 * bytes_per_row - 1 + (bytes_per_row - 1) // 8
+
+
+def row_texts(row: bytes, bytes_per_row: int) -> tuple[tuple[int, str], ...]:
+    """``(class, text)`` for each byte class present in ``row``.
+
+    The text holds both columns, hex then ASCII two spaces after a full row's hex
+    (which is exactly where :class:`HexLayout` puts the ASCII column), and blanks
+    where bytes of other classes are: one draw call per class and row.
+    """
+    width = hex_row_width(bytes_per_row)
+    present = sorted(set(row.translate(CLASS_OF)))
+    return tuple((c, hex_row_text(row, _HEX_BY_CLASS[c]).ljust(width) + "  "
+                  + row.translate(_ASCII_BY_CLASS[c]).decode("ascii")) for c in present)
+
+
+# ---------------------------------------------------------------------- text formats
+
+def format_bytes(data: bytes, kind: str, *, base: int = 0) -> str:
+    """Bytes as text for the clipboard: ``hex``, ``hexdump``, ``c`` or ``python``."""
+    if kind == "hex":
+        return data.hex(" ").upper()
+    if kind == "hexdump":
+        return hexdump_text(data, base=base)
+    if kind == "c":
+        items = [f"0x{b:02x}" for b in data]
+        head = f"unsigned char data[{len(data)}] = {{"
+        if len(items) <= C_BYTES_PER_LINE:
+            return head + ", ".join(items) + "};"
+        lines = ("    " + ", ".join(items[i:i + C_BYTES_PER_LINE])
+                 for i in range(0, len(items), C_BYTES_PER_LINE))
+        return head + "\n" + ",\n".join(lines) + "\n};"
+    if kind == "python":
+        return repr(bytes(data))
+    raise ValueError(f"unknown copy format {kind!r}; use hex, hexdump, c or python")
+
+
+# ---------------------------------------------------------------------- geometry
+
+def rows_for(size: int, bytes_per_row: int) -> int:
+    """How many rows ``size`` bytes take."""
+    return -(-max(0, size) // bytes_per_row)
+
+
+def scrollbar_maximum(max_first_row: int) -> int:
+    """The scrollbar's maximum for a view whose first row can go up to ``max_first_row``."""
+    return min(max(0, max_first_row), SCROLL_MAX)
+
+
+def scroll_value_for_row(row: int, max_first_row: int) -> int:
+    """The scrollbar value that shows ``row`` first (scaled when rows exceed 32 bits)."""
+    row = min(max(0, row), max(0, max_first_row))
+    if max_first_row <= SCROLL_MAX:
+        return row
+    return row * SCROLL_MAX // max_first_row
+
+
+def row_for_scroll_value(value: int, max_first_row: int) -> int:
+    """The first row shown at scrollbar ``value``; the maximum maps to the last row."""
+    value = min(max(0, value), scrollbar_maximum(max_first_row))
+    if max_first_row <= SCROLL_MAX:
+        return value
+    return value * max_first_row // SCROLL_MAX
+
+
+@dataclass(frozen=True)
+class HexLayout:
+    """Where everything is, in pixels, for one font and row width; no widget needed.
+
+    x is measured from the left edge of the content (add the horizontal scroll);
+    y from the top of the viewport. Row 0 of the viewport starts below the header.
+    """
+
+    char_width: float
+    row_height: float
+    ascent: float = 0.0
+    descent: float = 0.0
+    bytes_per_row: int = 16
+    size: int = 0
+
+    @property
+    def margin(self) -> float:
+        """Blank space left of the offsets."""
+        return self.char_width
+
+    @property
+    def offset_digits(self) -> int:
+        """8 hex digits, 16 once offsets no longer fit in 32 bits."""
+        return 8 if self.size <= 1 << 32 else 16
+
+    @property
+    def offset_width(self) -> float:
+        """Right edge of the offset column's text."""
+        return self.margin + self.offset_digits * self.char_width
+
+    @property
+    def cell_width(self) -> float:
+        """Width of one byte in the hex column: two digits and a space."""
+        return 3 * self.char_width
+
+    @property
+    def group_gap(self) -> float:
+        """The extra space after every 8 bytes."""
+        return self.char_width
+
+    @property
+    def hex_start(self) -> float:
+        """x of the first hex digit."""
+        return self.offset_width + 2 * self.char_width
+
+    def hex_x(self, column: int) -> float:
+        """x of the first digit of ``column``."""
+        return self.hex_start + column * self.cell_width + (column // 8) * self.group_gap
+
+    @property
+    def hex_end(self) -> float:
+        """x just after the last hex digit of a full row."""
+        return self.hex_x(self.bytes_per_row - 1) + 2 * self.char_width
+
+    @property
+    def ascii_start(self) -> float:
+        """x of the first ASCII character."""
+        return self.hex_end + 2 * self.char_width
+
+    def ascii_x(self, column: int) -> float:
+        """x of the ASCII character of ``column``."""
+        return self.ascii_start + column * self.char_width
+
+    @property
+    def total_width(self) -> float:
+        """Width of the whole content."""
+        return self.ascii_x(self.bytes_per_row) + self.margin
+
+    @property
+    def header_height(self) -> float:
+        """Height of the column header above row 0."""
+        return math.ceil(self.row_height * 1.25)
+
+    @property
+    def rows(self) -> int:
+        """How many rows the segment takes."""
+        return rows_for(self.size, self.bytes_per_row)
+
+    def row_y(self, visible_row: int) -> float:
+        """Top of the ``visible_row``-th row on screen."""
+        return self.header_height + visible_row * self.row_height
+
+    def baseline(self, visible_row: int) -> float:
+        """Text baseline of the ``visible_row``-th row on screen."""
+        pad = (self.row_height - self.ascent - self.descent) / 2
+        return self.row_y(visible_row) + pad + self.ascent
+
+    def visible_rows(self, height: float) -> int:
+        """Rows at least partly on screen in a viewport ``height`` pixels tall."""
+        return max(0, math.ceil((height - self.header_height) / self.row_height))
+
+    def full_rows(self, height: float) -> int:
+        """Rows entirely on screen (at least 1, so paging always moves)."""
+        return max(1, int((height - self.header_height) // self.row_height))
+
+    def max_first_row(self, height: float) -> int:
+        """The first row when scrolled to the end: the last row sits at the bottom."""
+        return max(0, self.rows - self.full_rows(height))
+
+    def column_at(self, x: float) -> tuple[int, bool]:
+        """``(column, in_ascii)`` under x; clicks between columns go to the nearest."""
+        if x >= self.hex_end + self.char_width:
+            col = int((x - self.ascii_start) // self.char_width)
+            return min(max(col, 0), self.bytes_per_row - 1), True
+        group_width = 8 * self.cell_width + self.group_gap
+        rel = x - self.hex_start + self.char_width / 2
+        group = int(rel // group_width) if rel > 0 else 0
+        within = rel - group * group_width
+        col = group * 8 + min(int(within // self.cell_width), 7)
+        return min(max(col, 0), self.bytes_per_row - 1), False
+
+    def position_at(self, x: float, y: float, first_row: int) -> tuple[int, bool]:
+        """``(offset, in_ascii)`` of the byte at (x, y) with ``first_row`` at the top.
+
+        The offset is clamped to the segment (0 for an empty one).
+        """
+        col, in_ascii = self.column_at(x)
+        row = first_row + max(0, int((y - self.header_height) // self.row_height))
+        offset = row * self.bytes_per_row + col
+        return min(offset, max(0, self.size - 1)), in_ascii
+
+    def hex_cell(self, column: int, visible_row: int) -> QRectF:
+        """The box drawn behind one byte in the hex column."""
+        return QRectF(self.hex_x(column) - self.char_width / 2, self.row_y(visible_row),
+                      self.cell_width, self.row_height)
+
+    def ascii_cell(self, column: int, visible_row: int) -> QRectF:
+        """The box drawn behind one byte in the ASCII column."""
+        return QRectF(self.ascii_x(column), self.row_y(visible_row), self.char_width, self.row_height)
+
+    def hex_span(self, first: int, last: int, visible_row: int) -> QRectF:
+        """One box over columns ``first..last`` (inclusive) of the hex column, gaps included."""
+        x0 = self.hex_x(first) - self.char_width / 2
+        x1 = self.hex_x(last) + 2.5 * self.char_width
+        return QRectF(x0, self.row_y(visible_row), x1 - x0, self.row_height)
+
+    def ascii_span(self, first: int, last: int, visible_row: int) -> QRectF:
+        """One box over columns ``first..last`` (inclusive) of the ASCII column."""
+        return QRectF(self.ascii_x(first), self.row_y(visible_row),
+                      (last - first + 1) * self.char_width, self.row_height)
+
+
+def layout_for_font(font: QFont, bytes_per_row: int, size: int) -> HexLayout:
+    """The :class:`HexLayout` for a monospace ``font``."""
+    fm = QFontMetricsF(font)
+    # A long run's advance, not one glyph's: text layout accumulates fractional
+    # advances, so this is where the 40th character really lands.
+    char_width = fm.horizontalAdvance("0" * 64) / 64
+    return HexLayout(char_width=char_width, row_height=math.ceil(fm.height()) + 2,
+                     ascent=fm.ascent(), descent=fm.descent(), bytes_per_row=bytes_per_row, size=size)
+
+
+# ---------------------------------------------------------------------- colours
+
+@dataclass(frozen=True)
+class HexColors:
+    """Every colour the view paints with, chosen for a light or a dark palette."""
+
+    base: QColor
+    gutter: QColor
+    grid: QColor
+    offset: QColor
+    classes: tuple[QColor, QColor, QColor, QColor, QColor]
+    selection: QColor
+    cursor: QColor
+    cursor_text: QColor
+    mark: QColor
+    mark_line: QColor
+    change: tuple[QColor, ...]  # 256 alphas of the change colour, by highlight level
+
+    @classmethod
+    def for_palette(cls, pal: QPalette) -> HexColors:
+        """Colours that read well on this palette's base colour."""
+        base = pal.color(QPalette.Base)
+        dark = base.lightness() < 128
+        if dark:
+            classes = ("#7f7f7f", "#4dd0e1", "#81c784", "#ce93d8", "#fdd835")
+            gutter = base.lighter(130)
+            change = QColor(255, 140, 0)
+        else:
+            classes = ("#a8a8a8", "#00707a", "#2e7d32", "#8e24aa", "#a0522d")
+            gutter = base.darker(106)
+            change = QColor(255, 150, 30)
+        selection = QColor(pal.color(QPalette.Highlight))
+        selection.setAlpha(90)
+        mark = QColor(40, 170, 90, 60)
+        changes = []
+        for level in range(256):
+            c = QColor(change)
+            c.setAlpha(level * CHANGE_MAX_ALPHA // 255)
+            changes.append(c)
+        return cls(
+            base=base, gutter=gutter, grid=pal.color(QPalette.Mid),
+            offset=pal.color(QPalette.PlaceholderText) if not dark else QColor("#9e9e9e"),
+            classes=tuple(QColor(c) for c in classes),  # type: ignore[arg-type]
+            selection=selection, cursor=pal.color(QPalette.Highlight),
+            cursor_text=pal.color(QPalette.HighlightedText),
+            mark=mark, mark_line=QColor(30, 150, 70), change=tuple(changes),
+        )
+
+
+# ---------------------------------------------------------------------- undo
+
+class WriteBytesCommand(QUndoCommand):
+    """One edit of the segment: the bytes before and after, written through the view.
+
+    The edit is already in the segment when the command is pushed (so a failed
+    write never lands on the stack); the first ``redo`` is therefore a no-op.
+    Typing the two nibbles of one byte merges into one command.
+    """
+
+    MERGE_ID = 0x4D4D
+
+    def __init__(self, view: HexView, offset: int, old: bytes, new: bytes, *,
+                 high_nibble: bool = False, low_nibble: bool = False) -> None:
+        super().__init__(f"edit {len(new)} byte(s) at 0x{offset:X}")
+        self._view = weakref.ref(view)
+        self.offset, self.old, self.new = offset, old, new
+        self._open = high_nibble  # the low nibble of this byte may still merge in
+        self._low_nibble = low_nibble
+        self._pending_first_redo = True
+
+    def id(self) -> int:
+        return self.MERGE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if (isinstance(other, WriteBytesCommand) and self._open and other._low_nibble
+                and other.offset == self.offset):
+            self.new = other.new
+            self._open = False
+            return True
+        return False
+
+    def redo(self) -> None:
+        if self._pending_first_redo:
+            self._pending_first_redo = False
+            return
+        view = self._view()
+        if view is not None:
+            view._apply_write(self.offset, self.new)
+
+    def undo(self) -> None:
+        view = self._view()
+        if view is not None:
+            view._apply_write(self.offset, self.old)
+
+
+# ---------------------------------------------------------------------- the view
+
+_NAV_KEYS = frozenset({
+    Qt.Key_Left, Qt.Key_Right, Qt.Key_Up, Qt.Key_Down, Qt.Key_PageUp, Qt.Key_PageDown,
+    Qt.Key_Home, Qt.Key_End, Qt.Key_Tab, Qt.Key_Backtab,
+})
+
+
+class HexView(QAbstractScrollArea):
+    """Live hex view of a :class:`Segment`, driven by its owner's timer via :meth:`refresh`.
+
+    Keys: arrows, PgUp/PgDn, Home/End (row), Ctrl+Home/Ctrl+End (segment), Shift
+    with any of them to select, Tab to switch between the hex and ASCII columns,
+    Ctrl+A, Ctrl+C (hex), Ctrl+Z/Ctrl+Y, Ctrl+Plus/Minus. Typing hex digits (hex
+    column) or printable characters (ASCII column) overwrites bytes when the
+    segment is open read-write. The mouse clicks, drags, Shift+clicks, scrolls,
+    and zooms with Ctrl+wheel.
+
+    A selection runs from its anchor to the cursor, both bytes included.
+    """
+
+    cursorMoved = Signal(object)             # absolute offset (a Python int: 64-bit safe)
+    selectionChanged = Signal(object, object)  # start, length (0 = no selection)
+    refreshed = Signal()                     # after every refresh()
+    edited = Signal(object, object)          # offset, length: the segment was written
+    message = Signal(str)                    # a line for the status bar
+
+    def __init__(self, segment: Segment, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._segment = segment
+        self._read_failed = False
+        self._size = self._live_size() or 0
+        self.tracker = ChangeTracker(self._size)
+        self._bpr = 16
+        self._font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        self._font.setStyleHint(QFont.Monospace)
+        self._font.setFixedPitch(True)
+        if self._font.pointSize() <= 0:  # a pixel-sized system font: give it points
+            self._font.setPointSize(10)
+        self._layout = layout_for_font(self._font, self._bpr, self._size)
+        self._colors = HexColors.for_palette(self.palette())
+        self._first_row = 0
+        self._cursor = 0
+        self._anchor = 0
+        self._selecting = False
+        self._in_ascii = False
+        self._low_nibble = False  # the high nibble of the cursor byte was just typed
+        self._data_offset = 0
+        self._data = b""
+        self._highlight: tuple[int, int] | None = None
+        self._row_cache: dict[bytes, tuple[tuple[int, str], ...]] = {}
+        self._lit: set[int] = set()  # visible rows painted with a change highlight
+        self._heat_painted = False
+        self._strip_painted_at = -math.inf
+        self._dragging = False
+        self._wheel_rest = 0
+        self._syncing_scrollbar = False
+        self._ignore_scroll_value: int | None = None
+        self.undo_stack = QUndoStack(self)
+
+        self._strip = OverviewStrip(self._strip_heat, self._strip_visible, self._strip_jump, self)
+        self.setViewportMargins(0, 0, STRIP_WIDTH, 0)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.viewport().setCursor(Qt.IBeamCursor)
+        self.viewport().setAttribute(Qt.WA_OpaquePaintEvent)
+        vbar = self.verticalScrollBar()
+        vbar.valueChanged.connect(self._on_scroll_value)
+        vbar.actionTriggered.connect(self._on_scroll_action)
+        self.horizontalScrollBar().valueChanged.connect(self._on_hscroll)
+        self._update_scrollbars()
+        self._read_visible(time.monotonic())
+
+    # ------------------------------------------------------------------ live ticks
+
+    def refresh(self) -> None:
+        """One live tick: read the visible rows once, track changes, repaint if needed.
+
+        Only rows with a highlight (now, or at the previous tick, so its end is
+        wiped) are repainted, unless the rows on screen moved; an idle view paints
+        nothing at all.
+        """
+        now = time.monotonic()
+        moved = False
+        size = self._live_size()
+        if size is None:  # closed or gone: keep showing the last bytes (said once)
+            self.refreshed.emit()
+            return
+        if size != self._size:
+            self._apply_size(size)
+            moved = True
+        before = (self._data_offset, len(self._data))
+        changed = self._read_visible(now)
+        # Other rows on screen (scrolled, or more or fewer bytes): repaint them all.
+        moved |= changed and (self._data_offset, len(self._data)) != before
+        self.tracker.scan(self._safe_read, now)
+        lit = self._lit_rows(now) if (changed or self.tracker.active(now) or self._lit) else set()
+        if moved:
+            self.viewport().update()
+        else:
+            for row in lit | self._lit:
+                self.viewport().update(self._row_rect(row))
+        self._lit = lit
+        heat = self.tracker.heat_active(now)
+        # The strip is an overview: ten frames a second are plenty for it.
+        if (heat or self._heat_painted) and now - self._strip_painted_at >= STRIP_INTERVAL:
+            self._strip.update()
+            self._strip_painted_at = now
+            self._heat_painted = heat
+        self.refreshed.emit()
+
+    def _lit_rows(self, now: float) -> set[int]:
+        """Visible rows (0 = top) holding a byte whose change highlight still shows."""
+        bpr = self._bpr
+        levels = self.tracker.levels(self._first_row * bpr, len(self._data) + bpr, now)
+        return {m.start() // bpr for m in _NONZERO.finditer(levels)}
+
+    def _rows_in(self, region: QRegion, nrows: int) -> list[int]:
+        """Visible rows that meet ``region``: a tick repaints only the rows it changed."""
+        lay = self._layout
+        rows: set[int] = set()
+        for rect in region:
+            first = int((rect.top() - lay.header_height) // lay.row_height)
+            last = int((rect.bottom() - lay.header_height) // lay.row_height)
+            rows.update(range(max(0, first), min(nrows - 1, last) + 1))
+        return sorted(rows)
+
+    def _row_rect(self, visible_row: int) -> QRect:
+        """The viewport rectangle of one visible row, full width."""
+        lay = self._layout
+        top = math.floor(lay.row_y(visible_row))
+        bottom = math.ceil(lay.row_y(visible_row + 1))
+        return QRect(0, top, self.viewport().width(), bottom - top)
+
+    def _live_size(self) -> int | None:
+        try:
+            return self._segment.current_size()
+        except (MmfError, OSError) as err:
+            self._report_unreadable(err)
+            return None
+
+    def _safe_read(self, offset: int, n: int) -> bytes:
+        try:
+            return self._segment.read(offset, n)
+        except (MmfError, OSError):
+            return b""
+
+    def _report_unreadable(self, err: BaseException | None) -> None:
+        if not self._read_failed:
+            why = f": {err}" if err is not None else ""
+            self.message.emit(f"cannot read {self._segment.label}{why}; showing the last bytes read")
+        self._read_failed = True
+
+    def _read_visible(self, now: float) -> bool:
+        """Read the rows on screen; True if what is shown changed."""
+        offset = self._first_row * self._bpr
+        want = min(self._layout.visible_rows(self.viewport().height()) * self._bpr,
+                   max(0, self._size - offset))
+        if want <= 0:
+            data = b""
+        else:
+            try:
+                data = self._segment.read(offset, want)
+            except (MmfError, OSError) as err:
+                self._report_unreadable(err)
+                return False
+            if not data:  # the size said there are bytes; the read says otherwise
+                self._report_unreadable(None)
+                return False
+        self._read_failed = False
+        if data == self._data and offset == self._data_offset:
+            return False
+        self._data_offset, self._data = offset, data
+        self.tracker.update_visible(offset, data, now)
+        return True
+
+    def _apply_size(self, size: int) -> None:
+        """The segment was truncated or grew: new geometry, clamped cursor and selection."""
+        old_cursor, old_selection = self._cursor, self.selection()
+        self._size = size
+        self.tracker.resize(size)
+        self._layout = replace(self._layout, size=size)
+        last = max(0, size - 1)
+        self._cursor = min(self._cursor, last)
+        self._anchor = min(self._anchor, last)
+        if size == 0:
+            self._selecting = False
+        self._update_scrollbars()
+        self._strip.update()
+        self._emit_moves(old_cursor, old_selection)
+
+    # ------------------------------------------------------------------ public API
+
+    def cursor(self) -> int:  # type: ignore[override]  # QWidget.cursor() is the mouse pointer
+        """The offset of the byte under the cursor."""
+        return self._cursor
+
+    def set_cursor(self, offset: int, *, select: bool = False) -> None:
+        """Move the cursor to ``offset`` (clamped) and scroll it into view.
+
+        With ``select``, extend the selection from its anchor, as Shift+arrow does;
+        without, drop the selection.
+        """
+        old_cursor, old_selection = self._cursor, self.selection()
+        offset = self._clamp(offset)
+        if select:
+            if not self._selecting:
+                self._anchor = self._cursor
+                self._selecting = self._size > 0
+        else:
+            self._selecting = False
+            self._anchor = offset
+        self._cursor = offset
+        self._low_nibble = False
+        self._ensure_visible(offset)
+        self.viewport().update()
+        self._emit_moves(old_cursor, old_selection)
+
+    def selection(self) -> tuple[int, int]:
+        """``(start, length)`` of the selection; length 0 (at the cursor) when none."""
+        if not self._selecting or self._size == 0:
+            return self._cursor, 0
+        start = min(self._anchor, self._cursor)
+        end = min(max(self._anchor, self._cursor) + 1, self._size)
+        return start, max(0, end - start)
+
+    def set_selection(self, start: int, length: int) -> None:
+        """Select ``length`` bytes from ``start`` (clamped); the cursor goes to ``start``."""
+        if length <= 0 or self._size == 0:
+            self.set_cursor(start)
+            return
+        start = self._clamp(start)
+        end = min(start + length, self._size)
+        self._select(anchor=end - 1, cursor=start)
+
+    def select_all(self) -> None:
+        """Select the whole segment (the cursor goes to its last byte)."""
+        if self._size > 0:
+            self._select(anchor=0, cursor=self._size - 1)
+
+    def goto(self, offset: int) -> None:
+        """Put the cursor on ``offset`` (clamped to the segment), centred if it was off screen."""
+        offset = self._clamp(offset)
+        row = offset // self._bpr
+        full = self._layout.full_rows(self.viewport().height())
+        if not self._first_row <= row < self._first_row + full:
+            self._set_first_row(row - full // 2)
+        self.set_cursor(offset)
+
+    def find(self, pattern: bytes, *, forward: bool = True) -> int | None:
+        """Find ``pattern`` after (or before) the cursor, wrapping around once.
+
+        The match is selected and the cursor put on its first byte. Returns its
+        offset, or None (and a "pattern not found" message).
+        """
+        pattern = bytes(pattern)
+        if not pattern:
+            self.message.emit("nothing to find: the pattern is empty")
+            return None
+        size = self._live_size() or 0
+        here = min(self._cursor, max(0, size - 1))
+        wrapped = False
+        if forward:
+            hit = self._search_forward(pattern, here + 1, size, size)
+            if hit is None:
+                wrapped = True
+                hit = self._search_forward(pattern, 0, min(here + 1, size), size)
+        else:
+            hit = self._search_backward(pattern, 0, here, size)
+            if hit is None:
+                wrapped = True
+                hit = self._search_backward(pattern, here, size, size)
+        if hit is None:
+            self.message.emit("pattern not found")
+            return None
+        if wrapped:
+            self.message.emit("search wrapped around")
+        if size != self._size:
+            self._apply_size(size)
+        self._select(anchor=hit + len(pattern) - 1, cursor=hit)
+        return hit
+
+    def _search_forward(self, pattern: bytes, lo: int, hi: int, size: int) -> int | None:
+        """First match starting in [lo, hi)."""
+        m = len(pattern)
+        pos = lo
+        while pos < hi and pos + m <= size:
+            span = min(FIND_CHUNK, hi - pos)
+            chunk = self._safe_read(pos, span + m - 1)
+            i = chunk.find(pattern)
+            if i >= 0:
+                return pos + i
+            if len(chunk) < span + m - 1:
+                return None  # the segment ended (or shrank) here
+            pos += span
+        return None
+
+    def _search_backward(self, pattern: bytes, lo: int, hi: int, size: int) -> int | None:
+        """Last match starting in [lo, hi)."""
+        m = len(pattern)
+        end = min(hi, size - m + 1)
+        while end > lo:
+            begin = max(lo, end - FIND_CHUNK)
+            chunk = self._safe_read(begin, end - begin + m - 1)
+            i = chunk.rfind(pattern)
+            if i >= 0:
+                return begin + i
+            end = begin
+        return None
+
+    def copy_selection(self, kind: str) -> str:
+        """Copy the selection (or the byte at the cursor) as ``hex``, ``hexdump``, ``c``
+        or ``python``; return the text, which is also put on the clipboard."""
+        start, length = self.selection()
+        if length == 0:
+            length = 1 if self._size > 0 else 0
+        if length > COPY_LIMIT:
+            self.message.emit(f"copied the first {COPY_LIMIT >> 20} MiB of the selection only")
+            length = COPY_LIMIT
+        data = self.read_cached(start, length) if length else b""
+        text = format_bytes(data, kind, base=start)
+        QApplication.clipboard().setText(text)
+        return text
+
+    @property
+    def bytes_per_row(self) -> int:
+        """Bytes shown per row: 8, 16 or 32."""
+        return self._bpr
+
+    @bytes_per_row.setter
+    def bytes_per_row(self, n: int) -> None:
+        if n not in BYTES_PER_ROW_CHOICES:
+            raise ValueError(f"bytes per row must be one of {BYTES_PER_ROW_CHOICES}, got {n!r}")
+        if n == self._bpr:
+            return
+        top = self._first_row * self._bpr
+        self._bpr = n
+        self._row_cache.clear()
+        self._relayout(first_row=top // n)
+
+    def zoom(self) -> int:
+        """The font's current point size."""
+        return self._font.pointSize()
+
+    def zoom_in(self) -> None:
+        """One point bigger (up to 72)."""
+        self._set_point_size(self.zoom() + 1)
+
+    def zoom_out(self) -> None:
+        """One point smaller (down to 4)."""
+        self._set_point_size(self.zoom() - 1)
+
+    def undo(self) -> None:
+        """Undo the last edit (writes the old bytes back)."""
+        self.undo_stack.undo()
+
+    def redo(self) -> None:
+        """Redo the last undone edit."""
+        self.undo_stack.redo()
+
+    def visible_range(self) -> tuple[int, bytes]:
+        """``(offset, bytes)`` of the rows read at the last refresh (or scroll)."""
+        return self._data_offset, self._data
+
+    def read_cached(self, offset: int, n: int) -> bytes:
+        """``n`` bytes at ``offset``: from the last visible read when it holds them,
+        otherwise from the segment (b"" if that fails)."""
+        if n <= 0 or offset < 0:
+            return b""
+        rel = offset - self._data_offset
+        if 0 <= rel and rel + n <= len(self._data):
+            return self._data[rel:rel + n]
+        return self._safe_read(offset, n)
+
+    def highlight_range(self, start: int, length: int) -> None:
+        """Mark ``length`` bytes from ``start`` (e.g. where a message's record lies)."""
+        self._highlight = (start, length) if length > 0 else None
+        self.viewport().update()
+
+    def clear_highlight(self) -> None:
+        """Remove the mark set by :meth:`highlight_range`."""
+        self.highlight_range(0, 0)
+
+    @property
+    def segment(self) -> Segment:
+        """The segment on screen."""
+        return self._segment
+
+    @property
+    def layout_geometry(self) -> HexLayout:
+        """The current geometry (font metrics, bytes per row, size)."""
+        return self._layout
+
+    def first_visible_row(self) -> int:
+        """The row shown at the top."""
+        return self._first_row
+
+    # ------------------------------------------------------------------ selection helpers
+
+    def _clamp(self, offset: int) -> int:
+        return min(max(0, int(offset)), max(0, self._size - 1))
+
+    def _select(self, *, anchor: int, cursor: int) -> None:
+        old_cursor, old_selection = self._cursor, self.selection()
+        self._anchor, self._cursor = self._clamp(anchor), self._clamp(cursor)
+        self._selecting = self._size > 0
+        self._low_nibble = False
+        self._ensure_visible(self._cursor)
+        self.viewport().update()
+        self._emit_moves(old_cursor, old_selection)
+
+    def _emit_moves(self, old_cursor: int, old_selection: tuple[int, int]) -> None:
+        if self._cursor != old_cursor:
+            self.cursorMoved.emit(self._cursor)
+        selection = self.selection()
+        if selection != old_selection and (selection[1] or old_selection[1]):
+            self.selectionChanged.emit(*selection)
+
+    # ------------------------------------------------------------------ scrolling
+
+    def _max_first_row(self) -> int:
+        return self._layout.max_first_row(self.viewport().height())
+
+    def _set_first_row(self, row: int) -> None:
+        row = min(max(0, row), self._max_first_row())
+        if row == self._first_row:
+            return
+        self._first_row = row
+        self._sync_scrollbar()
+        self._read_visible(time.monotonic())
+        self.viewport().update()
+        self._strip.update()
+
+    def _ensure_visible(self, offset: int) -> None:
+        row = offset // self._bpr
+        full = self._layout.full_rows(self.viewport().height())
+        if row < self._first_row:
+            self._set_first_row(row)
+        elif row >= self._first_row + full:
+            self._set_first_row(row - full + 1)
+        col = offset % self._bpr
+        lay = self._layout
+        if self._in_ascii:
+            x0, x1 = lay.ascii_x(col), lay.ascii_x(col) + lay.char_width
+        else:
+            x0, x1 = lay.hex_x(col) - lay.char_width, lay.hex_x(col) + 3 * lay.char_width
+        hbar = self.horizontalScrollBar()
+        width = self.viewport().width()
+        if x0 < hbar.value():
+            hbar.setValue(int(x0))
+        elif x1 > hbar.value() + width:
+            hbar.setValue(int(math.ceil(x1 - width)))
+
+    def _sync_scrollbar(self) -> None:
+        bar = self.verticalScrollBar()
+        self._syncing_scrollbar = True
+        try:
+            bar.setValue(scroll_value_for_row(self._first_row, self._max_first_row()))
+        finally:
+            self._syncing_scrollbar = False
+
+    def _update_scrollbars(self) -> None:
+        max_row = self._max_first_row()
+        self._first_row = min(self._first_row, max_row)
+        bar = self.verticalScrollBar()
+        self._syncing_scrollbar = True
+        try:
+            bar.setRange(0, scrollbar_maximum(max_row))
+            full = self._layout.full_rows(self.viewport().height())
+            bar.setPageStep(full if max_row <= SCROLL_MAX else max(1, SCROLL_MAX // 1000))
+            bar.setSingleStep(1)
+            bar.setValue(scroll_value_for_row(self._first_row, max_row))
+        finally:
+            self._syncing_scrollbar = False
+        hbar = self.horizontalScrollBar()
+        width = self.viewport().width()
+        hbar.setRange(0, max(0, math.ceil(self._layout.total_width) - width))
+        hbar.setPageStep(max(1, width))
+        hbar.setSingleStep(max(1, round(self._layout.char_width)))
+
+    def _on_scroll_value(self, value: int) -> None:
+        if self._syncing_scrollbar:
+            return
+        if self._ignore_scroll_value is not None:
+            ignored, self._ignore_scroll_value = self._ignore_scroll_value, None
+            if value == ignored:
+                return
+        self._set_first_row(row_for_scroll_value(value, self._max_first_row()))
+
+    def _on_scroll_action(self, action: int) -> None:
+        """Arrow and page clicks on a scaled scrollbar move by rows, not by scaled units."""
+        max_row = self._max_first_row()
+        if max_row <= SCROLL_MAX:
+            return  # unscaled: the scrollbar's own steps are rows
+        full = self._layout.full_rows(self.viewport().height())
+        step = {
+            QAbstractSlider.SliderSingleStepAdd: 1, QAbstractSlider.SliderSingleStepSub: -1,
+            QAbstractSlider.SliderPageStepAdd: full, QAbstractSlider.SliderPageStepSub: -full,
+        }.get(QAbstractSlider.SliderAction(action))
+        if step is None:
+            return
+        row = min(max(0, self._first_row + step), max_row)
+        value = scroll_value_for_row(row, max_row)
+        self._ignore_scroll_value = value
+        self.verticalScrollBar().setSliderPosition(value)
+        self._set_first_row(row)
+
+    def _on_hscroll(self, _value: int) -> None:
+        self.viewport().update()
+
+    def _scroll_rows(self, delta: int) -> None:
+        self._set_first_row(self._first_row + delta)
+
+    # ------------------------------------------------------------------ overview strip
+
+    def _strip_heat(self, buckets: int, now: float) -> list[float]:
+        return self.tracker.heat(buckets, now)
+
+    def _strip_visible(self) -> tuple[float, float]:
+        if self._size <= 0:
+            return 0.0, 1.0
+        top = self._first_row * self._bpr
+        rows = self._layout.visible_rows(self.viewport().height())
+        return top / self._size, min(1.0, (top + rows * self._bpr) / self._size)
+
+    def _strip_jump(self, fraction: float) -> None:
+        row = int(fraction * self._layout.rows)
+        self._set_first_row(row - self._layout.full_rows(self.viewport().height()) // 2)
+
+    # ------------------------------------------------------------------ font & layout
+
+    def _set_point_size(self, points: int) -> None:
+        points = min(max(MIN_POINT_SIZE, points), MAX_POINT_SIZE)
+        if points == self.zoom():
+            return
+        self._font.setPointSize(points)
+        self._relayout(first_row=self._first_row)
+
+    def _relayout(self, *, first_row: int) -> None:
+        self._layout = layout_for_font(self._font, self._bpr, self._size)
+        self._first_row = first_row
+        self._update_scrollbars()
+        self._ensure_visible(self._cursor)
+        self._read_visible(time.monotonic())
+        self.viewport().update()
+        self._strip.update()
+
+    # ------------------------------------------------------------------ editing
+
+    def _type_text(self, text: str) -> None:
+        if self._size == 0:
+            return
+        if self._segment.readonly:
+            self.message.emit("read-only: open read-write to edit")
+            return
+        for ch in text:
+            offset = self._cursor
+            if self._in_ascii:
+                if not 0x20 <= ord(ch) <= 0x7E:
+                    continue
+                if not self._write_typed(offset, bytes([ord(ch)])):
+                    return
+                self._advance_after_edit(offset)
+            elif ch in _HEX_DIGITS:
+                old = self._safe_read(offset, 1)
+                if not old:
+                    self.message.emit(f"cannot edit at 0x{offset:X}: the segment ends before it")
+                    return
+                digit = int(ch, 16)
+                if self._low_nibble:
+                    new = (old[0] & 0xF0) | digit
+                else:
+                    new = (digit << 4) | (old[0] & 0x0F)
+                high = not self._low_nibble
+                if not self._write_typed(offset, bytes([new]), high_nibble=high,
+                                         low_nibble=not high, old=old):
+                    return
+                if high:
+                    self._low_nibble = True
+                    self.viewport().update()
+                else:
+                    self._advance_after_edit(offset)
+
+    def _advance_after_edit(self, offset: int) -> None:
+        if offset + 1 < self._size:
+            self.set_cursor(offset + 1)
+        else:
+            self._low_nibble = False
+            self.viewport().update()
+
+    def _write_typed(self, offset: int, new: bytes, *, high_nibble: bool = False,
+                     low_nibble: bool = False, old: bytes | None = None) -> bool:
+        """Write one typed byte; on success push it on the undo stack."""
+        if old is None:
+            old = self._safe_read(offset, len(new))
+        try:
+            self._segment.write(offset, new)
+        except (MmfError, OSError) as err:
+            self.message.emit(f"cannot write at 0x{offset:X}: {err}")
+            self._low_nibble = False
+            return False
+        if self._selecting:
+            self._selecting = False
+            self.selectionChanged.emit(self._cursor, 0)
+        self.undo_stack.push(WriteBytesCommand(self, offset, old, new, high_nibble=high_nibble,
+                                               low_nibble=low_nibble))
+        self._after_write(offset, len(new))
+        return True
+
+    def _apply_write(self, offset: int, data: bytes) -> None:
+        """Write for undo/redo; a failure is reported, never raised into Qt."""
+        try:
+            self._segment.write(offset, data)
+        except (MmfError, OSError) as err:
+            self.message.emit(f"cannot write at 0x{offset:X}: {err}")
+            return
+        self._low_nibble = False
+        self.set_cursor(offset)
+        self._after_write(offset, len(data))
+
+    def _after_write(self, offset: int, length: int) -> None:
+        self._read_visible(time.monotonic())  # show the byte now, not at the next tick
+        self.viewport().update()
+        self.edited.emit(offset, length)
+
+    # ------------------------------------------------------------------ events
+
+    def event(self, event: QEvent) -> bool:
+        # Keys we handle win over window shortcuts while the view has focus.
+        if event.type() == QEvent.ShortcutOverride:
+            key_event: QKeyEvent = event  # type: ignore[assignment]
+            mods = key_event.modifiers() & ~(Qt.ShiftModifier | Qt.KeypadModifier)
+            key = key_event.key()
+            if key in _NAV_KEYS and (mods == Qt.NoModifier or (
+                    mods == Qt.ControlModifier and key not in (Qt.Key_Tab, Qt.Key_Backtab))):
+                event.accept()  # ...but Ctrl+Tab stays the window's (switching tabs)
+                return True
+            if key_event.text() and key_event.text().isprintable() and mods == Qt.NoModifier:
+                event.accept()
+                return True
+        return super().event(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        return False  # Tab switches between the hex and ASCII columns instead
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        mods = event.modifiers()
+        shift = bool(mods & Qt.ShiftModifier)
+        ctrl = bool(mods & Qt.ControlModifier)
+        bpr = self._bpr
+        cur = self._cursor
+        full = self._layout.full_rows(self.viewport().height())
+        if event.matches(QKeySequence.SelectAll):
+            self.select_all()
+        elif event.matches(QKeySequence.Copy):
+            self.copy_selection("hex")
+        elif event.matches(QKeySequence.Undo):
+            self.undo()
+        elif event.matches(QKeySequence.Redo):
+            self.redo()
+        elif event.matches(QKeySequence.ZoomIn):
+            self.zoom_in()
+        elif event.matches(QKeySequence.ZoomOut):
+            self.zoom_out()
+        elif key in (Qt.Key_Tab, Qt.Key_Backtab):
+            self._in_ascii = not self._in_ascii
+            self._low_nibble = False
+            self._ensure_visible(cur)
+            self.viewport().update()
+        elif key == Qt.Key_Left:
+            self.set_cursor(cur - 1, select=shift)
+        elif key == Qt.Key_Right:
+            self.set_cursor(cur + 1, select=shift)
+        elif key == Qt.Key_Up:
+            self.set_cursor(cur - bpr if cur >= bpr else cur, select=shift)
+        elif key == Qt.Key_Down:
+            self.set_cursor(cur + bpr if cur + bpr < self._size else cur, select=shift)
+        elif key in (Qt.Key_PageUp, Qt.Key_PageDown):
+            step = full if key == Qt.Key_PageDown else -full
+            target = cur + step * bpr
+            if target < 0:
+                target = cur % bpr  # same column, first row
+            self._scroll_rows(step)  # the cursor keeps its place on screen
+            self.set_cursor(target, select=shift)
+        elif key == Qt.Key_Home:
+            self.set_cursor(0 if ctrl else cur - cur % bpr, select=shift)
+        elif key == Qt.Key_End:
+            self.set_cursor(self._size - 1 if ctrl else cur - cur % bpr + bpr - 1, select=shift)
+        elif event.text() and not (mods & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier)):
+            self._type_text(event.text())
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def _offset_at(self, event: QMouseEvent) -> tuple[int, bool]:
+        pos = event.position()
+        return self._layout.position_at(pos.x() + self.horizontalScrollBar().value(), pos.y(),
+                                        self._first_row)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.LeftButton:
+            super().mousePressEvent(event)
+            return
+        offset, in_ascii = self._offset_at(event)
+        self._in_ascii = in_ascii
+        self.set_cursor(offset, select=bool(event.modifiers() & Qt.ShiftModifier))
+        self._dragging = True
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if not (self._dragging and event.buttons() & Qt.LeftButton):
+            super().mouseMoveEvent(event)
+            return
+        y = event.position().y()
+        if y < self._layout.header_height:
+            self._scroll_rows(-1)  # dragging above the rows scrolls up
+        elif y > self.viewport().height():
+            self._scroll_rows(1)
+        offset, _ = self._offset_at(event)
+        if offset != self._cursor or not self._selecting:
+            self.set_cursor(offset, select=True)
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.LeftButton:
+            self._dragging = False
+            event.accept()
+        else:
+            super().mouseReleaseEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta()
+        if event.modifiers() & Qt.ControlModifier:
+            if delta.y() > 0:
+                self.zoom_in()
+            elif delta.y() < 0:
+                self.zoom_out()
+            event.accept()
+            return
+        if delta.y():
+            # 120 units = one notch = 3 rows; keep the remainder for touchpads.
+            self._wheel_rest += delta.y()
+            rows = int(self._wheel_rest / 40)
+            self._wheel_rest -= rows * 40
+            if rows:
+                self._scroll_rows(-rows)
+        if delta.x():
+            hbar = self.horizontalScrollBar()
+            hbar.setValue(hbar.value() - delta.x() // 4)
+        event.accept()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        vp = self.viewport().geometry()
+        self._strip.setGeometry(vp.right() + 1, vp.top(), STRIP_WIDTH, vp.height())
+        self._update_scrollbars()
+        self._read_visible(time.monotonic())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.PaletteChange:
+            self._colors = HexColors.for_palette(self.palette())
+            self.viewport().update()
+        super().changeEvent(event)
+
+    # ------------------------------------------------------------------ painting
+
+    def _row_texts(self, row: bytes) -> tuple[tuple[int, str], ...]:
+        # Keyed by the row's bytes alone: a partial last row is shorter, so it never
+        # collides with a full one, and the cache is cleared when bytes_per_row changes.
+        texts = self._row_cache.get(row)
+        if texts is None:
+            if len(self._row_cache) > 4096:
+                self._row_cache.clear()  # cheap bound; visible rows refill it in one paint
+            texts = self._row_cache[row] = row_texts(row, self._bpr)
+        return texts
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self.viewport())
+        try:
+            self._paint(painter, event.region())
+        finally:
+            painter.end()
+
+    def _paint(self, p: QPainter, region: QRegion) -> None:
+        lay, col = self._layout, self._colors
+        vp = self.viewport()
+        width, height = vp.width(), vp.height()
+        p.fillRect(0, 0, width, height, col.base)
+        hx = self.horizontalScrollBar().value()
+        p.translate(-hx, 0)
+        p.setFont(self._font)
+        cw, rh, bpr = lay.char_width, lay.row_height, self._bpr
+        gutter_right = lay.offset_width + cw
+        p.fillRect(QRectF(0, 0, gutter_right, height), col.gutter)
+        p.fillRect(QRectF(0, 0, lay.total_width + hx + width, lay.header_height), col.gutter)
+        p.setPen(col.grid)
+        p.drawLine(QPointF(gutter_right, 0), QPointF(gutter_right, height))
+        sep = lay.hex_end + cw
+        p.drawLine(QPointF(sep, 0), QPointF(sep, height))
+        p.drawLine(QPointF(0, lay.header_height - 0.5), QPointF(lay.total_width + hx + width,
+                                                                lay.header_height - 0.5))
+        self._paint_header(p)
+
+        first_offset = self._first_row * bpr
+        nrows = min(lay.visible_rows(height), max(0, lay.rows - self._first_row))
+        if nrows <= 0:
+            return
+        data, d0 = self._data, self._data_offset
+        now = time.monotonic()
+        levels = (self.tracker.levels(first_offset, nrows * bpr, now)
+                  if self.tracker.active(now) else None)
+        sel_start, sel_len = self.selection()
+        sel_end = sel_start + sel_len
+        mark = self._highlight
+        by_class: list[list[tuple[float, str]]] = [[], [], [], [], []]
+        offsets: list[tuple[float, str]] = []
+        digits = lay.offset_digits
+        for i in self._rows_in(region, nrows):
+            row_offset = first_offset + i * bpr
+            rel = row_offset - d0
+            row = data[rel:rel + bpr] if 0 <= rel < len(data) else b""
+            baseline = lay.baseline(i)
+            offsets.append((baseline, f"{row_offset:0{digits}X}"))
+            if not row:
+                continue  # truncated, or not read yet: nothing to show
+            ncols = len(row)
+            if levels is not None:
+                row_levels = levels[i * bpr:i * bpr + ncols]
+                if row_levels.count(0) != ncols:
+                    for first, last, level in level_runs(row_levels):
+                        p.fillRect(lay.hex_span(first, last, i), col.change[level])
+                        p.fillRect(lay.ascii_span(first, last, i), col.change[level])
+            if mark is not None:
+                self._paint_span(p, i, row_offset, ncols, mark[0], mark[0] + mark[1], col.mark,
+                                 underline=col.mark_line)
+            if sel_len:
+                self._paint_span(p, i, row_offset, ncols, sel_start, sel_end, col.selection)
+            for cls, text in self._row_texts(row):
+                by_class[cls].append((baseline, text))
+
+        p.setPen(col.offset)
+        x_off = lay.margin
+        for baseline, text in offsets:
+            p.drawText(QPointF(x_off, baseline), text)
+        x = lay.hex_start
+        for cls, rows in enumerate(by_class):
+            if rows:
+                p.setPen(col.classes[cls])
+                for baseline, text in rows:
+                    p.drawText(QPointF(x, baseline), text)
+        self._paint_cursor(p, nrows)
+
+    def _paint_header(self, p: QPainter) -> None:
+        lay = self._layout
+        y = lay.header_height - (lay.header_height - lay.ascent - lay.descent) / 2 - lay.descent
+        p.setPen(self._colors.offset)
+        p.drawText(QPointF(lay.margin, y), "Offset")
+        p.drawText(QPointF(lay.hex_start, y), hex_row_text(bytes(range(self._bpr))))
+        p.drawText(QPointF(lay.ascii_start, y),
+                   "".join("0123456789ABCDEF"[c % 16] for c in range(self._bpr)))
+
+    def _paint_span(self, p: QPainter, i: int, row_offset: int, ncols: int, start: int, end: int,
+                    color: QColor, *, underline: QColor | None = None) -> None:
+        """Fill the part of visible row ``i`` that lies in [start, end)."""
+        c0 = max(start - row_offset, 0)
+        c1 = min(end - row_offset, ncols) - 1
+        if c1 < c0:
+            return
+        lay = self._layout
+        for rect in (lay.hex_span(c0, c1, i), lay.ascii_span(c0, c1, i)):
+            p.fillRect(rect, color)
+            if underline is not None:
+                p.fillRect(QRectF(rect.left(), rect.bottom() - 2, rect.width(), 2), underline)
+
+    def _paint_cursor(self, p: QPainter, nrows: int) -> None:
+        if self._size == 0:
+            return
+        lay, col = self._layout, self._colors
+        i = self._cursor // self._bpr - self._first_row
+        if not 0 <= i < nrows:
+            return
+        c = self._cursor % self._bpr
+        byte = self.read_cached(self._cursor, 1)
+        cw = lay.char_width
+        hex_box = QRectF(lay.hex_x(c) - 1, lay.row_y(i), 2 * cw + 2, lay.row_height)
+        if self._low_nibble:
+            hex_box = QRectF(lay.hex_x(c) + cw - 1, lay.row_y(i), cw + 2, lay.row_height)
+        ascii_box = QRectF(lay.ascii_x(c), lay.row_y(i), cw, lay.row_height)
+        active, other = (ascii_box, hex_box) if self._in_ascii else (hex_box, ascii_box)
+        p.fillRect(active, col.cursor)
+        if byte:
+            p.setPen(col.cursor_text)
+            baseline = lay.baseline(i)
+            if self._in_ascii:
+                p.drawText(QPointF(lay.ascii_x(c), baseline), ASCII_CHAR[byte[0]])
+            elif self._low_nibble:
+                p.drawText(QPointF(lay.hex_x(c) + cw, baseline), HEX_TEXT[byte[0]][1])
+            else:
+                p.drawText(QPointF(lay.hex_x(c), baseline), HEX_TEXT[byte[0]])
+        pen = QPen(col.cursor)
+        pen.setWidthF(1.5)
+        p.setPen(pen)
+        p.setBrush(Qt.NoBrush)
+        p.drawRect(other.adjusted(0.75, 0.75, -0.75, -0.75))

@@ -1,0 +1,581 @@
+"""The main window: tabs of open segments, the segment browser, the data inspector.
+
+Menus, toolbar and shortcuts follow desktop conventions (Ctrl+O open, Ctrl+W close,
+Ctrl+Q quit, Ctrl+G go to, Ctrl+F find, F3 find next). Recent segments, window
+geometry and view options are remembered with QSettings. Nothing a user does, and
+nothing another process does to a segment, ends in a crash: errors become status
+messages and banners.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import __version__
+from ..errors import MmfError
+from ..hextext import parse_hex_bytes
+from ..segment import Segment
+from ..units import format_size, parse_size
+from .inspector_panel import InspectorPanel
+from .open_dialog import OpenDialog
+from .segment_browser import SegmentBrowser
+from .segment_tab import DEFAULT_REFRESH_MS, SegmentTab
+
+RECENT_MAX = 10
+REFRESH_CHOICES = [16, 50, 100, 250, 500, 1000, 5000]
+INSPECT_BYTES = 256  # what the data inspector looks at from the cursor on
+
+
+class FindBar(QWidget):
+    """Find hex or text in the current segment; Enter / F3 next, Shift+F3 previous."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.kind = QComboBox()
+        self.kind.addItems(["Text", "Hex"])
+        self.kind.setToolTip("Search for UTF-8 text, or hex bytes such as '54 68 65'")
+        self.pattern = QLineEdit()
+        self.pattern.setPlaceholderText("Find text, or hex bytes like 54 68 65")
+        self.pattern.returnPressed.connect(lambda: window.find_next(forward=True))
+        previous = QPushButton("Previous")
+        previous.clicked.connect(lambda: window.find_next(forward=False))
+        following = QPushButton("Next")
+        following.clicked.connect(lambda: window.find_next(forward=True))
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 2, 6, 2)
+        row.addWidget(QLabel("Find:"))
+        row.addWidget(self.kind)
+        row.addWidget(self.pattern, 1)
+        row.addWidget(previous)
+        row.addWidget(following)
+        row.addWidget(close)
+
+    def needle(self) -> bytes:
+        """The pattern as bytes; raises FormatError for bad hex."""
+        text = self.pattern.text()
+        if self.kind.currentText() == "Hex":
+            return parse_hex_bytes(text)
+        return text.encode("utf-8")
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key_Escape:
+            self.hide()
+            self.window_.focus_view()
+            return
+        super().keyPressEvent(event)
+
+
+class MainWindow(QMainWindow):
+    """The app's window. ``open_segment``/``open_name``/``open_file`` add tabs."""
+
+    def __init__(self, *, refresh_ms: int | None = None, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("mmfviewer", "mmfviewer")
+        self.refresh_ms = refresh_ms or int(self.settings.value("refresh_ms", DEFAULT_REFRESH_MS))
+        self.bytes_per_row = int(self.settings.value("bytes_per_row", 16))
+        self.setWindowTitle("mmfviewer")
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabsClosable(True)
+        self.tabs.setMovable(True)
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.tabs.currentChanged.connect(self._current_changed)
+        self.welcome = QLabel()
+        self.welcome.setAlignment(Qt.AlignCenter)
+        self.welcome.setWordWrap(True)
+        self.welcome.setStyleSheet("color: #555; font-size: 14px; padding: 24px;")
+        self._set_welcome("")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.tabs)
+        self.find_bar = FindBar(self)
+        self.find_bar.hide()
+        central = QWidget()
+        box = QVBoxLayout(central)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.stack, 1)
+        box.addWidget(self.find_bar)
+        self.setCentralWidget(central)
+
+        self.browser = SegmentBrowser()
+        self.browser.openRequested.connect(lambda name: self.open_name(name))
+        self.browser_dock = self._dock("Segments", self.browser, Qt.LeftDockWidgetArea)
+        self.inspector = InspectorPanel()
+        self.inspector_dock = self._dock("Data inspector", self.inspector, Qt.RightDockWidgetArea)
+
+        self._build_status_bar()
+        self._build_actions()
+        self._restore()
+        self._update_actions()
+
+    # ------------------------------------------------------------------ building
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", "_"))
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_labels: dict[str, QLabel] = {}
+        for key in ("name", "size", "mode", "layout", "cursor", "refresh"):
+            label = QLabel()
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(label)
+            self.status_labels[key] = label
+
+    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
+                *, tip: str = "", checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.setCheckable(checkable)
+        action.triggered.connect(lambda *_: slot())
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        return action
+
+    def _build_actions(self) -> None:
+        a = self._action
+        self.open_action = a("&Open mapping…", self.open_dialog, "Ctrl+O",
+                             tip="Open or create a named shared-memory segment")
+        self.open_file_action = a("Open &file-backed mapping…", lambda: self.open_dialog(file_backed=True),
+                                  "Ctrl+Shift+O", tip="Map a file, as .NET programs on Linux share memory")
+        self.close_action = a("&Close", self.close_current, "Ctrl+W", tip="Close this tab")
+        self.quit_action = a("&Quit", self.close, "Ctrl+Q")
+        self.copy_actions = {
+            "hex": a("Copy as &hex", lambda: self.copy_as("hex"), "Ctrl+C"),
+            "hexdump": a("Copy as hex&dump", lambda: self.copy_as("hexdump"), "Ctrl+Shift+C"),
+            "c": a("Copy as &C array", lambda: self.copy_as("c")),
+            "python": a("Copy as &Python bytes", lambda: self.copy_as("python")),
+        }
+        self.undo_action = a("&Undo", lambda: self._view_call("undo"), "Ctrl+Z")
+        self.redo_action = a("&Redo", lambda: self._view_call("redo"), "Ctrl+Y")
+        self.goto_action = a("&Go to offset…", self.goto_dialog, "Ctrl+G", tip="Jump to an offset (hex or decimal)")
+        self.find_action = a("&Find…", self.show_find_bar, "Ctrl+F", tip="Find hex bytes or text")
+        self.find_next_action = a("Find &next", lambda: self.find_next(forward=True), "F3")
+        self.find_prev_action = a("Find pre&vious", lambda: self.find_next(forward=False), "Shift+F3")
+        self.zoom_in_action = a("Zoom &in", lambda: self._view_call("zoom_in"), "Ctrl++")
+        self.zoom_out_action = a("Zoom &out", lambda: self._view_call("zoom_out"), "Ctrl+-")
+        self.pause_action = a("&Pause live refresh", self.toggle_pause, "Ctrl+P", checkable=True,
+                              tip="Stop refreshing this segment (the view stays as it is)")
+        self.refresh_now_action = a("Refresh &now", self._refresh_now, "F5")
+
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction(self.open_action)
+        menu.addAction(self.open_file_action)
+        self.recent_menu = menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menu.addSeparator()
+        menu.addAction(self.close_action)
+        menu.addAction(self.quit_action)
+
+        menu = self.menuBar().addMenu("&Edit")
+        menu.addAction(self.undo_action)
+        menu.addAction(self.redo_action)
+        menu.addSeparator()
+        for action in self.copy_actions.values():
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.goto_action)
+        menu.addAction(self.find_action)
+        menu.addAction(self.find_next_action)
+        menu.addAction(self.find_prev_action)
+
+        menu = self.menuBar().addMenu("&View")
+        rows = menu.addMenu("&Bytes per row")
+        group = QActionGroup(self)
+        self.row_actions = {}
+        for n in (8, 16, 32):
+            action = a(f"{n}", lambda n=n: self.set_bytes_per_row(n), checkable=True)
+            action.setChecked(n == self.bytes_per_row)
+            group.addAction(action)
+            rows.addAction(action)
+            self.row_actions[n] = action
+        menu.addAction(self.zoom_in_action)
+        menu.addAction(self.zoom_out_action)
+        menu.addSeparator()
+        menu.addAction(self.pause_action)
+        menu.addAction(self.refresh_now_action)
+        rates = menu.addMenu("Refresh &interval")
+        rate_group = QActionGroup(self)
+        self.rate_actions = {}
+        for ms in REFRESH_CHOICES:
+            action = a(_rate_text(ms), lambda ms=ms: self.set_refresh_ms(ms), checkable=True)
+            action.setChecked(ms == self.refresh_ms)
+            rate_group.addAction(action)
+            rates.addAction(action)
+            self.rate_actions[ms] = action
+        menu.addSeparator()
+        menu.addAction(self.browser_dock.toggleViewAction())
+        menu.addAction(self.inspector_dock.toggleViewAction())
+
+        menu = self.menuBar().addMenu("&Help")
+        menu.addAction(a("&About mmfviewer", self._about))
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        for action in (self.open_action, self.close_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        for action in (self.goto_action, self.find_action):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.pause_action)
+        self.rate_combo = QComboBox()
+        self.rate_combo.setToolTip("How often the open segment is read and redrawn")
+        for ms in REFRESH_CHOICES:
+            self.rate_combo.addItem(_rate_text(ms), ms)
+        self.rate_combo.setCurrentIndex(self._rate_index(self.refresh_ms))
+        self.rate_combo.activated.connect(lambda i: self.set_refresh_ms(self.rate_combo.itemData(i)))
+        toolbar.addWidget(QLabel(" Refresh: "))
+        toolbar.addWidget(self.rate_combo)
+
+    # ------------------------------------------------------------------ opening
+
+    def open_dialog(self, *, file_backed: bool = False) -> None:
+        """Ask for a segment (or file) and open it in a new tab."""
+        dialog = OpenDialog(self, file_backed=file_backed)
+        if dialog.exec() == OpenDialog.Accepted and dialog.segment is not None:
+            self.open_segment(dialog.segment)
+
+    def open_name(self, name: str, *, readonly: bool = True) -> SegmentTab | None:
+        """Open a named segment in a new tab; a failure becomes a message, not an error."""
+        return self._try_open(lambda: Segment.open(name, readonly=readonly), f"'{name}'")
+
+    def open_file(self, path: str, *, readonly: bool = True) -> SegmentTab | None:
+        """Open a file-backed mapping in a new tab."""
+        return self._try_open(lambda: Segment.from_file(path, readonly=readonly), path)
+
+    def _try_open(self, opener: Callable[[], Segment], what: str) -> SegmentTab | None:
+        try:
+            segment = opener()
+        except (MmfError, OSError) as err:
+            self.notify(f"Cannot open {what}: {err}", error=True)
+            return None
+        return self.open_segment(segment)
+
+    def open_segment(self, segment: Segment) -> SegmentTab:
+        """Show an open segment in a new tab (the tab owns it from now on)."""
+        tab = SegmentTab(segment, refresh_ms=self.refresh_ms)
+        view = tab.hex_view
+        view.bytes_per_row = self.bytes_per_row
+        zoom = self.settings.value("zoom")
+        if zoom is not None:
+            while view.zoom() < int(zoom) and view.zoom() < 72:
+                view.zoom_in()
+            while view.zoom() > int(zoom) and view.zoom() > 4:
+                view.zoom_out()
+        view.cursorMoved.connect(lambda _offset, tab=tab: self._cursor_moved(tab))
+        view.selectionChanged.connect(lambda start, length, tab=tab: self._selection_changed(tab, start, length))
+        view.message.connect(lambda text: self.notify(text))
+        tab.ticked.connect(lambda tab=tab: self._ticked(tab))
+        tab.stateChanged.connect(lambda tab=tab: self._tab_state_changed(tab))
+        index = self.tabs.addTab(tab, tab.title)
+        self.tabs.setTabToolTip(index, segment.path)
+        self.tabs.setCurrentIndex(index)
+        self.stack.setCurrentWidget(self.tabs)
+        self._remember(segment)
+        view.setFocus()
+        self._update_actions()
+        return tab
+
+    def _remember(self, segment: Segment) -> None:
+        entry = f"name:{segment.name}" if segment.name is not None else f"file:{segment.path}"
+        recent = [r for r in self._recent() if r != entry]
+        self.settings.setValue("recent", [entry, *recent][:RECENT_MAX])
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent") or []
+        return [value] if isinstance(value, str) else list(value)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        entries = self._recent()
+        if not entries:
+            self.recent_menu.addAction("(nothing yet)").setEnabled(False)
+            return
+        for entry in entries:
+            kind, _, target = entry.partition(":")
+            action = self.recent_menu.addAction(target if kind == "name" else f"{target} (file)")
+            action.triggered.connect(
+                lambda *_, k=kind, t=target: self.open_name(t) if k == "name" else self.open_file(t))
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear list").triggered.connect(
+            lambda: self.settings.setValue("recent", []))
+
+    # ------------------------------------------------------------------ tabs
+
+    def current_tab(self) -> SegmentTab | None:
+        """The tab in front, if any."""
+        widget = self.tabs.currentWidget()
+        return widget if isinstance(widget, SegmentTab) else None
+
+    def close_current(self) -> None:
+        """Close the tab in front (the segment stays; only our view of it goes)."""
+        if self.tabs.count():
+            self.close_tab(self.tabs.currentIndex())
+
+    def close_tab(self, index: int) -> None:
+        """Close tab ``index`` and its segment."""
+        tab = self.tabs.widget(index)
+        self.tabs.removeTab(index)
+        if isinstance(tab, SegmentTab):
+            tab.close_segment()
+            tab.deleteLater()
+        if not self.tabs.count():
+            self.stack.setCurrentWidget(self.welcome)
+        self._update_actions()
+
+    def _current_changed(self, _index: int) -> None:
+        tab = self.current_tab()
+        self.setWindowTitle(f"mmfviewer — {tab.title}" if tab else "mmfviewer")
+        if tab is not None:
+            self.pause_action.setChecked(tab.paused)
+            self.rate_combo.setCurrentIndex(self._rate_index(tab.refresh_ms))
+            self._cursor_moved(tab)
+            self._selection_changed(tab, *tab.hex_view.selection())
+        self._update_status()
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        tab = self.current_tab()
+        has_tab = tab is not None
+        writable = has_tab and not tab.segment.readonly
+        for action in (self.close_action, self.goto_action, self.find_action, self.find_next_action,
+                       self.find_prev_action, self.pause_action, self.refresh_now_action,
+                       self.zoom_in_action, self.zoom_out_action, *self.copy_actions.values()):
+            action.setEnabled(has_tab)
+        self.undo_action.setEnabled(writable)
+        self.redo_action.setEnabled(writable)
+
+    # ------------------------------------------------------------------ live
+
+    def _ticked(self, tab: SegmentTab) -> None:
+        if tab is self.current_tab():
+            self._inspect(tab)
+            self._update_refresh_label(tab)
+
+    def _cursor_moved(self, tab: SegmentTab) -> None:
+        if tab is not self.current_tab():
+            return
+        offset = tab.hex_view.cursor()
+        self.status_labels["cursor"].setText(f"offset 0x{offset:X} ({offset})")
+        self._inspect(tab)
+
+    def _inspect(self, tab: SegmentTab) -> None:
+        offset = tab.hex_view.cursor()
+        self.inspector.show_bytes(tab.hex_view.read_cached(offset, INSPECT_BYTES), offset)
+
+    def _selection_changed(self, tab: SegmentTab, start: int, length: int) -> None:
+        if tab is self.current_tab():
+            self.inspector.show_selection(start, length)
+
+    def _tab_state_changed(self, tab: SegmentTab) -> None:
+        if tab is self.current_tab():
+            self._update_status()
+        index = self.tabs.indexOf(tab)
+        if index >= 0 and tab.state is not None:
+            warn = tab.state.removed or tab.state.truncated
+            self.tabs.setTabText(index, tab.title + (" ⚠" if warn else ""))
+
+    def _update_status(self) -> None:
+        tab = self.current_tab()
+        labels = self.status_labels
+        if tab is None:
+            for label in labels.values():
+                label.clear()
+            return
+        seg = tab.segment
+        size = tab.state.size if tab.state else seg.size
+        labels["name"].setText(seg.name if seg.name is not None else seg.path)
+        labels["size"].setText(f"{format_size(size)} ({size} bytes)")
+        labels["mode"].setText("read-only" if seg.readonly else "read-write")
+        labels["layout"].setText(f"layout: {tab.layout_name}")
+        self._update_refresh_label(tab)
+
+    def _update_refresh_label(self, tab: SegmentTab) -> None:
+        if tab.paused:
+            text = "paused"
+        else:
+            text = f"every {_rate_text(tab.refresh_ms)} · tick {tab.tick_seconds * 1000:.1f} ms"
+        self.status_labels["refresh"].setText(text)
+
+    def toggle_pause(self) -> None:
+        """Pause or resume live refresh of the tab in front."""
+        tab = self.current_tab()
+        if tab is not None:
+            tab.set_paused(not tab.paused)
+            self.pause_action.setChecked(tab.paused)
+            self._update_refresh_label(tab)
+
+    def _refresh_now(self) -> None:
+        tab = self.current_tab()
+        if tab is not None:
+            tab.tick()
+
+    def set_refresh_ms(self, ms: int) -> None:
+        """Set the refresh interval of the tab in front, and the default for new tabs."""
+        self.refresh_ms = ms
+        self.settings.setValue("refresh_ms", ms)
+        self.rate_combo.setCurrentIndex(self._rate_index(ms))
+        if ms in self.rate_actions:
+            self.rate_actions[ms].setChecked(True)
+        tab = self.current_tab()
+        if tab is not None:
+            tab.set_refresh_ms(ms)
+            self._update_refresh_label(tab)
+
+    def _rate_index(self, ms: int) -> int:
+        return min(range(len(REFRESH_CHOICES)), key=lambda i: abs(REFRESH_CHOICES[i] - ms))
+
+    def set_bytes_per_row(self, n: int) -> None:
+        """8, 16 or 32 bytes per row, in every tab."""
+        self.bytes_per_row = n
+        self.settings.setValue("bytes_per_row", n)
+        self.row_actions[n].setChecked(True)
+        for i in range(self.tabs.count()):
+            self.tabs.widget(i).hex_view.bytes_per_row = n
+
+    # ------------------------------------------------------------------ commands
+
+    def _view_call(self, method: str) -> None:
+        tab = self.current_tab()
+        if tab is not None:
+            getattr(tab.hex_view, method)()
+            if method.startswith("zoom"):
+                self.settings.setValue("zoom", tab.hex_view.zoom())
+
+    def copy_as(self, kind: str) -> None:
+        """Copy the selection (or the byte at the cursor) in one of four formats."""
+        tab = self.current_tab()
+        if tab is not None:
+            text = tab.hex_view.copy_selection(kind)
+            self.notify(f"Copied {len(text)} characters ({kind})")
+
+    def goto_dialog(self) -> None:
+        """Ask for an offset (0x1F, 31, 4KiB) and move the cursor there."""
+        tab = self.current_tab()
+        if tab is None:
+            return
+        text, ok = QInputDialog.getText(self, "Go to offset", "Offset (hex with 0x, decimal, or 4KiB):",
+                                        text=f"0x{tab.hex_view.cursor():X}")
+        if ok and text.strip():
+            self.goto(text)
+
+    def goto(self, text: str) -> bool:
+        """Move the cursor to the offset ``text`` names; False (and a message) if it is not one."""
+        tab = self.current_tab()
+        if tab is None:
+            return False
+        try:
+            offset = parse_size(text.strip(), what="offset")
+        except MmfError as err:
+            self.notify(str(err), error=True)
+            return False
+        tab.hex_view.goto(offset)
+        return True
+
+    def show_find_bar(self) -> None:
+        """Show the find bar and put the cursor in it."""
+        self.find_bar.show()
+        self.find_bar.pattern.setFocus()
+        self.find_bar.pattern.selectAll()
+
+    def find_next(self, *, forward: bool) -> int | None:
+        """Find the find bar's pattern after (or before) the cursor."""
+        tab = self.current_tab()
+        if tab is None:
+            return None
+        if not self.find_bar.pattern.text():
+            self.show_find_bar()
+            return None
+        try:
+            needle = self.find_bar.needle()
+        except MmfError as err:
+            self.notify(str(err), error=True)
+            return None
+        found = tab.hex_view.find(needle, forward=forward)
+        if found is not None:
+            self.notify(f"Found at 0x{found:X} ({found})")
+        return found
+
+    def focus_view(self) -> None:
+        """Give the keyboard back to the hex view."""
+        tab = self.current_tab()
+        if tab is not None:
+            tab.hex_view.setFocus()
+
+    def notify(self, text: str, *, error: bool = False) -> None:
+        """Say something in the status bar (and on the welcome page if nothing is open)."""
+        self.statusBar().showMessage(text, 10_000)
+        if error and not self.tabs.count():
+            self._set_welcome(text)
+
+    def _set_welcome(self, error: str) -> None:
+        text = ("<p><b>No segment open.</b></p><p>Open a mapping with <b>Ctrl+O</b>, or "
+                "double-click a segment in the list on the left.</p>")
+        if error:
+            text += f"<p style='color:#b3261e'>{error}</p>"
+        self.welcome.setText(text)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About mmfviewer",
+                          f"<b>mmfviewer {__version__}</b><p>A live inspector for named shared memory: "
+                          "bytes that change light up, messages decode, nothing crashes.</p>")
+
+    # ------------------------------------------------------------------ lifetime
+
+    def _restore(self) -> None:
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 760)
+        state = self.settings.value("window_state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        while self.tabs.count():
+            self.close_tab(0)
+        self.browser.timer.stop()
+        super().closeEvent(event)
+
+
+def _rate_text(ms: int) -> str:
+    return f"{ms} ms" if ms < 1000 else f"{ms // 1000} s"
+

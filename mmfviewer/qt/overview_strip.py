@@ -1,0 +1,115 @@
+"""A narrow strip beside the hex view's scrollbar: where in the segment bytes changed.
+
+Each pixel row stands for an equal slice of the whole segment; a warm mark shows
+how recently something changed there (from ``ChangeTracker.heat``), and a frame
+shows which part is on screen. Clicking or dragging on the strip scrolls there.
+
+The strip knows nothing about segments: the view hands it three callables, so it
+can be tested and reused on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QWidget
+
+#: Width of the strip in pixels.
+STRIP_WIDTH = 14
+#: The colour of a fresh change (alpha follows the heat).
+HEAT_COLOR = QColor(255, 120, 0)
+
+def _heat_colors(steps: int = 32) -> tuple[QColor, ...]:
+    colors = []
+    for i in range(steps + 1):
+        color = QColor(HEAT_COLOR)
+        color.setAlphaF(0.25 + 0.75 * i / steps if i else 0.0)
+        colors.append(color)
+    return tuple(colors)
+
+
+_HEAT_COLORS = _heat_colors()
+#: Marks are at least this tall so a single changed page is still visible.
+MIN_MARK_HEIGHT = 2
+#: The "you are here" frame is at least this tall even in a huge segment.
+MIN_VIEW_HEIGHT = 6
+
+
+class OverviewStrip(QWidget):
+    """Heat marks for the whole segment and a frame around the visible part.
+
+    ``heat(buckets, now)`` gives one intensity 0..1 per pixel row;
+    ``visible(fraction)`` gives the on-screen part as fractions ``(top, bottom)``
+    of the segment; ``jump(fraction)`` is called when the user clicks at a fraction.
+    """
+
+    def __init__(self, heat: Callable[[int, float], list[float]],
+                 visible: Callable[[], tuple[float, float]],
+                 jump: Callable[[float], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._heat = heat
+        self._visible = visible
+        self._jump = jump
+        self.setCursor(Qt.PointingHandCursor)
+        self.setToolTip("Recent changes across the whole segment; click to go there")
+        self.setAttribute(Qt.WA_OpaquePaintEvent)
+
+    def sizeHint(self) -> QSize:
+        return QSize(STRIP_WIDTH, 100)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            self._paint(painter)
+        finally:
+            painter.end()
+
+    def _paint(self, painter: QPainter) -> None:
+        w, h = self.width(), self.height()
+        pal = self.palette()
+        painter.fillRect(0, 0, w, h, pal.color(QPalette.Window).darker(108))
+        painter.setPen(pal.color(QPalette.Mid))
+        painter.drawLine(0, 0, 0, h)
+        if h <= 0:
+            return
+        heat = self._heat(h, time.monotonic())
+        # Quantised levels: neighbouring rows of one level become one rectangle.
+        steps = len(_HEAT_COLORS) - 1
+        y = 0
+        while y < h:
+            level = int(min(1.0, heat[y]) * steps + 0.5)
+            run = y + 1
+            while run < h and int(min(1.0, heat[run]) * steps + 0.5) == level:
+                run += 1
+            if level:
+                painter.fillRect(QRectF(2, y, w - 3, max(run - y, MIN_MARK_HEIGHT)),
+                                 _HEAT_COLORS[level])
+            y = run
+        top, bottom = self._visible()
+        y0 = min(top * h, h - MIN_VIEW_HEIGHT)
+        y1 = max(bottom * h, y0 + MIN_VIEW_HEIGHT)
+        # A translucent band with a solid outline reads on top of the heat marks too.
+        ink = QColor(pal.color(QPalette.WindowText))
+        ink.setAlpha(60)
+        painter.fillRect(QRectF(1, y0, w - 1, y1 - y0), ink)
+        ink.setAlpha(200)
+        painter.setPen(ink)
+        painter.setBrush(Qt.NoBrush)
+        painter.drawRect(QRectF(1.5, y0 + 0.5, w - 2, y1 - y0 - 1))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.LeftButton:
+            self._jump_to(event.position().y())
+            event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if event.buttons() & Qt.LeftButton:
+            self._jump_to(event.position().y())
+            event.accept()
+
+    def _jump_to(self, y: float) -> None:
+        if self.height() > 0:
+            self._jump(min(1.0, max(0.0, y / self.height())))

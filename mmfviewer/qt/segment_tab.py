@@ -1,0 +1,148 @@
+"""One open segment: its hex view, its banner, and the one timer that drives it.
+
+Every live tick reads the segment once (the hex view's visible rows, through the
+crash-proof ``Segment.read``); every other pane uses that read. The tick also looks
+at the segment's state, so a segment truncated, grown or removed under us is said
+out loud in a banner while the view stays usable.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ..codec import Layout, detect_layout
+from ..errors import MmfError
+from ..segment import Segment, SegmentState
+from ..units import format_size
+from .hex_view import HexView
+
+MIN_REFRESH_MS, MAX_REFRESH_MS, DEFAULT_REFRESH_MS = 16, 5000, 100
+
+
+class SegmentTab(QWidget):
+    """A tab of the main window. Owns its :class:`Segment` and closes it on close."""
+
+    ticked = Signal()          # after every refresh, when the panes should look again
+    stateChanged = Signal()    # size/removal/pause/rate changed: the status bar redraws
+
+    def __init__(self, segment: Segment, *, refresh_ms: int = DEFAULT_REFRESH_MS,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.segment = segment
+        self.state: SegmentState | None = None
+        self.layout_name = self._detect()
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "QLabel { background: #b3261e; color: white; padding: 6px; font-weight: bold; }")
+        self.banner.hide()
+        self.hex_view = HexView(segment, self)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.banner)
+        box.addWidget(self.hex_view, 1)
+
+        self.tick_seconds = 0.0  # how long the last tick took, for the status bar
+        self.tick_count = 0
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.tick)
+        self.set_refresh_ms(refresh_ms)
+        self.timer.start()
+        self.tick()
+
+    # -------------------------------------------------------------- refresh
+
+    @property
+    def refresh_ms(self) -> int:
+        """The live refresh interval in milliseconds."""
+        return self.timer.interval()
+
+    def set_refresh_ms(self, ms: int) -> None:
+        """Change the refresh interval (clamped to 16 ms .. 5 s)."""
+        self.timer.setInterval(max(MIN_REFRESH_MS, min(MAX_REFRESH_MS, int(ms))))
+        self.stateChanged.emit()
+
+    @property
+    def paused(self) -> bool:
+        """True while live refresh is paused."""
+        return not self.timer.isActive()
+
+    def set_paused(self, paused: bool) -> None:
+        """Stop or restart live refresh (the view stays as it was)."""
+        if paused:
+            self.timer.stop()
+        else:
+            self.timer.start()
+            self.tick()
+        self.stateChanged.emit()
+
+    def tick(self) -> None:
+        """One live refresh: look at the segment's state, then let the view read."""
+        started = time.perf_counter()
+        if self.segment.closed:
+            self.timer.stop()
+            return
+        try:
+            state = self.segment.state()
+        except (MmfError, OSError) as err:
+            self._show_banner(f"{self.segment.label} cannot be read any more: {err}")
+            return
+        if state != self.state:
+            self.state = state
+            self._update_banner(state)
+            self.stateChanged.emit()
+        self.hex_view.refresh()
+        self.tick_count += 1
+        self.tick_seconds = time.perf_counter() - started
+        self.ticked.emit()
+
+    # -------------------------------------------------------------- state
+
+    def _detect(self) -> str:
+        try:
+            return detect_layout(self.segment).value
+        except (MmfError, OSError):
+            return Layout.RAW.value
+
+    def _update_banner(self, state: SegmentState) -> None:
+        notes = []
+        if state.removed:
+            notes.append(f"{self.segment.label} was removed (or replaced) by another process: "
+                          "you are looking at the old segment, which lives on while open.")
+        if state.size == 0:
+            notes.append(f"The segment is empty (0 bytes) now; it was {format_size(state.mapped_size)} "
+                         "when opened.")
+        elif state.truncated:
+            notes.append(f"The segment was truncated to {format_size(state.size)} "
+                         f"({state.size} bytes) by another process; it was "
+                         f"{format_size(state.mapped_size)} when opened.")
+        elif state.grown:
+            notes.append(f"The segment grew to {format_size(state.size)} since it was opened.")
+        if notes:
+            self._show_banner(" ".join(notes), warn=state.removed or state.truncated or state.size == 0)
+        else:
+            self.banner.hide()
+
+    def _show_banner(self, text: str, *, warn: bool = True) -> None:
+        self.banner.setText(text)
+        color = "#b3261e" if warn else "#1d5fa8"
+        self.banner.setStyleSheet(
+            f"QLabel {{ background: {color}; color: white; padding: 6px; font-weight: bold; }}")
+        self.banner.show()
+
+    @property
+    def title(self) -> str:
+        """The tab's title: the name, or the file's base name."""
+        if self.segment.name is not None:
+            return self.segment.name
+        return os.path.basename(self.segment.path)
+
+    def close_segment(self) -> None:
+        """Stop refreshing and close the segment (never removes it)."""
+        self.timer.stop()
+        self.segment.close()

@@ -1,0 +1,250 @@
+"""The main window as a user drives it, and everything other processes may do to a
+segment while it is on screen. Headless (offscreen), real segments, real processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from mmfviewer.qt.main_window import MainWindow
+from mmfviewer.segment import SHM_DIR, Segment
+
+from ..conftest import UNPRIVILEGED, needs_dev_shm, needs_unprivileged
+
+spawn = multiprocessing.get_context("spawn")
+SEED_TEXT = b"The world is going down."
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    win = MainWindow(refresh_ms=50, settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1100, 700)
+    win.show()
+    yield win
+    win.close()
+
+
+def _keep_writing(name: str, stop) -> None:
+    with Segment.open(name, readonly=False) as seg:
+        i = 0
+        while not stop.is_set():
+            seg.write(64 + (i % 64), bytes([i % 251]))
+            i += 1
+            time.sleep(0.001)
+
+
+def _writer_process(name: str):
+    stop = spawn.Event()
+    proc = spawn.Process(target=_keep_writing, args=(name, stop))
+    proc.start()
+    return proc, stop
+
+
+# ---------------------------------------------------------------- opening
+
+def test_opening_segments_makes_tabs_and_fills_the_status_bar(window, shm_names):
+    shm_names.extend(["mmfv-test-win-a", "mmfv-test-win-b"])
+    for name in shm_names:
+        with Segment.create(name, 4096) as seg:
+            seg.write(0, SEED_TEXT)
+    tab_a = window.open_name(shm_names[0])
+    window.open_name(shm_names[1])
+    assert window.tabs.count() == 2 and window.current_tab().title == shm_names[1]
+    window.tabs.setCurrentIndex(0)
+    labels = window.status_labels
+    assert labels["name"].text() == shm_names[0]
+    assert "4096 bytes" in labels["size"].text()
+    assert labels["mode"].text() == "read-only"
+    assert labels["layout"].text() == "layout: text"
+    assert tab_a.hex_view.read_cached(0, len(SEED_TEXT)) == SEED_TEXT
+    window.close_current()
+    assert window.tabs.count() == 1
+    assert os.path.exists(os.path.join(SHM_DIR, shm_names[0]))  # closing never removes
+
+
+def test_a_name_that_does_not_exist_is_a_message_not_a_crash(window, shm_name):
+    assert window.open_name(shm_name) is None
+    assert window.tabs.count() == 0
+    assert "Cannot open" in window.statusBar().currentMessage()
+    assert shm_name in window.welcome.text()
+
+
+def test_recent_segments_are_remembered(window, shm_name):
+    Segment.create(shm_name, 64).close()
+    window.open_name(shm_name)
+    assert window._recent()[0] == f"name:{shm_name}"
+    window.close_current()
+    window._fill_recent()
+    action = next(a for a in window.recent_menu.actions() if a.text() == shm_name)
+    action.trigger()
+    assert window.current_tab().title == shm_name
+
+
+def test_goto_and_find_move_the_cursor(window, shm_name, qtbot):
+    with Segment.create(shm_name, 8192) as seg:
+        seg.write(5000, b"needle")
+    tab = window.open_name(shm_name)
+    assert window.goto("0x100")
+    assert tab.hex_view.cursor() == 0x100
+    assert not window.goto("nonsense")
+    assert "offset" in window.statusBar().currentMessage()
+    window.show_find_bar()
+    window.find_bar.pattern.setText("needle")
+    assert window.find_next(forward=True) == 5000
+    window.find_bar.kind.setCurrentText("Hex")
+    window.find_bar.pattern.setText("6e 65 65")
+    tab.hex_view.goto(0)
+    assert window.find_next(forward=True) == 5000
+    window.find_bar.pattern.setText("zz")
+    assert window.find_next(forward=True) is None  # bad hex: a message, no crash
+
+
+def test_the_inspector_follows_the_cursor(window, shm_name):
+    with Segment.create(shm_name, 4096) as seg:
+        seg.write(16, (513).to_bytes(2, "little"))
+    tab = window.open_name(shm_name)
+    tab.hex_view.goto(16)
+    texts = [window.inspector.text_at(r, 1) for r in range(window.inspector.model.rowCount())]
+    assert "513" in texts
+
+
+def test_pause_and_refresh_interval_apply_to_the_tab(window, shm_name):
+    Segment.create(shm_name, 64).close()
+    tab = window.open_name(shm_name)
+    window.set_refresh_ms(250)
+    assert tab.refresh_ms == 250
+    window.toggle_pause()
+    assert tab.paused and window.status_labels["refresh"].text() == "paused"
+    window.toggle_pause()
+    assert not tab.paused
+
+
+# ---------------------------------------------------------------- live
+
+def test_bytes_another_process_writes_light_up_within_two_ticks(window, shm_name, qtbot):
+    Segment.create(shm_name, 4096).close()
+    tab = window.open_name(shm_name)
+    proc, stop = _writer_process(shm_name)
+    try:
+        def lit() -> bool:
+            ages = tab.hex_view.tracker.ages(64, 64, time.monotonic())
+            return any(a is not None for a in ages)
+        qtbot.waitUntil(lit, timeout=5000)
+        ticks_before = tab.tick_count
+        qtbot.waitUntil(lambda: tab.tick_count >= ticks_before + 2, timeout=5000)
+        assert lit()
+        assert tab.hex_view.tracker.ages(1024, 16, time.monotonic()) == [None] * 16
+    finally:
+        stop.set()
+        proc.join(30)
+
+
+@needs_dev_shm
+@pytest.mark.parametrize("size_after, banner", [(0, "empty"), (100, "truncated"), (1 << 16, "grew")])
+def test_truncation_or_growth_by_another_process_shows_a_banner_and_the_view_lives(
+        window, shm_name, qtbot, size_after, banner):
+    with Segment.create(shm_name, 4096) as seg:
+        seg.write(0, SEED_TEXT)
+    tab = window.open_name(shm_name)
+    tab.hex_view.goto(4000)
+    subprocess.run([sys.executable, "-c", f"import os; os.truncate({os.path.join(SHM_DIR, shm_name)!r}, {size_after})"],
+                   check=True)
+    qtbot.waitUntil(lambda: tab.banner.isVisible() and banner in tab.banner.text(), timeout=5000)
+    qtbot.waitUntil(lambda: tab.tick_count > 3, timeout=5000)
+    assert tab.hex_view.cursor() <= max(size_after - 1, 0) or size_after > 4000
+    assert str(size_after) in window.status_labels["size"].text()
+
+
+def test_removal_by_another_process_is_said_and_the_old_bytes_stay_visible(window, shm_name, qtbot):
+    with Segment.create(shm_name, 4096) as seg:
+        seg.write(0, SEED_TEXT)
+    tab = window.open_name(shm_name)
+    subprocess.run([sys.executable, "-m", "mmfviewer", "rm", shm_name], check=True, capture_output=True)
+    qtbot.waitUntil(lambda: "removed" in tab.banner.text(), timeout=5000)
+    assert tab.hex_view.read_cached(0, len(SEED_TEXT)) == SEED_TEXT
+    assert "⚠" in window.tabs.tabText(0)
+
+
+@needs_dev_shm
+def test_a_zero_byte_segment_opens(window, shm_name):
+    Segment.create(shm_name, 16).close()
+    os.truncate(os.path.join(SHM_DIR, shm_name), 0)
+    tab = window.open_name(shm_name)
+    tab.tick()
+    assert tab.hex_view.cursor() == 0 and "empty" in tab.banner.text()
+
+
+def test_a_segment_written_continuously_while_we_scroll_and_close_does_not_crash(window, shm_name, qtbot):
+    Segment.create(shm_name, 1 << 20).close()
+    tab = window.open_name(shm_name, readonly=True)
+    proc, stop = _writer_process(shm_name)
+    try:
+        for offset in (0, 1 << 19, (1 << 20) - 1, 0):
+            tab.hex_view.goto(offset)
+            qtbot.wait(60)
+        window.close_current()
+        assert window.tabs.count() == 0
+    finally:
+        stop.set()
+        proc.join(30)
+
+
+# ---------------------------------------------------------------- the command
+
+def run_gui(*args: str, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run([*(prefix or []), sys.executable, "-m", "mmfviewer", *args],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_gui_screenshot_renders_the_window_to_a_png(shm_name, tmp_path):
+    with Segment.create(shm_name, 4096) as seg:
+        seg.write(0, SEED_TEXT)
+    shot = tmp_path / "shot.png"
+    proc = run_gui("gui", shm_name, "--screenshot", str(shot))
+    assert proc.returncode == 0, proc.stderr
+    from PySide6.QtGui import QImage
+    image = QImage(str(shot))
+    assert image.width() > 600 and image.height() > 400
+
+
+def test_gui_with_a_missing_name_still_opens_and_says_why(shm_name, tmp_path):
+    shot = tmp_path / "shot.png"
+    proc = run_gui("gui", shm_name, "--screenshot", str(shot))
+    assert proc.returncode == 0 and shot.exists(), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@needs_unprivileged
+def test_gui_with_a_segment_we_may_not_read_still_opens(shm_name, tmp_path):
+    Segment.create(shm_name, 64, mode=0).close()
+    shot = tmp_path / "shot.png"
+    proc = run_gui("gui", shm_name, "--screenshot", str(shot), prefix=UNPRIVILEGED)
+    assert proc.returncode == 0 and shot.exists(), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_gui_without_a_display_is_a_clear_error():
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.run([sys.executable, "-m", "mmfviewer"], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert proc.returncode == 1 and "no display" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_keyboard_shortcuts_are_wired(window):
+    shortcuts = {a.text().replace("&", ""): a.shortcut().toString() for a in window.actions()}
+    assert shortcuts["Open mapping…"] == "Ctrl+O"
+    assert shortcuts["Close"] == "Ctrl+W"
+    assert shortcuts["Quit"] == "Ctrl+Q"
+    assert shortcuts["Go to offset…"] == "Ctrl+G"
+    assert shortcuts["Find…"] == "Ctrl+F"
+    assert shortcuts["Find next"] == "F3"
+    assert shortcuts["Zoom in"] == "Ctrl++"

@@ -1,0 +1,243 @@
+"""ChangeTracker: which bytes changed, how long ago, and where in a big segment."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+from mmfviewer.changes import MAX_PAGES, ChangeTracker, page_size_for
+
+MiB = 1 << 20
+
+
+class CountingReader:
+    """A ``read`` callback over a bytearray that counts what each scan read."""
+
+    def __init__(self, buf: bytearray) -> None:
+        self.buf = buf
+        self.bytes_read = 0
+        self.calls = 0
+
+    def __call__(self, offset: int, n: int) -> bytes:
+        self.calls += 1
+        data = bytes(self.buf[offset:offset + n])
+        self.bytes_read += len(data)
+        return data
+
+
+def test_changed_bytes_get_ages_and_unchanged_ones_none():
+    t = ChangeTracker(256)
+    data = bytearray(64)
+    assert t.update_visible(0, bytes(data), now=10.0) == 0  # first read is a baseline
+    data[3] = 1
+    data[40] = 0xFF
+    assert t.update_visible(0, bytes(data), now=10.5) == 2
+    ages = t.ages(0, 64, now=10.75)
+    assert ages[3] == pytest.approx(0.25) and ages[40] == pytest.approx(0.25)
+    assert [i for i, a in enumerate(ages) if a is not None] == [3, 40]
+    assert t.age(3, now=10.5) == 0.0
+    assert t.age(4, now=10.5) is None
+
+
+def test_ages_expire_after_the_fade_time_and_activity_stops():
+    t = ChangeTracker(16, fade_seconds=1.5)
+    t.update_visible(0, bytes(16), now=0.0)
+    t.update_visible(0, b"\x01" + bytes(15), now=1.0)
+    assert t.active(2.0)
+    assert t.age(0, now=2.4) == pytest.approx(1.4)
+    assert t.age(0, now=2.5) is None
+    assert t.ages(0, 16, now=2.6) == [None] * 16
+    assert not t.active(2.6)
+
+
+def test_levels_fade_from_bright_to_nothing():
+    t = ChangeTracker(8, fade_seconds=1.0)
+    t.update_visible(0, bytes(8), now=0.0)
+    t.update_visible(0, bytes([0, 9, 0, 0, 0, 0, 0, 7]), now=1.0)
+    fresh, half, gone = t.levels(0, 8, 1.0), t.levels(0, 8, 1.5), t.levels(0, 8, 2.0)
+    assert fresh[1] == fresh[7] == 255 and fresh[0] == 0
+    assert 120 <= half[1] <= 135
+    assert gone == bytes(8)
+    assert t.levels(4, 4, 1.0) == bytes([0, 0, 0, 255])  # a window inside the range
+
+
+def test_scrolling_to_unseen_bytes_is_not_a_change():
+    t = ChangeTracker(4096)
+    first = bytes(range(256))
+    t.update_visible(0, first, now=1.0)
+    # Scroll down by 64 bytes: 192 bytes overlap and are identical, 64 are new.
+    assert t.update_visible(64, bytes(range(64, 256)) + b"\xAA" * 64, now=1.1) == 0
+    assert t.ages(0, 512, now=1.1) == [None] * 512
+    # Jump far away: nothing overlaps, nothing changed.
+    assert t.update_visible(2048, b"\x55" * 256, now=1.2) == 0
+
+
+def test_a_change_in_the_overlap_of_a_scroll_is_still_seen():
+    t = ChangeTracker(1024)
+    t.update_visible(0, bytes(128), now=1.0)
+    moved = bytearray(128)
+    moved[10] = 1  # offset 16 + 10 = 26 changed while we scrolled by a row
+    assert t.update_visible(16, bytes(moved), now=1.1) == 1
+    assert t.age(26, now=1.1) == 0.0
+
+
+def test_short_reads_after_truncation_do_not_count_missing_bytes():
+    t = ChangeTracker(64)
+    t.update_visible(0, b"\x01" * 64, now=1.0)
+    assert t.update_visible(0, b"\x01" * 10, now=1.1) == 0
+
+
+def test_page_size_grows_for_huge_segments_so_the_table_stays_small():
+    assert page_size_for(64 * MiB) == 4096
+    assert page_size_for(1 << 30) == 4096
+    assert page_size_for(1 * MiB) == 4096
+    assert page_size_for(64 << 10) == 256  # small segments: the strip still has detail
+    assert page_size_for(100) == 64
+    assert page_size_for(5 << 30) * MAX_PAGES >= 5 << 30
+    t = ChangeTracker(1 << 40)  # 1 TiB: the tables are sized, nothing is allocated per byte
+    assert t.page_count <= MAX_PAGES
+
+
+def test_scan_finds_a_change_anywhere_in_64_mib_within_size_over_budget_calls():
+    size, budget = 64 * MiB, 4 * MiB
+    buf = bytearray(size)
+    reader = CountingReader(buf)
+    t = ChangeTracker(size, budget_bytes=budget)
+    calls_for_full_pass = size // budget
+    for i in range(calls_for_full_pass):  # baseline pass
+        t.scan(reader, now=float(i))
+    rng = random.Random(7)
+    now = 100.0
+    for where in (0, size - 1, rng.randrange(size), rng.randrange(size)):
+        buf[where] ^= 0xFF
+        now += 100.0
+        found_after = None
+        for call in range(1, calls_for_full_pass + 1):
+            reader.bytes_read = 0
+            t.scan(reader, now=now)
+            assert reader.bytes_read <= budget  # the budget is respected on every call
+            heat = t.heat(64, now)
+            if heat[where * 64 // size] > 0.99:
+                found_after = call
+                break
+        assert found_after is not None, f"change at {where} not found in {calls_for_full_pass} calls"
+        # Nowhere else lights up.
+        assert sum(1 for h in t.heat(64, now) if h > 0.99) == 1
+        # A full pass later the mark has faded and nothing new lights up.
+        for i in range(calls_for_full_pass):
+            t.scan(reader, now=now + t.heat_seconds + i)
+        assert t.heat(64, now + t.heat_seconds) == [0.0] * 64
+
+
+def test_first_scan_is_a_baseline_not_a_change():
+    buf = bytearray(os.urandom(100_000))
+    t = ChangeTracker(len(buf))
+    t.scan(CountingReader(buf), now=1.0)
+    assert t.heat(10, 1.0) == [0.0] * 10
+    assert not t.heat_active(1.0)
+
+
+def test_small_segments_are_fully_scanned_on_every_call():
+    buf = bytearray(3 * 4096 + 100)  # not a whole number of pages
+    reader = CountingReader(buf)
+    t = ChangeTracker(len(buf), budget_bytes=1 << 20)
+    t.scan(reader, now=1.0)
+    assert reader.bytes_read == len(buf)  # never more than the segment
+    buf[-1] = 1
+    t.scan(reader, now=2.0)
+    heat = t.heat(4, 2.0)
+    assert heat[-1] == 1.0 and heat[:3] == [0.0, 0.0, 0.0]
+    assert t.heat_active(2.0) and not t.heat_active(2.0 + t.heat_seconds)
+
+
+def test_scan_of_a_huge_sparse_segment_reads_only_the_budget(tmp_path):
+    path = tmp_path / "big"
+    with open(path, "wb") as f:
+        f.truncate(1 << 30)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        total = []
+
+        def read(offset: int, n: int) -> bytes:
+            data = os.pread(fd, n, offset)
+            total.append(len(data))
+            return data
+
+        t = ChangeTracker(1 << 30, budget_bytes=1 << 20)
+        for i in range(5):
+            t.scan(read, now=float(i))
+        assert sum(total) == 5 << 20
+    finally:
+        os.close(fd)
+
+
+def test_heat_buckets_fade_and_count_visible_changes():
+    size = 1 << 20
+    t = ChangeTracker(size, heat_seconds=5.0)
+    t.update_visible(size - 64, bytes(64), now=0.0)
+    t.update_visible(size - 64, b"\x01" + bytes(63), now=1.0)
+    heat = t.heat(8, now=1.0)
+    assert heat[-1] == 1.0 and heat[:-1] == [0.0] * 7
+    assert t.heat(8, now=3.5)[-1] == pytest.approx(0.5)
+    assert t.heat(8, now=6.0) == [0.0] * 8
+    # More buckets than pages: every bucket maps to some page, no crash, no gap.
+    assert len(t.heat(10_000, now=1.0)) == 10_000
+
+
+def test_heat_of_an_empty_segment_is_all_zero():
+    t = ChangeTracker(0)
+    t.scan(lambda o, n: b"", now=1.0)
+    assert t.heat(16, 1.0) == [0.0] * 16
+    assert t.update_visible(0, b"", now=1.0) == 0
+    assert t.levels(0, 0, 1.0) == b""
+
+
+def test_resize_smaller_drops_what_is_gone_and_keeps_the_rest():
+    buf = bytearray(64 * 1024)
+    reader = CountingReader(buf)
+    t = ChangeTracker(len(buf))
+    t.scan(reader, now=0.0)
+    t.update_visible(0, bytes(64), now=0.0)
+    t.update_visible(0, b"\x01" * 64, now=1.0)
+    t.resize(32)
+    assert t.size == 32 and t.page_count == 1
+    assert t.age(10, now=1.0) == 0.0 and t.age(40, now=1.0) is None
+    del buf[32:]
+    t.scan(reader, now=2.0)  # the shorter last page is a new baseline, not a change
+    t.update_visible(0, b"\x01" * 32, now=2.0)
+    t.resize(0)
+    assert t.page_count == 0 and t.heat(4, 2.0) == [0.0] * 4
+
+
+def test_resize_larger_scans_the_new_pages_without_false_alarms():
+    buf = bytearray(10_000)
+    reader = CountingReader(buf)
+    t = ChangeTracker(len(buf))
+    t.scan(reader, now=0.0)
+    buf.extend(b"\x07" * 90_000)
+    t.resize(len(buf))
+    assert t.page_count == -(-len(buf) // t.page_size)
+    t.scan(reader, now=1.0)
+    assert not t.heat_active(1.0)
+    buf[95_000] = 0
+    t.scan(reader, now=2.0)
+    assert t.heat(10, 2.0)[9] == 1.0
+
+
+def test_resize_across_a_page_size_change_rebuilds_the_tables():
+    t = ChangeTracker(4096 * MAX_PAGES)
+    small_page = t.page_size
+    t.resize(4096 * MAX_PAGES * 4)
+    assert t.page_size > small_page and t.page_count <= MAX_PAGES
+    t.resize(100)
+    assert t.page_size == 64 and t.page_count == 2
+    t.scan(lambda o, n: bytes(n), now=1.0)
+
+
+def test_the_tracker_module_does_not_import_qt():
+    code = "import sys, mmfviewer.changes; sys.exit(any(m.startswith(('PySide6', 'shiboken6')) for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QStyle,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -131,6 +132,8 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_actions()
+        # Room for the inspector's two value columns; the list needs less.
+        self.resizeDocks([self.browser_dock, self.inspector_dock], [270, 380], Qt.Horizontal)
         self._restore()
         self._update_actions()
 
@@ -243,9 +246,17 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Help")
         menu.addAction(a("&About mmfviewer", self._about))
 
+        style = self.style()
+        for action, icon in ((self.open_action, QStyle.SP_DialogOpenButton),
+                             (self.close_action, QStyle.SP_DialogCloseButton),
+                             (self.goto_action, QStyle.SP_ArrowForward),
+                             (self.find_action, QStyle.SP_FileDialogContentsView),
+                             (self.pause_action, QStyle.SP_MediaPause)):
+            action.setIcon(style.standardIcon(icon))
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         for action in (self.open_action, self.close_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
@@ -562,7 +573,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 760)
+            self.resize(1440, 860)
         state = self.settings.value("window_state")
         if state is not None:
             self.restoreState(state)

@@ -209,9 +209,9 @@ class SegmentBrowser(QWidget):
             self.status.setText(str(hidden))
             return
         self.model.set_rows(rows)
-        note = f"{len(rows)} segments"
+        note = f"{len(rows)} segment{'s' if len(rows) != 1 else ''}"
         if hidden:
-            note += f"; {hidden} processes could not be inspected"
+            note += f"; {hidden} process{'es' if hidden != 1 else ''} could not be inspected"
         self.status.setText(note)
 
     def _double_clicked(self, index: QModelIndex) -> None:

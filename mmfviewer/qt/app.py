@@ -13,6 +13,18 @@ from ..errors import MmfError
 SCREENSHOT_TIMEOUT = 10.0  # seconds to wait for the first refresh before shooting anyway
 
 
+def quiet_offscreen_warnings() -> None:
+    """Drop the offscreen platform's "does not support propagateSizeHints()" notes:
+    they say nothing to a user and would bury real messages on stderr."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(mode: object, context: object, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
 def has_display() -> bool:
     """Whether Qt has somewhere to show a window."""
     if os.environ.get("QT_QPA_PLATFORM"):
@@ -39,6 +51,7 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
 
     from .main_window import MainWindow
 
+    quiet_offscreen_warnings()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("mmfviewer")
     app.setOrganizationName("mmfviewer")

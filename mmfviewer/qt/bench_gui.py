@@ -38,8 +38,10 @@ def _app_and_window() -> tuple[Any, Any]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from .app import quiet_offscreen_warnings
     from .main_window import MainWindow
 
+    quiet_offscreen_warnings()
     app = QApplication.instance() or QApplication(["mmfviewer-bench"])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.IniFormat)
     window = MainWindow(settings=settings)
@@ -50,12 +52,12 @@ def _app_and_window() -> tuple[Any, Any]:
 
 
 def _size_visible_rows(app: Any, tab: Any, rows: int) -> None:
-    """Resize the window so the hex view shows about ``rows`` rows."""
+    """Resize the window so the hex view shows ``rows`` rows."""
     view = tab.hex_view
-    row_height = max(view.viewport().height() // max(view.visible_rows(), 1), 1) \
-        if hasattr(view, "visible_rows") else view.fontMetrics().height() + 2
+    geometry = view.layout_geometry
+    wanted = geometry.header_height + rows * (geometry.row_y(1) - geometry.row_y(0))
     window = tab.window()
-    window.resize(window.width(), window.height() + (rows * row_height - view.viewport().height()))
+    window.resize(window.width(), int(window.height() + wanted - view.viewport().height()))
     app.processEvents()
 
 
@@ -100,7 +102,7 @@ def _tick_cost(name: str, ticks: int, out: Any) -> None:
         costs.append((time.perf_counter() - started) * 1000)
         time.sleep(0.005)
     q = statistics.quantiles(costs, n=100)
-    rows = tab.hex_view.viewport().height() // max(tab.hex_view.fontMetrics().height(), 1)
+    rows = tab.hex_view.layout_geometry.full_rows(tab.hex_view.viewport().height())
     out.put({"p50_ms": q[49], "p99_ms": q[98], "ticks": ticks, "visible_rows": rows})
 
 

@@ -194,8 +194,9 @@ class Channel:
         return cls.attach(Segment.open(name, readonly=readonly), timeout=timeout)
 
     @classmethod
-    def attach(cls, segment: Segment, *, timeout: float = 1.0) -> Channel:
-        """Use an open segment as a channel; the segment is closed if it is not one."""
+    def attach(cls, segment: Segment, *, timeout: float = 1.0, own: bool = True) -> Channel:
+        """Use an open segment as a channel. If it is not one, :class:`FormatError`;
+        the segment is then closed too, unless ``own`` is False (the caller keeps it)."""
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -212,7 +213,8 @@ class Channel:
                                   f"the channel needs {header.segment_size}")
             return cls(segment, header)
         except BaseException:
-            segment.close()
+            if own:
+                segment.close()
             raise
 
     # -------------------------------------------------------------- use

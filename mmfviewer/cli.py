@@ -19,12 +19,13 @@ import msgpack
 
 from . import __version__
 from .channel import Channel, Message
-from .codec import Layout, decode_mailbox, decode_text, detect_layout, read_stable, write_mailbox, write_text
+from .codec import Layout, decode_mailbox, decode_text, detect_layout, read_stable
 from .discovery import SegmentInfo, segment_info, survey
 from .errors import FormatError, MmfError, SegmentBoundsError
 from .hextext import hexdump_lines, parse_hex_bytes
 from .layout import DEFAULT_CAPACITY, DEFAULT_LANES, MIN_CAPACITY, capacity_for, segment_size, validate_dimensions
 from .segment import Segment, unlink_segment
+from .sender import Sender
 from .units import SIZE_HELP, format_size, parse_mode, parse_size
 
 PROG = "mmfviewer"
@@ -378,18 +379,9 @@ def cmd_send(args: argparse.Namespace) -> int:
         layout = Layout(args.layout) if args.layout else detect_layout(seg)
         if layout == Layout.RAW:  # a fresh segment: the form says what the user means
             layout = Layout.TEXT if args.text is not None else Layout.MAILBOX
-        if layout == Layout.CHANNEL:
-            with Channel.attach(seg) as ch, ch.writer(PROG) as writer:
-                seq = writer.send_text(value) if args.text is not None else writer.send(value)
-                print(f"sent message {seq} on lane {writer.lane} of {seg.label}")
-        elif layout == Layout.MAILBOX:
-            n = write_mailbox(seg, value)
-            print(f"wrote a {n}-byte msgpack value at offset 0 of {seg.label} (mailbox)")
-        else:
-            if args.text is None:
-                raise UsageError(f"{seg.label} holds text: send --text, or force --layout mailbox")
-            n = write_text(seg, value)
-            print(f"wrote {n} bytes of text at offset 0 of {seg.label}")
+        with Sender(seg, layout, name=PROG) as sender:
+            done = sender.send_text(value) if args.text is not None else sender.send(value)
+        print(f"{done} of {seg.label}")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from . import __version__
 from .channel import Channel, Message
 from .codec import Layout, decode_mailbox, decode_text, detect_layout, read_stable
 from .discovery import SegmentInfo, segment_info, survey
-from .errors import FormatError, MmfError, SegmentBoundsError
+from .errors import FormatError, MmfError, SegmentBoundsError, SegmentExistsError
 from .hextext import hexdump_lines, parse_hex_bytes
 from .layout import DEFAULT_CAPACITY, DEFAULT_LANES, MIN_CAPACITY, capacity_for, segment_size, validate_dimensions
 from .segment import Segment, unlink_segment
@@ -87,6 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="render the window to this PNG once it has refreshed, then exit")
     p.add_argument("--ticks", type=int, default=1,
                    help="with --screenshot: refresh this many times first, to catch live changes")
+    p.add_argument("--place", choices=["left", "right"], help=argparse.SUPPRESS)
+    p.add_argument("--title", help=argparse.SUPPRESS)
+
+    p = command("demo", "two processes talking through one channel: two windows side by side",
+                [f"{PROG} demo", f"{PROG} demo chat --peer headless",
+                 f"{PROG} demo --screenshot demo.png --ticks 30"], cmd_demo)
+    p.add_argument("name", nargs="?", default="mmf1", metavar="NAME",
+                   help="the channel to create (or reuse, if it is one already); default mmf1")
+    p.add_argument("--peer", choices=["gui", "headless"], default="gui",
+                   help="the other process: a second window (default), or a headless peer that "
+                        "echoes each message and sends a tick every second")
+    p.add_argument("--lanes", type=int, default=DEFAULT_LANES, help=f"channel lanes (default {DEFAULT_LANES})")
+    p.add_argument("--screenshot", metavar="PATH",
+                   help="render this window to PATH (and a GUI peer's to PATH-peer.png), then exit")
+    p.add_argument("--ticks", type=int, default=30, help="with --screenshot: refreshes to wait first")
+
+    p = command("peer", "a headless peer: echoes each message on a channel and sends a tick every second",
+                [f"{PROG} peer mmf1", f"{PROG} peer mmf1 --interval 0.5 --count 10"], cmd_peer)
+    p.add_argument("name", metavar="NAME", help="the channel")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between ticks (default 1)")
+    p.add_argument("--count", type=int, help="stop after this many ticks")
 
     p = command("ls", "list every shared-memory segment on this machine and who maps it",
                 [f"{PROG} ls", f"{PROG} ls --json | jq '.[].name'"], cmd_ls)
@@ -201,7 +223,58 @@ def cmd_gui(args: argparse.Namespace) -> int:
     if args.refresh_ms is not None and not 16 <= args.refresh_ms <= 5000:
         raise UsageError("--refresh-ms must be between 16 and 5000")
     return run_gui(args.names, args.file, refresh_ms=args.refresh_ms, read_write=args.read_write,
-                   screenshot=args.screenshot, ticks=max(args.ticks, 1))
+                   screenshot=args.screenshot, ticks=max(args.ticks, 1), place=args.place, title=args.title)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .qt.app import has_display, run_gui
+
+    if not args.screenshot and not has_display():
+        raise MmfError("there is no display to show the demo's windows on (DISPLAY is not set); "
+                       f"try '{PROG} demo --peer headless --screenshot demo.png'")
+    name = args.name
+    try:
+        Channel.create(name, lanes=args.lanes).close()
+        print(f"created channel {name!r} ({args.lanes} lanes)", file=sys.stderr)
+    except SegmentExistsError:
+        with Segment.open(name) as seg:
+            if detect_layout(seg) != Layout.CHANNEL:
+                raise MmfError(f"{name!r} exists and is not a channel; name another: {PROG} demo NAME") from None
+        print(f"using the existing channel {name!r}", file=sys.stderr)
+    with Channel.open(name) as ch, ch.writer("demo") as writer:  # something to see at once
+        writer.send({"title": "Hello", "content": f"from the demo (pid {os.getpid()}): type below and press Ctrl+Enter"})
+    peer_cmd = [sys.executable, "-m", "mmfviewer"]
+    if args.peer == "headless":
+        peer_cmd += ["peer", name]
+    else:
+        peer_cmd += ["gui", name, "--read-write", "--place", "right", "--title", "window B"]
+        if args.screenshot:
+            root, ext = os.path.splitext(args.screenshot)
+            peer_cmd += ["--screenshot", f"{root}-peer{ext or '.png'}", "--ticks", str(args.ticks)]
+    peer = subprocess.Popen(peer_cmd, stdout=subprocess.DEVNULL)
+    try:
+        status = run_gui([name], read_write=True, place="left", title="window A",
+                         screenshot=args.screenshot, ticks=max(args.ticks, 1))
+    finally:
+        if args.peer == "headless":
+            peer.terminate()
+        elif args.screenshot:
+            peer.wait(120)
+    print(f"the channel {name!r} stays for the other window; remove it with: {PROG} rm {name}",
+          file=sys.stderr)
+    return status
+
+
+def cmd_peer(args: argparse.Namespace) -> int:
+    from .peer import run_peer
+
+    try:
+        echoed = run_peer(args.name, interval=args.interval, count=args.count,
+                          say=lambda line: print(line, file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        return 0
+    print(f"echoed {echoed} messages", file=sys.stderr)
+    return 0
 
 
 def cmd_ls(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from mmfviewer.segment import SHM_DIR
 from .conftest import needs_dev_shm, needs_unprivileged, run_cli
 
 SEED_TEXT = "The world is going down."
-COMMANDS = ["gui", "ls", "create", "info", "dump", "write", "send", "listen", "bench", "rm"]
+COMMANDS = ["gui", "demo", "peer", "ls", "create", "info", "dump", "write", "send", "listen", "bench", "rm"]
 
 
 def assert_user_error(proc, *fragments: str, status: int = 1) -> None:

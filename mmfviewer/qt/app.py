@@ -35,7 +35,8 @@ def has_display() -> bool:
 
 
 def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms: int | None = None,
-            read_write: bool = False, screenshot: str | None = None, ticks: int = 1) -> int:
+            read_write: bool = False, screenshot: str | None = None, ticks: int = 1,
+            place: str | None = None, title: str | None = None) -> int:
     """Open the main window with these segments; return the exit status.
 
     With ``screenshot``, render the window to that PNG once every tab has refreshed
@@ -64,6 +65,13 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
         window.open_name(name, readonly=not read_write)
     for path in files:
         window.open_file(path, readonly=not read_write)
+    if title:
+        window.title_suffix = title
+        window.setWindowTitle(f"{window.windowTitle()} — {title}")  # until a tab changes it
+    if place in ("left", "right"):  # the demo's two windows, side by side
+        area = app.primaryScreen().availableGeometry()
+        half = area.width() // 2
+        window.setGeometry(area.x() + (half if place == "right" else 0), area.y(), half, area.height())
     window.show()
     if not screenshot:
         return app.exec()

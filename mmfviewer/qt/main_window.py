@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("mmfviewer", "mmfviewer")
         self.refresh_ms = refresh_ms or int(self.settings.value("refresh_ms", DEFAULT_REFRESH_MS))
         self.bytes_per_row = int(self.settings.value("bytes_per_row", 16))
+        self.title_suffix = ""  # e.g. "window A" in the demo
         self.setWindowTitle("mmfviewer")
 
         self.tabs = QTabWidget()
@@ -371,7 +372,8 @@ class MainWindow(QMainWindow):
 
     def _current_changed(self, _index: int) -> None:
         tab = self.current_tab()
-        self.setWindowTitle(f"mmfviewer — {tab.title}" if tab else "mmfviewer")
+        parts = ["mmfviewer", *([tab.title] if tab else []), *([self.title_suffix] if self.title_suffix else [])]
+        self.setWindowTitle(" — ".join(parts))
         if tab is not None:
             self.pause_action.setChecked(tab.paused)
             self.rate_combo.setCurrentIndex(self._rate_index(tab.refresh_ms))

@@ -69,6 +69,10 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
         window.title_suffix = title
         window.setWindowTitle(f"{window.windowTitle()} — {title}")  # until a tab changes it
     if place in ("left", "right"):  # the demo's two windows, side by side
+        # Half a screen is narrow: the messages and the compose panel get it all
+        # (the segment list and the inspector stay one click away in View).
+        window.browser_dock.hide()
+        window.inspector_dock.hide()
         area = app.primaryScreen().availableGeometry()
         half = area.width() // 2
         window.setGeometry(area.x() + (half if place == "right" else 0), area.y(), half, area.height())

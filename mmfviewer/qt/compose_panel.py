@@ -282,7 +282,9 @@ class ComposePanel(QWidget):
         send_row.addStretch(1)
         send_row.addWidget(self.send_button)
         history_row = QHBoxLayout()
-        history_row.addWidget(QLabel("History (double-click to send again)"), 1)
+        history_label = QLabel("History")
+        history_label.setToolTip("Double-click an entry to send it again")
+        history_row.addWidget(history_label, 1)
         history_row.addWidget(self.resend_button)
         history_row.addWidget(self.clear_history_button)
 

@@ -312,6 +312,7 @@ class MainWindow(QMainWindow):
         view.cursorMoved.connect(lambda _offset, tab=tab: self._cursor_moved(tab))
         view.selectionChanged.connect(lambda start, length, tab=tab: self._selection_changed(tab, start, length))
         view.message.connect(lambda text: self.notify(text))
+        tab.notice.connect(lambda text: self.notify(text))
         tab.ticked.connect(lambda tab=tab: self._ticked(tab))
         tab.stateChanged.connect(lambda tab=tab: self._tab_state_changed(tab))
         index = self.tabs.addTab(tab, tab.title)

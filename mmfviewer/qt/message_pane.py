@@ -74,8 +74,9 @@ from ..segment import Segment
 _Index = QModelIndex | QPersistentModelIndex
 
 #: Column titles, in order.
-COLUMNS = ("Seq", "Time", "Lane", "Sender", "Type", "Size", "Preview")
-SEQ, TIME, LANE, SENDER, TYPE, SIZE, PREVIEW = range(len(COLUMNS))
+# The preview comes before type and size: in a narrow window it is what must show.
+COLUMNS = ("Seq", "Time", "Lane", "Sender", "Preview", "Type", "Size")
+SEQ, TIME, LANE, SENDER, PREVIEW, TYPE, SIZE = range(len(COLUMNS))
 
 #: Default bound of the history (rows kept) and of the messages held while paused.
 DEFAULT_MAX_ROWS = 100_000
@@ -591,6 +592,7 @@ class MessagePane(QWidget):
         self.filter_status = QLabel()
         self.autoscroll = QCheckBox("Auto-scroll")
         self.autoscroll.setChecked(True)
+        self._stick = True  # at the bottom, as far as the user is concerned
         self.autoscroll.setToolTip("Follow the newest message (not while you are scrolled up)")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
@@ -690,6 +692,7 @@ class MessagePane(QWidget):
         self.pause_button.toggled.connect(self.set_paused)
         self.clear_button.clicked.connect(self.clear)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._update_counters()
 
     # -------------------------------------------------------------- set-up
@@ -717,7 +720,8 @@ class MessagePane(QWidget):
         # resizeColumnsToContents would read every row on every tick.
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(PREVIEW, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         mono_width = QFontMetrics(mono).horizontalAdvance
@@ -727,7 +731,7 @@ class MessagePane(QWidget):
             SEQ: mono_width("0000000") + pad,
             TIME: mono_width("00:00:00.000000") + pad,
             LANE: text_width("Lane") + pad,
-            SENDER: text_width("4194304 some-writer") + pad,
+            SENDER: text_width("4194304 writer") + pad,
             TYPE: text_width("msgpack") + pad // 2,
             SIZE: mono_width("000000") + pad,
         }
@@ -953,10 +957,16 @@ class MessagePane(QWidget):
             self.filter_status.setStyleSheet(style)
         self.filter_status.setVisible(bool(text))
 
+    def _scrolled(self, value: int) -> None:
+        if not self._updating:  # the user moved: follow again only from the bottom
+            self._stick = value >= self.table.verticalScrollBar().maximum()
+
     def _append(self, batch: Sequence[Message]) -> None:
         """Append to the model, keeping the view where the user wants it."""
         scrollbar = self.table.verticalScrollBar()
-        follow = self.autoscroll.isChecked() and scrollbar.value() >= scrollbar.maximum()
+        # Follow unless the user scrolled up: a bottom that moved because rows arrived
+        # (or because the view was laid out after the last append) still counts.
+        follow = self.autoscroll.isChecked() and (self._stick or scrollbar.value() >= scrollbar.maximum())
         anchor = None
         if not follow:
             # Dropping old rows shifts every row up: remember the top visible message

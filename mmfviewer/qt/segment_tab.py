@@ -1,9 +1,11 @@
-"""One open segment: its hex view, its banner, and the one timer that drives it.
+"""One open segment: its hex view, its messages, its compose panel, and the one
+timer that drives them all.
 
-Every live tick reads the segment once (the hex view's visible rows, through the
-crash-proof ``Segment.read``); every other pane uses that read. The tick also looks
-at the segment's state, so a segment truncated, grown or removed under us is said
-out loud in a banner while the view stays usable.
+Every live tick reads what is on screen once (the hex view's visible rows, through
+the crash-proof ``Segment.read``) and the inspector uses that read; the message pane
+takes what is new in the channel (or the seed value at offset 0). The tick also
+looks at the segment's state, so a segment truncated, grown or removed under us is
+said out loud in a banner while the views stay usable.
 """
 
 from __future__ import annotations
@@ -11,14 +13,18 @@ from __future__ import annotations
 import os
 import time
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
+from ..channel import Channel
 from ..codec import Layout, detect_layout
 from ..errors import MmfError
 from ..segment import Segment, SegmentState
+from ..sender import Sender
 from ..units import format_size
+from .compose_panel import ComposePanel
 from .hex_view import HexView
+from .message_pane import MessagePane
 
 MIN_REFRESH_MS, MAX_REFRESH_MS, DEFAULT_REFRESH_MS = 16, 5000, 100
 
@@ -28,6 +34,7 @@ class SegmentTab(QWidget):
 
     ticked = Signal()          # after every refresh, when the panes should look again
     stateChanged = Signal()    # size/removal/pause/rate changed: the status bar redraws
+    notice = Signal(str)       # something to say in the status bar
 
     def __init__(self, segment: Segment, *, refresh_ms: int = DEFAULT_REFRESH_MS,
                  parent: QWidget | None = None) -> None:
@@ -41,11 +48,37 @@ class SegmentTab(QWidget):
             "QLabel { background: #b3261e; color: white; padding: 6px; font-weight: bold; }")
         self.banner.hide()
         self.hex_view = HexView(segment, self)
-        box = QVBoxLayout(self)
+        self.channel: Channel | None = None
+        self.messages = MessagePane()
+        self.compose = ComposePanel()
+        self.sender: Sender | None = None
+        self._connect_layout()
+
+        top = QWidget()
+        box = QVBoxLayout(top)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
         box.addWidget(self.banner)
         box.addWidget(self.hex_view, 1)
+        bottom = QSplitter(Qt.Horizontal)
+        bottom.addWidget(self.messages)
+        bottom.addWidget(self.compose)
+        bottom.setStretchFactor(0, 2)  # the messages need the width; composing less
+        bottom.setStretchFactor(1, 1)
+        bottom.setSizes([2000, 1000])
+        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(bottom)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.splitter)
+
+        self.messages.highlightRequested.connect(self.hex_view.highlight_range)
+        self.messages.highlightCleared.connect(self.hex_view.clear_highlight)
+        self.compose.sent.connect(self._sent)
+        self.compose.failed.connect(self.notice)
 
         self.tick_seconds = 0.0  # how long the last tick took, for the status bar
         self.tick_count = 0
@@ -97,11 +130,32 @@ class SegmentTab(QWidget):
             self._update_banner(state)
             self.stateChanged.emit()
         self.hex_view.refresh()
+        self.messages.poll()
         self.tick_count += 1
         self.tick_seconds = time.perf_counter() - started
         self.ticked.emit()
 
     # -------------------------------------------------------------- state
+
+    def _connect_layout(self) -> None:
+        """Give the message pane and the compose panel what this layout needs."""
+        layout = Layout(self.layout_name)
+        if layout == Layout.CHANNEL:
+            try:
+                self.channel = Channel.attach(self.segment, timeout=0, own=False)
+            except (MmfError, OSError) as err:
+                self._show_banner(f"This looks like a channel but cannot be read as one: {err}")
+                layout = Layout.RAW
+        if self.channel is not None:
+            self.messages.set_channel(self.channel, start="oldest")
+        else:
+            self.messages.set_seed(self.segment, layout)
+        self.sender = Sender(self.segment, layout, channel=self.channel, name="mmfviewer")
+        self.compose.set_sender(self.sender)
+
+    def _sent(self, description: str) -> None:
+        self.notice.emit(f"{description} of {self.segment.label}")
+        self.tick()  # show the new bytes and message now, not at the next tick
 
     def _detect(self) -> str:
         try:
@@ -143,6 +197,11 @@ class SegmentTab(QWidget):
         return os.path.basename(self.segment.path)
 
     def close_segment(self) -> None:
-        """Stop refreshing and close the segment (never removes it)."""
+        """Stop refreshing, give back any channel lane, close the segment (never
+        removes it)."""
         self.timer.stop()
+        if self.sender is not None:
+            self.sender.close()
+        if self.channel is not None:
+            self.channel.words.release()
         self.segment.close()

@@ -174,10 +174,10 @@ def test_columns_show_seq_time_lane_sender_type_size_and_preview(qapp):
     model = MessageModel(senders={777: "ticker"})
     model.append([msg])
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert headers == list(COLUMNS) == ["Seq", "Time", "Lane", "Sender", "Type", "Size", "Preview"]
+    assert headers == list(COLUMNS) == ["Seq", "Time", "Lane", "Sender", "Preview", "Type", "Size"]
     row = [shown(model, 0, c) for c in range(len(COLUMNS))]
-    assert row == ["42", format_time(msg.timestamp_ns), "1", "777 ticker", "msgpack",
-                   str(len(msg.payload)), "{'title': 'A', 'content': 'B'}"]
+    assert row == ["42", format_time(msg.timestamp_ns), "1", "777 ticker",
+                   "{'title': 'A', 'content': 'B'}", "msgpack", str(len(msg.payload))]
     assert re.fullmatch(r"\d\d:\d\d:\d\d\.123456", row[1])
     assert shown(model, 0, 0, Qt.ItemDataRole.ForegroundRole) is None
     assert shown(model, 5, 0) is None  # out of range: nothing, no exception
@@ -437,8 +437,7 @@ def test_the_table_has_fixed_row_heights_and_a_stretched_preview(pane):
     rows = pane.table.verticalHeader()
     assert rows.sectionResizeMode(0) == QHeaderView.ResizeMode.Fixed
     assert not pane.table.wordWrap()
-    assert pane.table.horizontalHeader().stretchLastSection()
-    assert pane.table.horizontalHeader().sectionResizeMode(PREVIEW) != QHeaderView.ResizeMode.ResizeToContents
+    assert pane.table.horizontalHeader().sectionResizeMode(PREVIEW) == QHeaderView.ResizeMode.Stretch
     assert pane.filter_edit.placeholderText() == "Filter previews (text or /regex/)"
     assert pane.autoscroll.isChecked() and not pane.paused and pane.reader is None
 

@@ -27,6 +27,7 @@ from .hex_view import HexView
 from .message_pane import MessagePane
 
 MIN_REFRESH_MS, MAX_REFRESH_MS, DEFAULT_REFRESH_MS = 16, 5000, 100
+REDETECT_SECONDS = 0.5  # how often a non-channel tab checks whether its layout changed
 
 
 class SegmentTab(QWidget):
@@ -42,6 +43,7 @@ class SegmentTab(QWidget):
         self.segment = segment
         self.state: SegmentState | None = None
         self.layout_name = self._detect()
+        self._detected_at = time.perf_counter()
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(
@@ -130,12 +132,28 @@ class SegmentTab(QWidget):
             self._update_banner(state)
             self.stateChanged.emit()
         self.hex_view.refresh()
+        self._maybe_redetect(started)
         self.messages.poll()
         self.tick_count += 1
         self.tick_seconds = time.perf_counter() - started
         self.ticked.emit()
 
     # -------------------------------------------------------------- state
+
+    def _maybe_redetect(self, now: float) -> None:
+        """A segment opened empty may become a mailbox, text or a channel later:
+        look again now and then (a channel stays a channel while it is open)."""
+        if self.channel is not None or now - self._detected_at < REDETECT_SECONDS:
+            return
+        self._detected_at = now
+        layout = self._detect()
+        if layout != self.layout_name:
+            self.layout_name = layout
+            if self.sender is not None:
+                self.sender.close()
+            self._connect_layout()
+            self.notice.emit(f"{self.segment.label} now holds a {layout} layout")
+            self.stateChanged.emit()
 
     def _connect_layout(self) -> None:
         """Give the message pane and the compose panel what this layout needs."""

@@ -157,7 +157,7 @@ class Channel:
         L.validate_dimensions(lanes, lane_size)
         segment = Segment.create(name, L.segment_size(lanes, lane_size), mode=mode)
         try:
-            return cls.format(segment, lanes, lane_size)
+            return cls.format(segment, lanes, lane_size, zero=False)  # new segments are zeros
         except BaseException:
             segment.close()
             segment.unlink()
@@ -165,10 +165,12 @@ class Channel:
 
     @classmethod
     def format(cls, segment: Segment, lanes: int = L.DEFAULT_LANES,
-               lane_size: int | None = None) -> Channel:
+               lane_size: int | None = None, *, zero: bool = True) -> Channel:
         """Lay a fresh channel over a writable segment, erasing what it held.
 
-        Without ``lane_size`` the lanes share the whole segment.
+        Without ``lane_size`` the lanes share the whole segment. ``zero=False`` skips
+        erasing for a segment known to be all zeros (a new one): writing a gigabyte of
+        zeros would cost time and make every page resident.
         """
         if segment.readonly:
             raise ReadOnlyError(f"{segment.label} is open read-only; a channel cannot be made in it")
@@ -178,7 +180,8 @@ class Channel:
             raise FormatError(f"{lanes} lanes of {capacity} bytes need {header.segment_size} bytes; "
                               f"{segment.label} has {segment.size}")
         buf = segment.buf
-        buf[:header.segment_size] = bytes(header.segment_size)
+        if zero:
+            buf[:header.segment_size] = bytes(header.segment_size)
         packed = header.pack()
         buf[:len(packed)] = packed
         L.READY_WORD.pack_into(buf, L.READY_OFFSET, L.READY)  # last: the channel now exists

@@ -321,7 +321,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         what = ""
         if channel:
             try:
-                ch = Channel.format(seg, args.lanes)
+                ch = Channel.format(seg, args.lanes, zero=False)  # just created: all zeros
             except BaseException:
                 seg.unlink()
                 raise

@@ -120,6 +120,77 @@ def _idle_cpu(name: str, seconds: float, out: Any) -> None:
     out.put({"cpu_percent": 100 * cpu / (time.perf_counter() - wall0), "seconds": seconds})
 
 
+def _flood(name: str, n: int, go: Any) -> None:
+    """A writer at full speed: ``n`` seed messages, one send each."""
+    from ..bench import seed_message
+    from ..channel import Channel
+
+    messages = [seed_message(i) for i in range(n)]
+    with Channel.open(name) as ch, ch.writer("flood") as writer:
+        go.wait(60)
+        send = writer.send
+        for m in messages:
+            send(m)
+
+
+def _ingest(name: str, n: int, out: Any) -> None:
+    """A GUI with the channel open, live at the default refresh, while a flood
+    arrives: how fast the pane takes messages in, how long ticks take, how late the
+    event loop runs, how much memory stays."""
+    from PySide6.QtCore import QTimer
+
+    app, window = _app_and_window()
+    tab = window.open_name(name)
+    pane = tab.messages
+    ticks: list[float] = []
+    tab.ticked.connect(lambda: ticks.append(tab.tick_seconds * 1000))
+    lateness: list[float] = []
+    probe = QTimer()
+    probe.setInterval(10)
+    last = [time.perf_counter()]
+
+    def beat() -> None:  # a 10 ms timer: how late it fires is how unresponsive we are
+        now = time.perf_counter()
+        lateness.append(max((now - last[0]) * 1000 - 10, 0.0))
+        last[0] = now
+    probe.timeout.connect(beat)
+    probe.start()
+    go = _ctx.Event()
+    writer = _ctx.Process(target=_flood, args=(name, n, go))
+    writer.start()
+    deadline = time.perf_counter() + 300
+    started = None
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        if started is None:
+            go.set()
+            started = time.perf_counter()
+        reader = pane.reader
+        if reader is not None and pane.received + reader.lost >= n:
+            break
+        time.sleep(0.001)
+    elapsed = time.perf_counter() - started
+    writer.join(60)
+    reader = pane.reader
+    q_tick = statistics.quantiles(ticks, n=100) if len(ticks) > 2 else [0.0] * 99
+    q_late = statistics.quantiles(lateness, n=100) if len(lateness) > 2 else [0.0] * 99
+    out.put({"sent": n, "received": pane.received, "lost": reader.lost, "seconds": elapsed,
+             "ingest_per_s": pane.received / elapsed, "rows_kept": pane.model.rowCount(),
+             "tick_p50_ms": q_tick[49], "tick_p99_ms": q_tick[98],
+             "loop_late_p99_ms": q_late[98], "rss_mib": _rss_mib()})
+
+
+def _with_channel(lane_size: int, fn: Callable[[str], Any]) -> Any:
+    from ..channel import Channel
+
+    name = f"mmfv-bench-{uuid.uuid4().hex[:8]}"
+    Channel.create(name, lanes=8, lane_size=lane_size).close()
+    try:
+        return fn(name)
+    finally:
+        unlink_segment(name)
+
+
 def _in_child(target: Callable[..., None], *args: Any) -> dict[str, Any]:
     out = _ctx.Queue()
     proc = _ctx.Process(target=target, args=(*args, out))
@@ -143,7 +214,7 @@ def _with_segment(size: int, fn: Callable[[str], Any]) -> Any:
 # ---------------------------------------------------------------------- report
 
 def run_gui_bench(progress: Callable[[str], None] = lambda s: None, idle_seconds: float = 10.0,
-                  ticks: int = 300) -> dict[str, Any]:
+                  ticks: int = 300, messages: int = 1_000_000) -> dict[str, Any]:
     """Run every GUI measurement; return the ``--json`` object."""
     progress("first paint and memory, 1 MiB segment")
     small = _with_segment(MIB, lambda n: _in_child(_first_paint, n))
@@ -163,11 +234,17 @@ def run_gui_bench(progress: Callable[[str], None] = lambda s: None, idle_seconds
     tick = _with_segment(GIB, ticking)
     progress(f"CPU while idle, {idle_seconds:.0f} s at the default refresh")
     idle = _with_segment(MIB, lambda n: _in_child(_idle_cpu, n, idle_seconds))
+    progress(f"message pane: {messages:,} messages from a writer at full speed, lanes of 64 MiB")
+    ingest = _with_channel(64 * MIB, lambda n: _in_child(_ingest, n, messages))
+    progress("message pane: 200,000 messages at full speed into the default 1 MiB lanes")
+    lapped = _with_channel(MIB, lambda n: _in_child(_ingest, n, 200_000))
     return {
         "open": {"1MiB": small, "1GiB": big,
                  "rss_growth_mib": big["peak_rss_mib"] - small["peak_rss_mib"]},
         "tick_ms": tick,
         "idle_cpu_percent": idle["cpu_percent"],
+        "messages": ingest,
+        "messages_lapped": lapped,
     }
 
 
@@ -185,4 +262,12 @@ def format_gui_report(result: dict[str, Any]) -> str:
         f"p99 {tick['p99_ms']:.2f} ms (target p50 <= 3 ms)",
         f"CPU while nothing changes: {result['idle_cpu_percent']:.2f}% of a core (target < 5%)",
     ]
+    for key, what in (("messages", "lanes of 64 MiB"), ("messages_lapped", "default 1 MiB lanes")):
+        m = result[key]
+        exact = "exact" if m["received"] + m["lost"] == m["sent"] else "NOT exact"
+        lines.append(
+            f"message pane, {m['sent']:,} messages at full speed ({what}): ingests {m['ingest_per_s']:,.0f} msg/s, "
+            f"received {m['received']:,} + lost {m['lost']:,} ({exact}); tick p50 {m['tick_p50_ms']:.1f} ms "
+            f"p99 {m['tick_p99_ms']:.1f} ms; event loop late p99 {m['loop_late_p99_ms']:.1f} ms "
+            f"(target <= 50 ms); {m['rows_kept']:,} rows kept; RSS {m['rss_mib']:.0f} MiB")
     return "\n".join(lines)

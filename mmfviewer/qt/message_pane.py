@@ -27,6 +27,7 @@ and filters nothing out; it never raises.
 from __future__ import annotations
 
 import time
+from operator import itemgetter
 from collections import OrderedDict, deque
 from itertools import islice, repeat, starmap
 from datetime import datetime
@@ -138,6 +139,9 @@ def error_color() -> QColor:
     """Red that reads on the current palette: darker on light themes, lighter on dark."""
     window = QGuiApplication.palette().color(QPalette.ColorRole.Base)
     return QColor("#ff6b6b") if window.lightness() < 128 else QColor("#c62828")
+
+
+_timestamp = itemgetter(3)  # Message.timestamp_ns, as a C-level key function
 
 
 def format_time(timestamp_ns: int) -> str:
@@ -839,6 +843,11 @@ class MessagePane(QWidget):
             if not batch:
                 return 0
         count = len(batch)
+        if count > 1:
+            # The reader hands lanes over one after another; people read by time.
+            # Each lane is already a sorted run, so this stable sort is cheap and keeps
+            # every lane's own order.
+            batch.sort(key=_timestamp)
         if count:
             self._received += count
             if self.paused:

@@ -176,6 +176,8 @@ class MainWindow(QMainWindow):
         self.open_file_action = a("Open &file-backed mapping…", lambda: self.open_dialog(file_backed=True),
                                   "Ctrl+Shift+O", tip="Map a file, as .NET programs on Linux share memory")
         self.close_action = a("&Close", self.close_current, "Ctrl+W", tip="Close this tab")
+        self.reopen_rw_action = a("Reopen read-&write", self.reopen_read_write, "Ctrl+Shift+W",
+                                  tip="Reopen this segment read-write, to edit bytes and send messages")
         self.quit_action = a("&Quit", self.close, "Ctrl+Q")
         self.copy_actions = {
             "hex": a("Copy as &hex", lambda: self.copy_as("hex"), "Ctrl+C"),
@@ -201,6 +203,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         menu.addSeparator()
+        menu.addAction(self.reopen_rw_action)
         menu.addAction(self.close_action)
         menu.addAction(self.quit_action)
 
@@ -360,6 +363,24 @@ class MainWindow(QMainWindow):
         if self.tabs.count():
             self.close_tab(self.tabs.currentIndex())
 
+    def reopen_read_write(self) -> SegmentTab | None:
+        """Replace the read-only tab in front with a read-write one on the same segment."""
+        tab = self.current_tab()
+        if tab is None or not tab.segment.readonly:
+            return tab
+        seg = tab.segment
+        try:
+            segment = (Segment.open(seg.name, readonly=False) if seg.name is not None
+                       else Segment.from_file(seg.path, readonly=False))
+        except (MmfError, OSError) as err:
+            self.notify(f"Cannot reopen {seg.label} read-write: {err}", error=True)
+            return None
+        index = self.tabs.currentIndex()
+        self.close_tab(index)
+        new = self.open_segment(segment)
+        self.tabs.tabBar().moveTab(self.tabs.indexOf(new), index)
+        return new
+
     def close_tab(self, index: int) -> None:
         """Close tab ``index`` and its segment."""
         tab = self.tabs.widget(index)
@@ -393,6 +414,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(has_tab)
         self.undo_action.setEnabled(writable)
         self.redo_action.setEnabled(writable)
+        self.reopen_rw_action.setEnabled(has_tab and not writable)
 
     # ------------------------------------------------------------------ live
 

@@ -145,3 +145,25 @@ def test_closing_a_tab_gives_its_lane_back(window, shm_name, qtbot):
         assert ch.lane_is_claimed(0)
         window.close_current()
         assert not ch.lane_is_claimed(0)
+
+
+def test_reopening_read_write_lets_a_read_only_tab_send(window, shm_name):
+    Channel.create(shm_name, lanes=2, lane_size=4096).close()
+    window.open_name(shm_name)
+    assert window.reopen_rw_action.isEnabled()
+    tab = window.reopen_read_write()
+    assert not tab.segment.readonly and window.tabs.count() == 1
+    tab.compose.set_form("text")
+    tab.compose.text_edit.setPlainText("now I can")
+    assert tab.compose.send()
+
+
+def test_messages_from_several_lanes_are_listed_in_time_order(window, shm_name, qtbot):
+    with Channel.create(shm_name, lanes=2, lane_size=4096) as ch, ch.writer("a") as a, ch.writer("b") as b:
+        for i in range(10):
+            (a if i % 2 else b).send(i)
+        tab = window.open_name(shm_name)
+        qtbot.waitUntil(lambda: tab.messages.model.rowCount() == 10, timeout=5000)
+        rows = [tab.messages.model.message_at(i) for i in range(10)]
+        assert [m.value for m in rows] == list(range(10))
+        assert {m.lane for m in rows} == {0, 1}

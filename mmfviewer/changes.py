@@ -11,8 +11,10 @@ Two scales, both cheap enough to run on every refresh tick:
 * **The whole segment** — :meth:`ChangeTracker.scan` hashes the segment page by
   page, a bounded number of bytes per tick over a rotating window, and stamps
   the pages whose CRC-32 changed; one CRC per 256 KiB chunk first lets an idle
-  segment skip the per-page work. :meth:`~ChangeTracker.heat` folds the page
-  stamps into the few hundred buckets of an overview strip.
+  segment skip the per-page work (a chunk found busy goes straight to its pages).
+  :meth:`~ChangeTracker.scan_paced` spreads that budget over time, so a fast
+  refresh does not hash more per second than the default one. :meth:`~ChangeTracker.heat`
+  folds the page stamps into the few hundred buckets of an overview strip.
 
 Memory stays small whatever the segment's size: the previous visible read, one
 u32 hash, one change time and one flag per page (at most :data:`MAX_PAGES`
@@ -46,6 +48,9 @@ MIN_PAGE_SIZE, MIN_PAGES = 64, 256
 #: about one per pixel of a tall overview strip, so heat() stays well under a
 #: millisecond even when every slot changed.
 SUMMARY_SLOTS = 1024
+#: Bytes a second :meth:`ChangeTracker.scan_paced` hashes by default: the default
+#: budget at the viewer's default refresh of 100 ms (a 1 GiB segment every ~26 s).
+DEFAULT_SCAN_RATE = 40 << 20
 #: How long a change keeps glowing in the overview strip, in seconds.
 DEFAULT_HEAT_SECONDS = 5.0
 #: Bytes read per ``read`` call of the scan, and the span of one chunk hash: big
@@ -56,6 +61,9 @@ SCAN_CHUNK = 256 << 10
 
 _NEVER = -math.inf
 _NONZERO = re.compile(rb"[^\x00]")
+# What a chunk's last visit found: nothing known yet; unchanged (its CRC is a
+# valid shortcut); changed (go straight to the pages, its CRC would not match).
+_CHUNK_UNKNOWN, _CHUNK_IDLE, _CHUNK_BUSY = 0, 1, 2
 
 
 def page_size_for(size: int) -> int:
@@ -103,6 +111,9 @@ class ChangeTracker:
         self._last_byte_change = _NEVER
         self._last_prune = _NEVER
         self._last_page_change = _NEVER
+        # scan_paced(): when it last ran, and the bytes earned but not scanned yet.
+        self._paced_at: float | None = None
+        self._credit = 0.0
         self._size = -1
         self._setup_pages(max(0, int(size)))
 
@@ -123,7 +134,8 @@ class ChangeTracker:
         self._rebuild_summary(from_times=False)  # every time was just reset
 
     def _setup_chunks(self) -> None:
-        """One CRC per chunk of pages, trusted only after a whole-chunk pass (flag)."""
+        """One CRC per chunk of pages, trusted only after a whole-chunk pass found the
+        chunk unchanged (its state: unknown, idle or busy)."""
         self._chunk_pages = max(1, SCAN_CHUNK // self.page_size)
         nchunks = -(-self._npages // self._chunk_pages)
         self._chunk_hashes = array("I", bytes(4 * nchunks))
@@ -277,8 +289,10 @@ class ChangeTracker:
 
     # ------------------------------------------------------------------ whole segment
 
-    def scan(self, read: Callable[[int, int], bytes], now: float) -> None:
-        """Hash the next pages of the segment (at most ``budget_bytes``) and stamp changes.
+    def scan(self, read: Callable[[int, int], bytes], now: float, *,
+             budget: int | None = None) -> int:
+        """Hash the next pages of the segment (at most ``budget`` bytes, by default
+        ``budget_bytes``) and stamp changes; return how many bytes were covered.
 
         ``read(offset, n)`` returns up to ``n`` bytes (shorter at the end; it should
         not raise). A segment no bigger than the budget is covered on every call;
@@ -286,14 +300,48 @@ class ChangeTracker:
         """
         npages = self._npages
         if npages == 0:
-            return
-        per_call = max(1, self.budget_bytes // self.page_size)
+            return 0
+        budget = self.budget_bytes if budget is None else budget
+        per_call = max(1, budget // self.page_size)
         first = self._scan_next if self._scan_next < npages else 0
         last = min(npages, first + per_call)
         self._scan_range(read, first, last, now)
         # A pass restarts at page 0 rather than wrapping mid-call, so windows stay
         # aligned with the chunk hashes below on every pass.
         self._scan_next = last if last < npages else 0
+        return min(last * self.page_size, self._size) - first * self.page_size
+
+    def scan_paced(self, read: Callable[[int, int], bytes], now: float,
+                   bytes_per_second: float = DEFAULT_SCAN_RATE) -> int:
+        """:meth:`scan` at a steady rate, however often it is called.
+
+        Each call earns the bytes due since the previous one (at most
+        ``budget_bytes``, all of it on the first call) and scans whole chunks of
+        what it has earned, so the windows stay aligned with the chunk hashes that
+        let an idle segment skip the per-page work. A caller ticking every 10 ms
+        then hashes a tenth of what it hashes every 100 ms, not the same amount ten
+        times as often: the overview costs the same CPU at any refresh rate.
+        Returns the bytes covered (0 when not enough was earned yet).
+        """
+        if self._npages == 0:
+            return 0
+        if self._paced_at is None:
+            credit = float(self.budget_bytes)
+        else:
+            credit = min(float(self.budget_bytes),
+                         self._credit + max(0.0, now - self._paced_at) * bytes_per_second)
+        self._paced_at = now
+        quantum = max(self.page_size, min(self._chunk_pages * self.page_size, self.budget_bytes))
+        need = min(quantum, self._size)  # a segment smaller than a chunk is scanned whole
+        if credit < need:
+            self._credit = credit
+            return 0
+        budget = max(quantum, int(credit // quantum) * quantum)
+        covered = self.scan(read, now, budget=budget)
+        # What was earned but not scanned carries over, never enough for a scan
+        # without more time passing (a pass can end short of the budget).
+        self._credit = min(max(0.0, credit - covered), need - 1.0)
+        return covered
 
     def _scan_range(self, read: Callable[[int, int], bytes], first: int, last: int, now: float) -> None:
         page_size, chunk_pages = self.page_size, self._chunk_pages
@@ -308,26 +356,34 @@ class ChangeTracker:
             if want <= 0:
                 return
             view = memoryview(read(offset, want))
-            if whole:
+            state = self._chunk_ok[chunk] if whole else _CHUNK_UNKNOWN
+            chunk_hash = None
+            if state != _CHUNK_BUSY and whole:
                 # One CRC over the chunk first: when it matches (the idle case) the
-                # per-page work is skipped, which is most of a tick's cost.
+                # per-page work is skipped, which is most of a tick's cost. A chunk
+                # that was busy at its last visit goes straight to its pages instead.
                 chunk_hash = crc32(view)
-                if self._chunk_ok[chunk] and self._chunk_hashes[chunk] == chunk_hash:
+                if state == _CHUNK_IDLE and self._chunk_hashes[chunk] == chunk_hash:
                     start = stop
                     continue
             hashes = array("I", [crc32(view[i:i + page_size])
                                  for i in range(0, (stop - start) * page_size, page_size)])
             old = self._hashes[start:stop]
-            known = self._known[start:stop]
             self._hashes[start:stop] = hashes
+            known = self._known[start:stop]
+            busy = False
             if hashes != old or known.find(0) >= 0:
                 self._known[start:stop] = b"\x01" * (stop - start)
                 for i, (new_hash, old_hash) in enumerate(zip(hashes, old)):
                     if new_hash != old_hash and known[i]:
                         self._mark_page(start + i, now)
+                        busy = True
             if whole:
-                self._chunk_hashes[chunk] = chunk_hash
-                self._chunk_ok[chunk] = 1
+                if busy:
+                    self._chunk_ok[chunk] = _CHUNK_BUSY
+                else:
+                    self._chunk_hashes[chunk] = crc32(view) if chunk_hash is None else chunk_hash
+                    self._chunk_ok[chunk] = _CHUNK_IDLE
             start = stop
 
     def heat(self, buckets: int, now: float) -> list[float]:

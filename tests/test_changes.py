@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mmfviewer.changes import MAX_PAGES, ChangeTracker, page_size_for
+from mmfviewer.changes import MAX_PAGES, SCAN_CHUNK, ChangeTracker, page_size_for
 
 MiB = 1 << 20
 
@@ -131,6 +131,88 @@ def test_scan_finds_a_change_anywhere_in_64_mib_within_size_over_budget_calls():
         for i in range(calls_for_full_pass):
             t.scan(reader, now=now + t.heat_seconds + i)
         assert t.heat(64, now + t.heat_seconds) == [0.0] * 64
+
+
+def test_a_page_that_keeps_changing_is_seen_every_pass_and_goes_quiet_after():
+    # 2 MiB = 8 chunks of 64 pages; 512 pages fit the heat slots one to one.
+    buf = bytearray(2 * MiB)
+    reader = CountingReader(buf)
+    t = ChangeTracker(len(buf), budget_bytes=len(buf))
+    pages = t.page_count
+    assert pages == 512 and t.page_size == 4096
+
+    def lit(now: float) -> list[int]:
+        return [p for p, h in enumerate(t.heat(pages, now)) if h == 1.0]
+
+    t.scan(reader, now=0.0)  # baseline
+    for now in (1.0, 2.0, 3.0):  # busy: the chunk's CRC is skipped, its pages still hashed
+        buf[3 * 4096 + int(now)] ^= 0xFF
+        buf[70 * 4096] ^= 0xFF
+        t.scan(reader, now=now)
+        assert lit(now) == [3, 70]
+    t.scan(reader, now=4.0)  # quiet again: nothing new
+    assert lit(4.0) == []
+    t.scan(reader, now=5.0)  # idle chunks are skipped by their CRC...
+    buf[3 * 4096] ^= 0xFF  # ...which still catches the next change
+    buf[len(buf) - 1] ^= 0xFF
+    t.scan(reader, now=6.0)
+    assert lit(6.0) == [3, pages - 1]
+
+
+def test_paced_scans_read_a_rate_not_a_budget_per_call():
+    size, rate = 64 * MiB, 40 * MiB
+    reader = CountingReader(bytearray(size))
+    t = ChangeTracker(size, budget_bytes=4 * MiB)
+    offsets = []
+
+    def read(offset: int, n: int) -> bytes:
+        offsets.append(offset)
+        return reader(offset, n)
+
+    assert t.scan_paced(read, 0.0, rate) == 4 * MiB  # the first call: a whole budget
+    covered = 0
+    now = 0.0
+    for _ in range(400):  # 2 s of 5 ms ticks
+        now += 0.005
+        got = t.scan_paced(read, now, rate)
+        assert got <= t.budget_bytes
+        covered += got
+    assert abs(covered - 2 * rate) <= SCAN_CHUNK  # what the rate allows, whatever the tick
+    assert reader.calls < 400  # ticks that earned less than a chunk read nothing
+    # Whole chunks only, so the windows stay aligned with the chunk hashes.
+    assert all(offset % SCAN_CHUNK == 0 for offset in offsets)
+    # A slow caller gets at most one budget per call, not the time it missed.
+    assert t.scan_paced(read, now + 60.0, rate) == 4 * MiB
+
+
+def test_paced_scans_still_find_a_change_anywhere():
+    size, rate = 16 * MiB, 8 * MiB
+    buf = bytearray(size)
+    t = ChangeTracker(size, budget_bytes=1 * MiB)
+    reader = CountingReader(buf)
+    now = 0.0
+    for _ in range(200):  # a baseline pass and then some: 2 s at 8 MiB/s
+        now += 0.01
+        t.scan_paced(reader, now, rate)
+    where = size - 5
+    buf[where] = 1
+    changed_at = now
+    while not t.heat(16, now)[-1] and now < changed_at + 10:
+        now += 0.01
+        t.scan_paced(reader, now, rate)
+    assert 0 < now - changed_at <= size / rate + 0.1  # within one pass at the rate
+    assert t.heat(16, now)[:-1] == [0.0] * 15
+
+
+def test_a_small_segment_is_scanned_whole_once_a_little_was_earned():
+    buf = bytearray(10_000)
+    t = ChangeTracker(len(buf))
+    reader = CountingReader(buf)
+    assert t.scan_paced(reader, 1.0) == len(buf)
+    assert t.scan_paced(reader, 1.0) == 0  # nothing earned in no time
+    buf[9_999] = 1
+    assert t.scan_paced(reader, 1.1) == len(buf)  # 0.1 s earns far more than 10 kB
+    assert t.heat(4, 1.1)[-1] == 1.0
 
 
 def test_first_scan_is_a_baseline_not_a_change():

@@ -8,9 +8,12 @@ into text and colours. What they do not do and we do:
 * every read goes through :meth:`Segment.read` (``pread``), so a segment that
   another process truncates or removes never crashes the viewer;
 * :meth:`HexView.refresh` is one live tick: one read of the visible rows, change
-  highlighting from :class:`~mmfviewer.changes.ChangeTracker`, a budgeted scan of
-  the whole segment for the overview strip, and a repaint only when something
-  changed or a highlight is still fading — an idle view costs next to nothing;
+  highlighting from :class:`~mmfviewer.changes.ChangeTracker`, a scan of the whole
+  segment for the overview strip (budgeted in bytes per second), and a repaint of
+  only the rows whose bytes changed, plus the fading ones when the fade steps
+  (:data:`FADE_STEPS_PER_SECOND`) — an idle view costs next to nothing;
+* the rows' text is drawn as one glyph run per colour for all of them
+  (:class:`RowGlyphs`), not laid out string by string on every paint;
 * offsets are Python ints and the 32-bit scrollbar is scaled, so segments far
   beyond 4 GiB scroll to their last byte.
 """
@@ -23,6 +26,7 @@ import string
 import time
 import weakref
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -30,15 +34,18 @@ from PySide6.QtGui import (
     QFont,
     QFontDatabase,
     QFontMetricsF,
+    QGlyphRun,
     QKeyEvent,
     QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPalette,
+    QRawFont,
     QRegion,
     QPen,
     QResizeEvent,
+    QTextLayout,
     QUndoCommand,
     QUndoStack,
     QWheelEvent,
@@ -64,6 +71,12 @@ C_BYTES_PER_LINE = 12
 MIN_POINT_SIZE, MAX_POINT_SIZE = 4, 72
 #: Seconds between two repaints of the overview strip while its marks fade.
 STRIP_INTERVAL = 0.1
+#: A paint reuses the highlight levels its tick computed when they are this fresh (s).
+LEVELS_REUSE_SECONDS = 0.05
+#: Change highlights fade in at most this many steps a second (one step is under 2%
+#: of opacity). Smooth to the eye, and a fast refresh then repaints a row whose
+#: bytes did not change only when the fade steps, not on every tick.
+FADE_STEPS_PER_SECOND = 30
 #: Highest opacity of the change highlight (0..255), at age 0.
 CHANGE_MAX_ALPHA = 200
 BYTES_PER_ROW_CHOICES = (8, 16, 32)
@@ -110,7 +123,6 @@ def hex_row_text(row: bytes, cells: tuple[str, ...] = HEX_TEXT) -> str:
 
 
 _RUNS = re.compile(rb"(.)\1*", re.S)
-_NONZERO = re.compile(rb"[^\x00]")
 
 
 def level_runs(levels: bytes) -> list[tuple[int, int, int]]:
@@ -331,6 +343,29 @@ class HexLayout:
         return QRectF(self.ascii_x(first), self.row_y(visible_row),
                       (last - first + 1) * self.char_width, self.row_height)
 
+    @cached_property
+    def edges(self) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+        """``(hex_left, hex_right, ascii_left)``: per column, the edges :meth:`hex_span`
+        and :meth:`ascii_span` use (``ascii_left`` has one more entry, the column's end).
+
+        Computed once per layout, so a paint looks edges up instead of walking the
+        property chain behind :meth:`hex_x` for every cell.
+        """
+        cw, n = self.char_width, self.bytes_per_row
+        hex_xs = [self.hex_x(c) for c in range(n)]
+        return (tuple(x - cw / 2 for x in hex_xs), tuple(x + 2.5 * cw for x in hex_xs),
+                tuple(self.ascii_x(c) for c in range(n + 1)))
+
+    @cached_property
+    def text_baseline(self) -> float:
+        """The baseline's distance from the top of its row."""
+        return (self.row_height - self.ascent - self.descent) / 2 + self.ascent
+
+
+def fade_clock(now: float) -> float:
+    """``now`` rounded down to a step of the fade: the time highlights are drawn for."""
+    return math.floor(now * FADE_STEPS_PER_SECOND) / FADE_STEPS_PER_SECOND
+
 
 def layout_for_font(font: QFont, bytes_per_row: int, size: int) -> HexLayout:
     """The :class:`HexLayout` for a monospace ``font``."""
@@ -389,6 +424,85 @@ class HexColors:
             cursor_text=pal.color(QPalette.HighlightedText),
             mark=mark, mark_line=QColor(30, 150, 70), change=tuple(changes),
         )
+
+
+# ---------------------------------------------------------------------- glyph runs
+
+_HEX_DIGIT_CHARS = "0123456789ABCDEF"
+
+
+class RowGlyphs:
+    """Where each glyph of a row goes, so a paint draws all rows in a few glyph runs.
+
+    ``QPainter.drawText`` lays its string out (itemizes, shapes) on every call, and
+    a live tick repaints some 50 rows of five colours: that was 200 layouts a tick.
+    The glyphs of a hex view never change shape, though: 16 hex digits, 95 ASCII
+    characters, all one advance wide. So their glyph indexes are looked up once,
+    their x positions are taken from one text layout of a full reference row (the
+    very positions ``drawText`` would use), and a paint only picks, per byte, the
+    precomputed glyphs and positions of its class: one ``drawGlyphRun`` per colour
+    for every row on screen.
+
+    Built for one font, layout and device; :meth:`matches` says whether it still fits.
+    ``usable`` is False when the font lacks one of the glyphs (the view then draws
+    text as before, letting Qt fall back to another font).
+    """
+
+    def __init__(self, font: QFont, layout: HexLayout, device: QWidget) -> None:
+        font = QFont(font, device)  # resolved for the device's DPI, as drawText does
+        self.key = self.key_for(font, layout, device)
+        self.raw = QRawFont.fromFont(font)
+        bpr = layout.bytes_per_row
+        chars = _HEX_DIGIT_CHARS + ASCII_CHAR
+        indexes = self.raw.glyphIndexesForString(chars) if self.raw.isValid() else []
+        glyph = dict(zip(chars, indexes))
+        self.usable = len(indexes) == len(chars) and all(indexes)
+        #: Per byte: the glyphs of its two hex digits and of its ASCII character.
+        self.byte_glyphs = tuple((glyph[HEX_TEXT[b][0]], glyph[HEX_TEXT[b][1]], glyph[ASCII_CHAR[b]])
+                                 for b in range(256)) if self.usable else ()
+        self.digit_glyphs = {c: glyph[c] for c in _HEX_DIGIT_CHARS} if self.usable else {}
+        # x of every character of a full row, as text layout places it.
+        hex_x = _char_xs(font, hex_row_text(bytes(bpr)).ljust(hex_row_width(bpr)) + "  " + "0" * bpr)
+        self._hex_x = tuple((layout.hex_start + hex_x[3 * c + c // 8],
+                             layout.hex_start + hex_x[3 * c + c // 8 + 1]) for c in range(bpr))
+        first_ascii = hex_row_width(bpr) + 2
+        self._ascii_x = tuple(layout.hex_start + hex_x[first_ascii + c] for c in range(bpr))
+        offset_x = _char_xs(font, "0" * layout.offset_digits)
+        self._offset_x = tuple(layout.margin + x for x in offset_x)
+        self._layout = layout
+        self._rows: list[tuple[list[tuple[QPointF, QPointF, QPointF]], list[QPointF]]] = []
+
+    @staticmethod
+    def key_for(font: QFont, layout: HexLayout, device: QWidget) -> tuple:
+        """What the glyphs and their positions depend on."""
+        return (font.key(), layout.char_width, layout.row_height, layout.ascent, layout.descent,
+                layout.bytes_per_row, layout.offset_digits, device.devicePixelRatioF(),
+                device.logicalDpiY())
+
+    def matches(self, font: QFont, layout: HexLayout, device: QWidget) -> bool:
+        return self.key == self.key_for(font, layout, device)
+
+    def positions(self, visible_row: int
+                  ) -> tuple[list[tuple[QPointF, QPointF, QPointF]], list[QPointF]]:
+        """Glyph positions in ``visible_row`` (content coordinates, y on the baseline):
+        per column, its two hex digits and its ASCII character; then the offset's digits."""
+        rows = self._rows
+        while len(rows) <= visible_row:
+            lay = self._layout
+            y = lay.row_y(len(rows)) + lay.text_baseline
+            rows.append(([(QPointF(hi, y), QPointF(lo, y), QPointF(a, y))
+                          for (hi, lo), a in zip(self._hex_x, self._ascii_x)],
+                         [QPointF(x, y) for x in self._offset_x]))
+        return rows[visible_row]
+
+
+def _char_xs(font: QFont, text: str) -> list[float]:
+    """x of each character of ``text`` laid out in ``font`` (from the start of the text)."""
+    layout = QTextLayout(text, font)
+    layout.beginLayout()
+    line = layout.createLine()
+    layout.endLayout()
+    return [line.cursorToX(k)[0] for k in range(len(text))]
 
 
 # ---------------------------------------------------------------------- undo
@@ -488,7 +602,13 @@ class HexView(QAbstractScrollArea):
         self._data = b""
         self._highlight: tuple[int, int] | None = None
         self._row_cache: dict[bytes, tuple[tuple[int, str], ...]] = {}
+        self._glyphs: RowGlyphs | None = None
+        self._spans: tuple[HexLayout | None, dict] = (None, {})
+        self._glyph_runs = tuple(QGlyphRun() for _ in range(5))  # one per byte class, reused
+        # (offset, time, levels) computed by the last tick, for its paint to reuse.
+        self._tick_levels: tuple[int, float, bytes] | None = None
         self._lit: set[int] = set()  # visible rows painted with a change highlight
+        self._fade_shown = -math.inf  # the fade step those highlights were painted at
         self._heat_painted = False
         self._strip_painted_at = -math.inf
         self._dragging = False
@@ -514,9 +634,10 @@ class HexView(QAbstractScrollArea):
     def refresh(self) -> None:
         """One live tick: read the visible rows once, track changes, repaint if needed.
 
-        Only rows with a highlight (now, or at the previous tick, so its end is
-        wiped) are repainted, unless the rows on screen moved; an idle view paints
-        nothing at all.
+        Repainted are the rows whose bytes changed, the rows that lit up or went
+        dark, and, when the fade moved on a step (:data:`FADE_STEPS_PER_SECOND`),
+        every row with a highlight; all of them only if the rows on screen moved.
+        An idle view paints nothing at all.
         """
         now = time.monotonic()
         moved = False
@@ -527,18 +648,26 @@ class HexView(QAbstractScrollArea):
         if size != self._size:
             self._apply_size(size)
             moved = True
-        before = (self._data_offset, len(self._data))
+        before_offset, before = self._data_offset, self._data
         changed = self._read_visible(now)
         # Other rows on screen (scrolled, or more or fewer bytes): repaint them all.
-        moved |= changed and (self._data_offset, len(self._data)) != before
-        self.tracker.scan(self._safe_read, now)
-        lit = self._lit_rows(now) if (changed or self.tracker.active(now) or self._lit) else set()
+        moved |= changed and (self._data_offset, len(self._data)) != (before_offset, len(before))
+        self.tracker.scan_paced(self._safe_read, now)  # bytes per second, not per tick
+        fade = fade_clock(now)
+        busy = changed or self.tracker.active(now) or self._lit
+        lit = self._lit_rows(now, fade) if busy else set()
         if moved:
             self.viewport().update()
         else:
-            for row in lit | self._lit:
-                self.viewport().update(self._row_rect(row))
+            dirty = lit ^ self._lit
+            if fade != self._fade_shown:
+                dirty |= lit | self._lit  # the fade moved on: every highlight changed
+            if changed:
+                dirty |= self._changed_rows(before)
+            for band in self._row_bands(dirty):
+                self.viewport().update(band)
         self._lit = lit
+        self._fade_shown = fade
         heat = self.tracker.heat_active(now)
         # The strip is an overview: ten frames a second are plenty for it.
         if (heat or self._heat_painted) and now - self._strip_painted_at >= STRIP_INTERVAL:
@@ -547,11 +676,42 @@ class HexView(QAbstractScrollArea):
             self._heat_painted = heat
         self.refreshed.emit()
 
-    def _lit_rows(self, now: float) -> set[int]:
-        """Visible rows (0 = top) holding a byte whose change highlight still shows."""
+    def _lit_rows(self, now: float, fade: float) -> set[int]:
+        """Visible rows (0 = top) holding a byte whose change highlight still shows.
+
+        The levels (at the fade's step ``fade``) are kept for this tick's paint,
+        which then agrees with the rows chosen here.
+        """
+        if not self.tracker.active(now):
+            self._tick_levels = None
+            return set()
         bpr = self._bpr
-        levels = self.tracker.levels(self._first_row * bpr, len(self._data) + bpr, now)
-        return {m.start() // bpr for m in _NONZERO.finditer(levels)}
+        offset = self._first_row * bpr
+        levels = self.tracker.levels(offset, len(self._data) + bpr, fade)
+        self._tick_levels = (offset, now, levels)
+        return {i for i in range(-(-len(levels) // bpr))
+                if levels[i * bpr:(i + 1) * bpr].strip(b"\0")}
+
+    def _changed_rows(self, before: bytes) -> set[int]:
+        """Visible rows whose bytes differ from ``before`` (read at the same offset)."""
+        bpr, data = self._bpr, self._data
+        return {i for i in range(-(-len(data) // bpr))
+                if data[i * bpr:(i + 1) * bpr] != before[i * bpr:(i + 1) * bpr]}
+
+    def _row_bands(self, rows: set[int]) -> list[QRect]:
+        """Viewport rectangles covering ``rows``, one per run of adjacent rows."""
+        bands: list[QRect] = []
+        first = last = None
+        for row in sorted(rows):
+            if last is not None and row == last + 1:
+                last = row
+                continue
+            if first is not None:
+                bands.append(self._row_rect(first, last))
+            first = last = row
+        if first is not None:
+            bands.append(self._row_rect(first, last))
+        return bands
 
     def _rows_in(self, region: QRegion, nrows: int) -> list[int]:
         """Visible rows that meet ``region``: a tick repaints only the rows it changed."""
@@ -563,11 +723,11 @@ class HexView(QAbstractScrollArea):
             rows.update(range(max(0, first), min(nrows - 1, last) + 1))
         return sorted(rows)
 
-    def _row_rect(self, visible_row: int) -> QRect:
-        """The viewport rectangle of one visible row, full width."""
+    def _row_rect(self, visible_row: int, last_row: int | None = None) -> QRect:
+        """The viewport rectangle of one visible row (or up to ``last_row``), full width."""
         lay = self._layout
         top = math.floor(lay.row_y(visible_row))
-        bottom = math.ceil(lay.row_y(visible_row + 1))
+        bottom = math.ceil(lay.row_y((visible_row if last_row is None else last_row) + 1))
         return QRect(0, top, self.viewport().width(), bottom - top)
 
     def _live_size(self) -> int | None:
@@ -609,6 +769,7 @@ class HexView(QAbstractScrollArea):
         if data == self._data and offset == self._data_offset:
             return False
         self._data_offset, self._data = offset, data
+        self._tick_levels = None  # the tracker learns of new changes just below
         self.tracker.update_visible(offset, data, now)
         return True
 
@@ -1228,67 +1389,153 @@ class HexView(QAbstractScrollArea):
         p.fillRect(0, 0, width, height, col.base)
         hx = self.horizontalScrollBar().value()
         p.translate(-hx, 0)
-        p.setFont(self._font)
-        cw, rh, bpr = lay.char_width, lay.row_height, self._bpr
+        cw, bpr, header = lay.char_width, self._bpr, lay.header_height
         gutter_right = lay.offset_width + cw
         p.fillRect(QRectF(0, 0, gutter_right, height), col.gutter)
-        p.fillRect(QRectF(0, 0, lay.total_width + hx + width, lay.header_height), col.gutter)
         p.setPen(col.grid)
         p.drawLine(QPointF(gutter_right, 0), QPointF(gutter_right, height))
         sep = lay.hex_end + cw
         p.drawLine(QPointF(sep, 0), QPointF(sep, height))
-        p.drawLine(QPointF(0, lay.header_height - 0.5), QPointF(lay.total_width + hx + width,
-                                                                lay.header_height - 0.5))
-        self._paint_header(p)
+        if region.intersects(QRect(0, 0, width, header)):  # a live tick's rows never do
+            p.fillRect(QRectF(0, 0, lay.total_width + hx + width, header), col.gutter)
+            p.drawLine(QPointF(gutter_right, 0), QPointF(gutter_right, header))
+            p.drawLine(QPointF(sep, 0), QPointF(sep, header))
+            p.drawLine(QPointF(0, header - 0.5), QPointF(lay.total_width + hx + width, header - 0.5))
+            p.setFont(self._font)
+            self._paint_header(p)
 
         first_offset = self._first_row * bpr
         nrows = min(lay.visible_rows(height), max(0, lay.rows - self._first_row))
         if nrows <= 0:
             return
         data, d0 = self._data, self._data_offset
-        now = time.monotonic()
-        levels = (self.tracker.levels(first_offset, nrows * bpr, now)
-                  if self.tracker.active(now) else None)
-        sel_start, sel_len = self.selection()
-        sel_end = sel_start + sel_len
-        mark = self._highlight
-        by_class: list[list[tuple[float, str]]] = [[], [], [], [], []]
-        offsets: list[tuple[float, str]] = []
-        digits = lay.offset_digits
+        rows: list[tuple[int, int, bytes]] = []  # (visible row, offset, bytes)
         for i in self._rows_in(region, nrows):
             row_offset = first_offset + i * bpr
             rel = row_offset - d0
-            row = data[rel:rel + bpr] if 0 <= rel < len(data) else b""
-            baseline = lay.baseline(i)
-            offsets.append((baseline, f"{row_offset:0{digits}X}"))
-            if not row:
-                continue  # truncated, or not read yet: nothing to show
+            # Empty when truncated, or not read yet: only the offset shows.
+            rows.append((i, row_offset, data[rel:rel + bpr] if 0 <= rel < len(data) else b""))
+        # Backgrounds first (change highlights, mark, selection), then the text over them.
+        self._paint_backgrounds(p, rows, self._levels_for(first_offset, nrows * bpr))
+        p.setFont(self._font)
+        glyphs = self._row_glyphs()
+        if glyphs.usable:
+            self._paint_rows_as_glyphs(p, glyphs, rows)
+        else:
+            self._paint_rows_as_text(p, rows)
+        if rows and rows[0][0] <= self._cursor // bpr - self._first_row <= rows[-1][0]:
+            self._paint_cursor(p, nrows)  # (its row is repainted, or it would not show)
+
+    def _paint_backgrounds(self, p: QPainter, rows: list[tuple[int, int, bytes]],
+                           levels: bytes | None) -> None:
+        """Change highlights (one box per run of equal level), the mark and the selection."""
+        col, bpr = self._colors, self._bpr
+        sel_start, sel_len = self.selection()
+        mark = self._highlight
+        change, fill = col.change, p.fillRect
+        spans = self._span_rects()
+        for i, row_offset, row in rows:
             ncols = len(row)
+            if not ncols:
+                continue
             if levels is not None:
                 row_levels = levels[i * bpr:i * bpr + ncols]
                 if row_levels.count(0) != ncols:
                     for first, last, level in level_runs(row_levels):
-                        p.fillRect(lay.hex_span(first, last, i), col.change[level])
-                        p.fillRect(lay.ascii_span(first, last, i), col.change[level])
+                        key = (i, first, last)
+                        boxes = spans.get(key) or self._span_boxes(spans, key)
+                        color = change[level]
+                        fill(boxes[0], color)
+                        fill(boxes[1], color)
             if mark is not None:
                 self._paint_span(p, i, row_offset, ncols, mark[0], mark[0] + mark[1], col.mark,
                                  underline=col.mark_line)
             if sel_len:
-                self._paint_span(p, i, row_offset, ncols, sel_start, sel_end, col.selection)
-            for cls, text in self._row_texts(row):
-                by_class[cls].append((baseline, text))
+                self._paint_span(p, i, row_offset, ncols, sel_start, sel_start + sel_len,
+                                 col.selection)
 
+    def _span_rects(self) -> dict[tuple[int, int, int], tuple[QRectF, QRectF]]:
+        """Highlight boxes already built for this layout, by (visible row, first, last):
+        a busy tick fills some 250 of them, and building QRectFs was a third of that."""
+        cache = self._spans
+        if cache[0] is not self._layout or len(cache[1]) > 1 << 15:
+            cache = self._spans = (self._layout, {})
+        return cache[1]
+
+    def _span_boxes(self, spans: dict, key: tuple[int, int, int]) -> tuple[QRectF, QRectF]:
+        i, first, last = key
+        lay = self._layout
+        hex_left, hex_right, ascii_left = lay.edges
+        y, rh = lay.row_y(i), lay.row_height
+        x0, x1 = ascii_left[first], ascii_left[last + 1]
+        boxes = spans[key] = (QRectF(hex_left[first], y, hex_right[last] - hex_left[first], rh),
+                              QRectF(x0, y, x1 - x0, rh))
+        return boxes
+
+    def _levels_for(self, offset: int, length: int) -> bytes | None:
+        """Highlight levels for a paint: the ones the last tick computed when they are
+        fresh (so a tick's paint agrees with the rows it chose to repaint), else new."""
+        now = time.monotonic()
+        if not self.tracker.active(now):
+            return None
+        tick = self._tick_levels
+        if (tick is not None and tick[0] == offset and len(tick[2]) >= length
+                and 0 <= now - tick[1] < LEVELS_REUSE_SECONDS):
+            return tick[2]
+        return self.tracker.levels(offset, length, fade_clock(now))
+
+    def _row_glyphs(self) -> RowGlyphs:
+        glyphs = self._glyphs
+        if glyphs is None or not glyphs.matches(self._font, self._layout, self.viewport()):
+            glyphs = self._glyphs = RowGlyphs(self._font, self._layout, self.viewport())
+        return glyphs
+
+    def _paint_rows_as_glyphs(self, p: QPainter, glyphs: RowGlyphs,
+                              rows: list[tuple[int, int, bytes]]) -> None:
+        """Offsets, hex and ASCII of ``rows`` ``(visible row, offset, bytes)``: one glyph
+        run per colour for all of them."""
+        byte_glyphs, digit, class_of = glyphs.byte_glyphs, glyphs.digit_glyphs, CLASS_OF
+        indexes: list[list[int]] = [[], [], [], [], []]
+        points: list[list[QPointF]] = [[], [], [], [], []]
+        offset_indexes: list[int] = []
+        offset_points: list[QPointF] = []
+        digits = self._layout.offset_digits
+        for i, row_offset, row in rows:
+            cells, offset_at = glyphs.positions(i)
+            offset_indexes += [digit[c] for c in f"{row_offset:0{digits}X}"]
+            offset_points += offset_at
+            for c, b in enumerate(row):
+                k = class_of[b]
+                indexes[k] += byte_glyphs[b]
+                points[k] += cells[c]
+        col, origin = self._colors, QPointF(0, 0)
+        run = self._glyph_runs[0]
+        run.setRawFont(glyphs.raw)
+        run.setGlyphIndexes(offset_indexes)
+        run.setPositions(offset_points)
         p.setPen(col.offset)
-        x_off = lay.margin
-        for baseline, text in offsets:
-            p.drawText(QPointF(x_off, baseline), text)
-        x = lay.hex_start
-        for cls, rows in enumerate(by_class):
-            if rows:
+        p.drawGlyphRun(origin, run)
+        for k, run_indexes in enumerate(indexes):
+            if run_indexes:
+                run = self._glyph_runs[k]
+                run.setRawFont(glyphs.raw)
+                run.setGlyphIndexes(run_indexes)
+                run.setPositions(points[k])
+                p.setPen(col.classes[k])
+                p.drawGlyphRun(origin, run)
+
+    def _paint_rows_as_text(self, p: QPainter, rows: list[tuple[int, int, bytes]]) -> None:
+        """The same as :meth:`_paint_rows_as_glyphs` with ``drawText``: one call per
+        class and row, slower, but Qt falls back to other fonts for missing glyphs."""
+        lay, col = self._layout, self._colors
+        digits = lay.offset_digits
+        p.setPen(col.offset)
+        for i, row_offset, _row in rows:
+            p.drawText(QPointF(lay.margin, lay.baseline(i)), f"{row_offset:0{digits}X}")
+        for i, _row_offset, row in rows:
+            for cls, text in self._row_texts(row) if row else ():
                 p.setPen(col.classes[cls])
-                for baseline, text in rows:
-                    p.drawText(QPointF(x, baseline), text)
-        self._paint_cursor(p, nrows)
+                p.drawText(QPointF(lay.hex_start, lay.baseline(i)), text)
 
     def _paint_header(self, p: QPainter) -> None:
         lay = self._layout
@@ -1307,10 +1554,12 @@ class HexView(QAbstractScrollArea):
         if c1 < c0:
             return
         lay = self._layout
-        for rect in (lay.hex_span(c0, c1, i), lay.ascii_span(c0, c1, i)):
-            p.fillRect(rect, color)
+        hex_left, hex_right, ascii_left = lay.edges
+        y, rh = lay.row_y(i), lay.row_height
+        for x0, x1 in ((hex_left[c0], hex_right[c1]), (ascii_left[c0], ascii_left[c1 + 1])):
+            p.fillRect(QRectF(x0, y, x1 - x0, rh), color)
             if underline is not None:
-                p.fillRect(QRectF(rect.left(), rect.bottom() - 2, rect.width(), 2), underline)
+                p.fillRect(QRectF(x0, y + rh - 2, x1 - x0, 2), underline)
 
     def _paint_cursor(self, p: QPainter, nrows: int) -> None:
         if self._size == 0:

@@ -15,11 +15,12 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets")
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QColor, QWheelEvent  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt  # noqa: E402
+from PySide6.QtGui import QColor, QImage, QPalette, QRegion, QWheelEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from mmfviewer.hextext import hexdump_text  # noqa: E402
+from mmfviewer.qt import hex_view as hex_view_module  # noqa: E402
 from mmfviewer.qt.hex_view import (  # noqa: E402
     FIND_CHUNK,
     SCROLL_MAX,
@@ -99,6 +100,62 @@ class PaintCounter(QObject):
         if event.type() == QEvent.Paint:
             self.count += 1
         return False
+
+
+class PaintedRows(QObject):
+    """Which visible rows of a view each paint event covered."""
+
+    def __init__(self, view: HexView) -> None:
+        super().__init__()
+        self.view = view
+        self.paints: list[set[int]] = []
+        view.viewport().installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Paint:
+            region = QRegion(event.region())
+            lay, width = self.view.layout_geometry, self.view.viewport().width()
+            rows = lay.visible_rows(self.view.viewport().height())
+            self.paints.append({i for i in range(rows) if region.intersects(
+                QRect(0, int(lay.row_y(i)) + 1, width, int(lay.row_height) - 2))})
+        return False
+
+    def rows(self) -> set[int]:
+        return set().union(*self.paints)
+
+
+class FrozenClock:
+    """The view's clock, moved by hand: highlights do not fade between two looks."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def monotonic(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FrozenClock(1000.0)  # on a step of the fade
+    monkeypatch.setattr(hex_view_module, "time", fake)
+    return fake
+
+
+def grab_both(view: HexView, monkeypatch) -> tuple[QImage, QImage]:
+    """The viewport as painted (rows as glyph runs), and as drawText paints it."""
+    fast = view.viewport().grab().toImage()
+    with monkeypatch.context() as m:
+        m.setattr(HexView, "_paint_rows_as_glyphs",
+                  lambda self, p, glyphs, rows: self._paint_rows_as_text(p, rows))
+        slow = view.viewport().grab().toImage()
+    return fast, slow
+
+
+def row_image(view: HexView, visible_row: int) -> QImage:
+    """One visible row of the viewport, full width."""
+    lay = view.layout_geometry
+    return view.viewport().grab().toImage().copy(
+        0, int(lay.row_y(visible_row)), view.viewport().width(), int(lay.row_height))
 
 
 def cell_background(view: HexView, offset: int) -> QColor:
@@ -487,6 +544,99 @@ def test_idle_view_stops_repainting_after_the_fade(qtbot, segment, shm_name):
         QApplication.processEvents()
     assert counter.count == painted
     assert cell_background(view, 0x20) == cell_background(view, 0x21)
+
+
+def test_between_fade_steps_a_tick_repaints_only_the_rows_whose_bytes_changed(
+        qtbot, segment, shm_name, clock):
+    view = make_view(qtbot, segment)
+    painted = PaintedRows(view)
+    other_process_writes(shm_name, (0x00, b"\x11"), (0x50, b"\x55"))
+    view.refresh()
+    QApplication.processEvents()
+    assert {0, 5} <= painted.rows()
+    painted.paints.clear()
+    clock.t += 0.01  # within the same step of the fade
+    other_process_writes(shm_name, (0x20, b"\x22"))
+    view.refresh()
+    QApplication.processEvents()
+    assert painted.rows() == {2}  # rows 0 and 5 still glow exactly as painted
+    painted.paints.clear()
+    clock.t += 0.005
+    other_process_writes(shm_name, (0x01, b"\x12"))  # a row that glows already
+    view.refresh()
+    QApplication.processEvents()
+    assert painted.rows() == {0}
+    painted.paints.clear()
+    clock.t += 0.025  # the fade moves on a step: every glowing row dims
+    view.refresh()
+    QApplication.processEvents()
+    assert painted.rows() == {0, 2, 5}
+    painted.paints.clear()
+    clock.t += 0.005
+    view.refresh()
+    QApplication.processEvents()
+    assert painted.paints == []
+    clock.t += 10  # the fade is over: the highlights are wiped once, then nothing
+    view.refresh()
+    QApplication.processEvents()
+    assert painted.rows() == {0, 2, 5}
+    assert cell_background(view, 0x20) == cell_background(view, 0x21)
+    painted.paints.clear()
+    for _ in range(5):
+        view.refresh()
+        QApplication.processEvents()
+    assert painted.paints == []
+
+
+def test_rows_drawn_as_glyph_runs_match_draw_text_pixel_for_pixel(qtbot, segment, shm_name, clock,
+                                                                 monkeypatch):
+    segment.write(0x200, b'{"title": "hello", "content": "world"}')
+    view = make_view(qtbot, segment)
+    other_process_writes(shm_name, (0x10, b"CHANGED!"), (0x180, b"\xde\xad\xbe\xef"))
+    view.refresh()
+    view.set_cursor(0x35)
+    view.set_cursor(0x48, select=True)
+    view.highlight_range(0x200, 38)
+    dark = QPalette(view.palette())
+    dark.setColor(QPalette.Base, QColor("#1e1e1e"))
+    for step, change in [
+        ("as opened", lambda: None),
+        ("8 bytes per row", lambda: setattr(view, "bytes_per_row", 8)),
+        ("32 bytes per row", lambda: setattr(view, "bytes_per_row", 32)),
+        ("zoomed in", view.zoom_in),
+        ("zoomed out", lambda: (view.zoom_out(), view.zoom_out(), view.zoom_out())),
+        ("scrolled sideways", lambda: view.horizontalScrollBar().setValue(37)),
+        ("scrolled down", lambda: view.goto(0x120)),
+        ("dark palette", lambda: view.setPalette(dark)),
+    ]:
+        change()
+        fast, slow = grab_both(view, monkeypatch)
+        assert fast == slow, step
+        assert len({fast.pixel(x, y) for x in range(0, fast.width(), 5)
+                    for y in range(0, fast.height(), 5)}) > 8, step  # text, not a blank view
+
+
+def test_painted_text_follows_the_bytes_the_row_width_and_the_zoom(qtbot, segment, shm_name, clock,
+                                                                  monkeypatch):
+    view = make_view(qtbot, segment)
+    view.set_cursor(0x1A0)  # out of the way
+    before = row_image(view, 4)  # "g.\t\r\n" and NULs
+    other_process_writes(shm_name, (0x48, b"NEW BYTES"))
+    view.refresh()
+    clock.t += 10  # let the highlight fade: only the text differs now
+    view.refresh()
+    after = row_image(view, 4)
+    assert after != before
+    assert row_image(view, 3) == row_image(view, 3)  # (grabs are deterministic)
+    fast, slow = grab_both(view, monkeypatch)
+    assert fast == slow
+    # The same bytes in another row width or size land elsewhere, still as drawText has them.
+    for change in (lambda: setattr(view, "bytes_per_row", 32), view.zoom_in, view.zoom_in):
+        shown = row_image(view, 2)
+        change()
+        assert row_image(view, 2) != shown
+        fast, slow = grab_both(view, monkeypatch)
+        assert fast == slow
 
 
 def test_refresh_reads_the_segment_once_per_tick_for_the_visible_rows(qtbot, segment):

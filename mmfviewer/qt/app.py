@@ -13,13 +13,18 @@ from ..errors import MmfError
 SCREENSHOT_TIMEOUT = 10.0  # seconds to wait for the first refresh before shooting anyway
 
 
-def quiet_offscreen_warnings() -> None:
-    """Drop the offscreen platform's "does not support propagateSizeHints()" notes:
-    they say nothing to a user and would bury real messages on stderr."""
+#: Qt notes that say nothing to a user and would bury real messages on stderr: the
+#: offscreen platform's size hints, and font fallback for scripts (the data inspector
+#: shows arbitrary bytes as UTF-16, which touches every script there is).
+QT_NOISE = ("propagateSizeHints", "OpenType support missing")
+
+
+def route_qt_messages() -> None:
+    """Route Qt's messages to stderr, minus :data:`QT_NOISE`."""
     from PySide6.QtCore import qInstallMessageHandler
 
     def handler(mode: object, context: object, message: str) -> None:
-        if "propagateSizeHints" not in message:
+        if not any(noise in message for noise in QT_NOISE):
             print(message, file=sys.stderr)
 
     qInstallMessageHandler(handler)
@@ -52,7 +57,7 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
 
     from .main_window import MainWindow
 
-    quiet_offscreen_warnings()
+    route_qt_messages()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("mmfviewer")
     app.setOrganizationName("mmfviewer")

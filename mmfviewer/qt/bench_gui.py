@@ -38,10 +38,10 @@ def _app_and_window() -> tuple[Any, Any]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from .app import quiet_offscreen_warnings
+    from .app import route_qt_messages
     from .main_window import MainWindow
 
-    quiet_offscreen_warnings()
+    route_qt_messages()
     app = QApplication.instance() or QApplication(["mmfviewer-bench"])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.IniFormat)
     window = MainWindow(settings=settings)
@@ -52,13 +52,21 @@ def _app_and_window() -> tuple[Any, Any]:
 
 
 def _size_visible_rows(app: Any, tab: Any, rows: int) -> None:
-    """Resize the window so the hex view shows ``rows`` rows."""
+    """Make the hex view show ``rows`` full rows (the tab's splitter gives it room)."""
     view = tab.hex_view
-    geometry = view.layout_geometry
-    wanted = geometry.header_height + rows * (geometry.row_y(1) - geometry.row_y(0))
     window = tab.window()
-    window.resize(window.width(), int(window.height() + wanted - view.viewport().height()))
+    window.resize(window.width(), 1800)
     app.processEvents()
+    for _ in range(5):
+        shown = view.layout_geometry.full_rows(view.viewport().height())
+        if shown == rows:
+            break
+        geometry = view.layout_geometry
+        step = geometry.row_y(1) - geometry.row_y(0)
+        top, bottom = tab.splitter.sizes()
+        delta = int((rows - shown) * step)
+        tab.splitter.setSizes([top + delta, max(bottom - delta, 0)])
+        app.processEvents()
 
 
 # ---------------------------------------------------------------------- children

@@ -49,15 +49,23 @@ def _mmf_writer(name: str, n: int, batch: int, ready: Any, out: Any) -> None:
         out.put(("writer", t0))
 
 
+def _read_all(reader: Any, n: int, progress: Any = None) -> int:
+    """Receive until ``n`` messages arrived or were lost, decoding every value."""
+    got = 0
+    while got + reader.lost < n:
+        for m in reader.wait(10):
+            m.value
+            got += 1
+            if progress is not None:
+                progress.value = got
+    return got
+
+
 def _mmf_reader(name: str, n: int, ready: Any, out: Any) -> None:
     with Channel.open(name, readonly=True) as ch:
         r = ch.reader()
         ready.set()
-        got = 0
-        while got + r.lost < n:
-            for m in r.wait(10):
-                m.value
-                got += 1
+        got = _read_all(r, n)
         out.put(("reader", time.perf_counter(), got, r.lost))
 
 
@@ -256,12 +264,7 @@ def _large_reader(name: str, n: int, done: Any, ready: Any, out: Any) -> None:
         r = ch.reader()
         r.spin_seconds = 1.0
         ready.set()
-        got = 0
-        while got + r.lost < n:
-            for m in r.wait(10):
-                m.value
-                got += 1
-                done.value = got
+        got = _read_all(r, n, progress=done)
         out.put(("reader", time.perf_counter(), got, r.lost))
 
 

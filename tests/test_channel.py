@@ -183,16 +183,23 @@ def test_a_lane_held_by_another_process_is_not_taken(shm_name):
 
 # ---------------------------------------------------------------- many processes
 
+def start_writers(name: str, writers: int, per_writer: int) -> tuple[list, object, object]:
+    """Writer processes sending [tag, i] for i in range(per_writer), all at once.
+    The event and queue come back too: the children need them alive."""
+    start, done = spawn.Event(), spawn.Queue()
+    procs = [spawn.Process(target=_send_numbers, args=(name, per_writer, t, start, done))
+             for t in range(writers)]
+    for p in procs:
+        p.start()
+    start.set()
+    return procs, start, done
+
+
 def test_four_writer_processes_reach_one_reader_complete_and_in_order(shm_name):
     writers, per_writer = 4, 20_000
     with Channel.create(shm_name, lanes=8, lane_size=1 << 20) as ch:
         reader = ch.reader()
-        start, done = spawn.Event(), spawn.Queue()
-        procs = [spawn.Process(target=_send_numbers, args=(shm_name, per_writer, t, start, done))
-                 for t in range(writers)]
-        for p in procs:
-            p.start()
-        start.set()
+        procs, *_keep = start_writers(shm_name, writers, per_writer)
         msgs = drain(reader, writers * per_writer, timeout=120)
         for p in procs:
             p.join(60)
@@ -209,12 +216,7 @@ def test_a_slow_reader_is_lapped_and_counts_exactly_what_it_lost(shm_name):
     writers, per_writer = 4, 20_000
     with Channel.create(shm_name, lanes=4, lane_size=4096) as ch:  # tiny rings: lapping is certain
         reader = ch.reader()
-        start, done = spawn.Event(), spawn.Queue()
-        procs = [spawn.Process(target=_send_numbers, args=(shm_name, per_writer, t, start, done))
-                 for t in range(writers)]
-        for p in procs:
-            p.start()
-        start.set()
+        procs, *_keep = start_writers(shm_name, writers, per_writer)
         msgs: list[Message] = []
         while any(p.is_alive() for p in procs):
             msgs.extend(reader.poll())

@@ -14,7 +14,7 @@ import os
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..channel import Channel
 from ..codec import Layout, detect_layout
@@ -77,6 +77,11 @@ class SegmentTab(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.splitter)
 
+        self.follow = QCheckBox("Show newest in hex")
+        self.follow.setToolTip("Scroll the hex view to each new message's bytes as it arrives")
+        self.follow.setChecked(True)
+        self.messages.toolbar.layout().insertWidget(3, self.follow)
+        self.follow.setVisible(self.channel is not None)
         self.messages.highlightRequested.connect(self.hex_view.highlight_range)
         self.messages.highlightCleared.connect(self.hex_view.clear_highlight)
         self.compose.sent.connect(self._sent)
@@ -133,7 +138,8 @@ class SegmentTab(QWidget):
             self.stateChanged.emit()
         self.hex_view.refresh()
         self._maybe_redetect(started)
-        self.messages.poll()
+        if self.messages.poll() and self.follow.isChecked():
+            self._show_newest()
         self.tick_count += 1
         self.tick_seconds = time.perf_counter() - started
         self.ticked.emit()
@@ -155,6 +161,21 @@ class SegmentTab(QWidget):
             self.notice.emit(f"{self.segment.label} now holds a {layout} layout")
             self.stateChanged.emit()
 
+    def _show_newest(self) -> None:
+        """Bring the newest message's record into view and outline it: its bytes
+        light up as they arrive (they changed since the last tick)."""
+        model = self.messages.model
+        if self.channel is None or not model.rowCount() or self.messages.selected_message is not None:
+            return  # a message the user picked stays shown
+        try:
+            span = self.channel.record_span(model.message_at(model.rowCount() - 1))
+        except (MmfError, OSError, ValueError):
+            return
+        if span is not None:
+            self.hex_view.highlight_range(*span)
+            self.hex_view.goto(span[0])
+            self.hex_view.refresh()  # read the rows now on screen within this tick
+
     def _connect_layout(self) -> None:
         """Give the message pane and the compose panel what this layout needs."""
         layout = Layout(self.layout_name)
@@ -166,6 +187,8 @@ class SegmentTab(QWidget):
                 layout = Layout.RAW
         if self.channel is not None:
             self.messages.set_channel(self.channel, start="oldest")
+            if hasattr(self, "follow"):
+                self.follow.show()
         else:
             self.messages.set_seed(self.segment, layout)
         self.sender = Sender(self.segment, layout, channel=self.channel, name="mmfviewer")

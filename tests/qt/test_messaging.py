@@ -167,3 +167,19 @@ def test_messages_from_several_lanes_are_listed_in_time_order(window, shm_name, 
         rows = [tab.messages.model.message_at(i) for i in range(10)]
         assert [m.value for m in rows] == list(range(10))
         assert {m.lane for m in rows} == {0, 1}
+
+
+def test_new_messages_are_shown_in_the_hex_view_and_their_bytes_light_up(window, shm_name, qtbot):
+    Channel.create(shm_name, lanes=2, lane_size=1 << 16).close()
+    tab = window.open_name(shm_name)
+    assert tab.follow.isChecked() and tab.follow.isVisibleTo(tab)
+    cli("send", shm_name, "--text", "first")
+    qtbot.waitUntil(lambda: tab.messages.model.rowCount() == 1, timeout=5000)
+    first = tab.channel.record_span(tab.messages.model.message_at(0))
+    assert tab.hex_view.cursor() == first[0]
+    cli("send", shm_name, "--text", "second")
+    qtbot.waitUntil(lambda: tab.messages.model.rowCount() == 2, timeout=5000)
+    offset, length = tab.channel.record_span(tab.messages.model.message_at(1))
+    assert tab.hex_view.cursor() == offset
+    ages = tab.hex_view.tracker.ages(offset, length, time.monotonic())
+    assert sum(a is not None for a in ages) >= len(b"second")

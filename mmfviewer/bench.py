@@ -185,7 +185,7 @@ def throughput_pipe(n: int) -> tuple[float, int, int]:
 
 def throughput_zmq(n: int) -> tuple[float, int, int] | None:
     try:
-        import zmq  # noqa: F401
+        import zmq  # noqa: F401  (only to know whether the peer is installed)
     except ImportError:
         return None
     address = f"ipc:///tmp/mmfv-bench-{uuid.uuid4().hex[:8]}"

@@ -35,7 +35,7 @@ from mmfviewer.qt.hex_view import (  # noqa: E402
     scrollbar_maximum,
 )
 from mmfviewer.qt.overview_strip import OverviewStrip  # noqa: E402
-from mmfviewer.segment import SHM_DIR, Segment, unlink_segment  # noqa: E402
+from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
 
 GiB = 1 << 30
 TEXT = b"Hello, shared memory!\nThe quick brown fox jumps over the lazy dog.\t\r\n"

@@ -183,3 +183,18 @@ def test_new_messages_are_shown_in_the_hex_view_and_their_bytes_light_up(window,
     assert tab.hex_view.cursor() == offset
     ages = tab.hex_view.tracker.ages(offset, length, time.monotonic())
     assert sum(a is not None for a in ages) >= len(b"second")
+
+
+def test_the_demo_runs_headless_and_its_channel_outlives_the_process_that_made_it(shm_name, tmp_path):
+    shot = tmp_path / "demo.png"
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run([sys.executable, "-m", "mmfviewer", "demo", shm_name, "--peer", "headless",
+                           "--screenshot", str(shot), "--ticks", "15"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert shot.exists() and f"created channel {shm_name!r}" in proc.stderr
+    # the creator is gone; the channel is not, and others go on using it
+    cli("send", shm_name, "--text", "still here")
+    out = cli("listen", shm_name, "--from-start", "--json", "--count", "50", "--timeout", "1").stdout
+    values = [json.loads(line)["value"] for line in out.splitlines() if "value" in line]
+    assert values[0]["title"] == "Hello" and values[-1] == "still here"

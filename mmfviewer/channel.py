@@ -243,6 +243,8 @@ class Channel:
     def record_span(self, message: Message) -> tuple[int, int] | None:
         """Where the message's record lies in the segment, as (offset, length), while
         the ring still holds it; None once the writer has written over it."""
+        if self.segment.current_size() < self.header.segment_size:
+            return None  # truncated under us: touching the mapping now would SIGBUS
         capacity = self.capacity
         lane_at = L.lane_offset(message.lane, capacity)
         intent = self.words[lane_at // 8 + L.INTENT_WORD]

@@ -362,3 +362,13 @@ def test_a_received_message_knows_where_its_record_lies_until_it_is_overwritten(
         for i in range(500):  # lap the 4 KiB ring
             w.send(i)
         assert ch.record_span(first) is None
+
+
+@needs_dev_shm
+def test_record_span_of_a_truncated_channel_is_none_not_a_crash(shm_name):
+    with Channel.create(shm_name, lanes=1, lane_size=4096) as ch, ch.writer() as w:
+        reader = ch.reader()
+        w.send("x")
+        (msg,) = reader.poll()
+        os.truncate(os.path.join(SHM_DIR, shm_name), 64)
+        assert ch.record_span(msg) is None

@@ -24,17 +24,16 @@ from PySide6.QtWidgets import QApplication, QHeaderView  # noqa: E402
 from mmfviewer.channel import Channel, Message  # noqa: E402
 from mmfviewer.codec import Layout  # noqa: E402
 from mmfviewer.layout import TYPE_MSGPACK  # noqa: E402
-from mmfviewer.qt import message_pane  # noqa: E402
-from mmfviewer.qt.message_pane import (  # noqa: E402
+from mmfviewer.qt import message_model  # noqa: E402
+from mmfviewer.qt.message_model import (  # noqa: E402
     COLUMNS,
-    OVERWRITTEN,
     PREVIEW,
     SENDER,
     MessageFilterProxy,
     MessageModel,
-    MessagePane,
     format_time,
 )
+from mmfviewer.qt.message_pane import OVERWRITTEN, MessagePane  # noqa: E402
 from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
 
 SEED = {"title": "A", "content": "B"}
@@ -142,13 +141,13 @@ def test_shrinking_max_rows_drops_the_oldest_at_once(qapp):
 
 def test_nothing_is_decoded_on_append_only_the_rows_asked_for(qapp, monkeypatch):
     calls = []
-    real = message_pane.short_repr
+    real = message_model.short_repr
 
     def counting(value, limit=80):
         calls.append(value)
         return real(value, limit)
 
-    monkeypatch.setattr(message_pane, "short_repr", counting)
+    monkeypatch.setattr(message_model, "short_repr", counting)
     model = MessageModel()
     model.append(fake_messages(10_000))
     assert calls == []

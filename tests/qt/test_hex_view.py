@@ -21,11 +21,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from mmfviewer.hextext import hexdump_text  # noqa: E402
 from mmfviewer.qt import hex_view as hex_view_module  # noqa: E402
-from mmfviewer.qt.hex_view import (  # noqa: E402
-    FIND_CHUNK,
+from mmfviewer.qt.hex_layout import (  # noqa: E402
     SCROLL_MAX,
     HexLayout,
-    HexView,
     format_bytes,
     hex_row_width,
     row_for_scroll_value,
@@ -34,6 +32,7 @@ from mmfviewer.qt.hex_view import (  # noqa: E402
     scroll_value_for_row,
     scrollbar_maximum,
 )
+from mmfviewer.qt.hex_view import FIND_CHUNK, HexView  # noqa: E402
 from mmfviewer.qt.overview_strip import OverviewStrip  # noqa: E402
 from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
 

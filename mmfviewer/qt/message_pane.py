@@ -289,7 +289,8 @@ class MessagePane(QWidget):
             line = QFontMetrics(self.detail_hex.font()).horizontalAdvance("0" * HEXDUMP_LINE_CHARS)
             hex_width = line + self.detail_hex.verticalScrollBar().sizeHint().width() + 16
             total = max(self._detail_split.width(), self.width())
-            self._detail_split.setSizes([max(total - hex_width, total // 3), hex_width])
+            tree = max(total - hex_width, total * 2 // 5)  # keys, values and types need room too
+            self._detail_split.setSizes([tree, total - tree])
 
     # -------------------------------------------------------------- sources
 

@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refresh-ms", type=int, help="live refresh interval, 16..5000 ms (default 100)")
     p.add_argument("--read-write", action="store_true",
                    help="open read-write, so typing hex digits edits the bytes (default: read-only)")
+    p.add_argument("--history", type=int,
+                   help="messages each tab keeps (default 100000; remembered for next time)")
     p.add_argument("--screenshot", metavar="PATH",
                    help="render the window to this PNG once it has refreshed, then exit")
     p.add_argument("--ticks", type=int, default=1,
@@ -222,8 +224,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
     if args.refresh_ms is not None and not 16 <= args.refresh_ms <= 5000:
         raise UsageError("--refresh-ms must be between 16 and 5000")
+    if args.history is not None and args.history < 1:
+        raise UsageError("--history must be at least 1")
     return run_gui(args.names, args.file, refresh_ms=args.refresh_ms, read_write=args.read_write,
-                   screenshot=args.screenshot, ticks=max(args.ticks, 1), place=args.place, title=args.title)
+                   screenshot=args.screenshot, ticks=max(args.ticks, 1), place=args.place, title=args.title,
+                   history=args.history)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

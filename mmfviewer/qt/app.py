@@ -41,7 +41,7 @@ def has_display() -> bool:
 
 def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms: int | None = None,
             read_write: bool = False, screenshot: str | None = None, ticks: int = 1,
-            place: str | None = None, title: str | None = None) -> int:
+            place: str | None = None, title: str | None = None, history: int | None = None) -> int:
     """Open the main window with these segments; return the exit status.
 
     With ``screenshot``, render the window to that PNG once every tab has refreshed
@@ -65,7 +65,7 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
     if screenshot:  # a screenshot is the same on every machine: no remembered state
         scratch = tempfile.mkdtemp(prefix="mmfviewer-shot-")
         settings = QSettings(os.path.join(scratch, "settings.ini"), QSettings.IniFormat)
-    window = MainWindow(refresh_ms=refresh_ms, settings=settings)
+    window = MainWindow(refresh_ms=refresh_ms, history=history, settings=settings)
     for name in names:
         window.open_name(name, readonly=not read_write)
     for path in files:

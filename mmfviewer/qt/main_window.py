@@ -39,7 +39,7 @@ from ..units import format_size, parse_size
 from .inspector_panel import InspectorPanel
 from .open_dialog import OpenDialog
 from .segment_browser import SegmentBrowser
-from .segment_tab import DEFAULT_REFRESH_MS, SegmentTab
+from .segment_tab import DEFAULT_HISTORY, DEFAULT_REFRESH_MS, SegmentTab
 
 RECENT_MAX = 10
 REFRESH_CHOICES = [16, 50, 100, 250, 500, 1000, 5000]
@@ -93,10 +93,14 @@ class FindBar(QWidget):
 class MainWindow(QMainWindow):
     """The app's window. ``open_segment``/``open_name``/``open_file`` add tabs."""
 
-    def __init__(self, *, refresh_ms: int | None = None, settings: QSettings | None = None) -> None:
+    def __init__(self, *, refresh_ms: int | None = None, history: int | None = None,
+                 settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("mmfviewer", "mmfviewer")
         self.refresh_ms = refresh_ms or int(self.settings.value("refresh_ms", DEFAULT_REFRESH_MS))
+        self.history = history or int(self.settings.value("history", DEFAULT_HISTORY))
+        if history:
+            self.settings.setValue("history", history)  # remembered for next time
         self.bytes_per_row = int(self.settings.value("bytes_per_row", 16))
         self.title_suffix = ""  # e.g. "window A" in the demo
         self.setWindowTitle("mmfviewer")
@@ -303,7 +307,7 @@ class MainWindow(QMainWindow):
 
     def open_segment(self, segment: Segment) -> SegmentTab:
         """Show an open segment in a new tab (the tab owns it from now on)."""
-        tab = SegmentTab(segment, refresh_ms=self.refresh_ms)
+        tab = SegmentTab(segment, refresh_ms=self.refresh_ms, history=self.history)
         view = tab.hex_view
         view.bytes_per_row = self.bytes_per_row
         zoom = self.settings.value("zoom")

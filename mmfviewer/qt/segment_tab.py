@@ -27,6 +27,7 @@ from .hex_view import HexView
 from .message_pane import MessagePane
 
 MIN_REFRESH_MS, MAX_REFRESH_MS, DEFAULT_REFRESH_MS = 16, 5000, 100
+DEFAULT_HISTORY = 100_000  # messages a tab keeps
 REDETECT_SECONDS = 0.5  # how often a non-channel tab checks whether its layout changed
 
 
@@ -38,7 +39,7 @@ class SegmentTab(QWidget):
     notice = Signal(str)       # something to say in the status bar
 
     def __init__(self, segment: Segment, *, refresh_ms: int = DEFAULT_REFRESH_MS,
-                 parent: QWidget | None = None) -> None:
+                 history: int = DEFAULT_HISTORY, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.segment = segment
         self.state: SegmentState | None = None
@@ -51,7 +52,7 @@ class SegmentTab(QWidget):
         self.banner.hide()
         self.hex_view = HexView(segment, self)
         self.channel: Channel | None = None
-        self.messages = MessagePane()
+        self.messages = MessagePane(max_history=history)
         self.compose = ComposePanel()
         self.sender: Sender | None = None
         self._connect_layout()

@@ -198,3 +198,16 @@ def test_the_demo_runs_headless_and_its_channel_outlives_the_process_that_made_i
     out = cli("listen", shm_name, "--from-start", "--json", "--count", "50", "--timeout", "1").stdout
     values = [json.loads(line)["value"] for line in out.splitlines() if "value" in line]
     assert values[0]["title"] == "Hello" and values[-1] == "still here"
+
+
+def test_the_history_bound_is_configurable_and_remembered(qtbot, shm_name, tmp_path):
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
+    win = MainWindow(history=50, settings=settings)
+    qtbot.addWidget(win)
+    with Channel.create(shm_name, lanes=1, lane_size=1 << 16) as ch, ch.writer() as w:
+        w.send_many(range(120))
+        tab = win.open_name(shm_name)
+        qtbot.waitUntil(lambda: tab.messages.received == 120, timeout=5000)
+        assert tab.messages.model.rowCount() == 50
+        assert tab.messages.model.message_at(49).value == 119
+    assert MainWindow(settings=settings).history == 50

@@ -20,7 +20,7 @@ import msgpack
 
 from . import __version__
 from .channel import Channel, Message
-from .codec import Layout, decode_mailbox, decode_text, detect_layout, read_stable
+from .codec import WINDOW, Layout, decode_mailbox, decode_text, detect_layout, read_stable
 from .discovery import SegmentInfo, segment_info, survey
 from .errors import FormatError, MmfError, SegmentBoundsError, SegmentExistsError
 from .hextext import hexdump_lines, parse_hex_bytes
@@ -455,7 +455,11 @@ def cmd_send(args: argparse.Namespace) -> int:
         value = args.text
     with _open(name, path, readonly=False) as seg:
         layout = Layout(args.layout) if args.layout else detect_layout(seg)
-        if layout == Layout.RAW:  # a fresh segment: the form says what the user means
+        if layout == Layout.RAW:
+            if any(seg.read(0, WINDOW)):  # bytes of unknown meaning: never overwrite by guess
+                raise MmfError(f"{seg.label} holds bytes of no known layout and sending would overwrite "
+                               "them; choose --layout mailbox or --layout text to do it anyway")
+            # a fresh, all-zero segment: the form says what the user means
             layout = Layout.TEXT if args.text is not None else Layout.MAILBOX
         with Sender(seg, layout, name=PROG) as sender:
             done = sender.send_text(value) if args.text is not None else sender.send(value)

@@ -272,3 +272,12 @@ def test_send_mistakes_are_one_line_errors(shm_name):
 def test_a_channel_created_by_the_cli_is_sized_to_its_lanes(shm_name):
     out = run_cli("create", shm_name, "--layout", "channel", "--lanes", "3", check=True).stdout
     assert "3 lanes x 1 MiB" in out
+
+
+def test_send_never_overwrites_bytes_of_unknown_meaning_by_guess(shm_name):
+    with Segment.create(shm_name, 64) as seg:
+        seg.write(0, b"\x01\x02\x03\xff\xfe")
+    assert_user_error(run_cli("send", shm_name, "--title", "x", "--content", "y"), "--layout")
+    with Segment.open(shm_name) as seg:
+        assert seg.read(0, 5) == b"\x01\x02\x03\xff\xfe"
+    run_cli("send", shm_name, "--layout", "mailbox", "--title", "x", "--content", "y", check=True)

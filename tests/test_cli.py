@@ -281,3 +281,13 @@ def test_send_never_overwrites_bytes_of_unknown_meaning_by_guess(shm_name):
     with Segment.open(shm_name) as seg:
         assert seg.read(0, 5) == b"\x01\x02\x03\xff\xfe"
     run_cli("send", shm_name, "--layout", "mailbox", "--title", "x", "--content", "y", check=True)
+
+
+def test_bench_channel_runs_every_variant_and_prints_the_documented_json():
+    proc = run_cli("bench", "channel", "--count", "5000", "--json", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert set(result["msgs_per_s"]) == {"mmfviewer", "mmfviewer_batch", "queue", "pipe", "zmq"}
+    assert all(v > 0 for k, v in result["msgs_per_s"].items() if v is not None)
+    assert set(result["latency_us"]) == {"p50", "p99"}
+    assert set(result["large_gbps"]) == {"mmfviewer", "memcpy"}

@@ -470,11 +470,14 @@ def cmd_send(args: argparse.Namespace) -> int:
 def cmd_listen(args: argparse.Namespace) -> int:
     name, path = _target(args)
     with _open(name, path, readonly=True) as seg:
-        layout = Layout(args.layout) if args.layout else detect_layout(seg)
-        if layout == Layout.CHANNEL:
-            with Channel.attach(seg) as ch:
-                return _listen_channel(ch, args)
-        return _listen_value(seg, layout, args)
+        while True:
+            layout = Layout(args.layout) if args.layout else detect_layout(seg)
+            if layout == Layout.CHANNEL:
+                with Channel.attach(seg, own=False) as ch:
+                    return _listen_channel(ch, args)
+            if not _listen_value(seg, layout, args, follow_layout=args.layout is None):
+                return 0
+            # the segment became a channel while we watched it: listen to that now
 
 
 def _listen_channel(ch: Channel, args: argparse.Namespace) -> int:
@@ -503,8 +506,12 @@ def _listen_channel(ch: Channel, args: argparse.Namespace) -> int:
     return 0
 
 
-def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace) -> int:
-    """Seed 1's client: look at offset 0 every interval, print each new value."""
+def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace, *,
+                  follow_layout: bool) -> bool:
+    """Seed 1's client: look at offset 0 every interval, print each new value. With
+    ``follow_layout``, what the bytes are is decided on every look (a segment opened
+    empty may receive text, a mailbox value, or become a channel). Returns True when
+    the segment turned into a channel, False when done."""
     shown: Any = _NOTHING
     seen = 0
     idle_since = time.monotonic()
@@ -513,28 +520,35 @@ def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace) -> int
     try:
         while args.count is None or seen < args.count:
             data = read_stable(seg)
+            kind = detect_layout(data) if follow_layout else layout
+            if kind == Layout.CHANNEL and follow_layout:
+                return True
             try:
-                value: Any = decode_text(data).text if layout == Layout.TEXT else decode_mailbox(data).value
+                if kind == Layout.RAW:
+                    raise FormatError("no channel, mailbox value or text at offset 0 (yet): "
+                                      f"'{PROG} dump' shows the bytes")
+                value: Any = decode_text(data).text if kind == Layout.TEXT else decode_mailbox(data).value
             except FormatError as err:
                 value = _Unreadable(str(err))
             if value != shown:
                 shown = value
-                seen += 1
                 idle_since = time.monotonic()
                 if isinstance(value, _Unreadable):
                     print(f"{PROG}: {seg.label}: {value.reason}", file=sys.stderr)
-                elif args.json:
-                    print(json.dumps({"ts": time.time_ns(), "value": value}, default=_json_default))
                 else:
-                    print(f"{time.strftime('%H:%M:%S')}  {value!r}" if layout != Layout.TEXT
-                          else f"{time.strftime('%H:%M:%S')}  {value}")
+                    seen += 1
+                    if args.json:
+                        print(json.dumps({"ts": time.time_ns(), "value": value}, default=_json_default))
+                    else:
+                        shown_value = value if kind == Layout.TEXT else repr(value)
+                        print(f"{time.strftime('%H:%M:%S')}  {shown_value}")
                 sys.stdout.flush()
             if args.timeout is not None and time.monotonic() - idle_since > args.timeout:
                 break
             time.sleep(args.interval)
     except KeyboardInterrupt:
         pass
-    return 0
+    return False
 
 
 @dataclass(frozen=True)

@@ -291,3 +291,19 @@ def test_bench_channel_runs_every_variant_and_prints_the_documented_json():
     assert all(v > 0 for k, v in result["msgs_per_s"].items() if v is not None)
     assert set(result["latency_us"]) == {"p50", "p99"}
     assert set(result["large_gbps"]) == {"mmfviewer", "memcpy"}
+
+
+def test_listen_started_on_an_empty_segment_prints_the_text_written_later(shm_name):
+    import subprocess
+    import sys
+    import time
+    run_cli("create", shm_name, "--size", "10000", check=True)
+    listener = subprocess.Popen([sys.executable, "-m", "mmfviewer", "listen", shm_name, "--count", "1",
+                                 "--timeout", "30", "--json"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    run_cli("send", shm_name, "--text", SEED_TEXT, check=True)
+    out, err = listener.communicate(timeout=60)
+    assert listener.returncode == 0, err
+    assert json.loads(out)["value"] == SEED_TEXT
+    assert "no channel, mailbox value or text" in err and "Traceback" not in err

@@ -38,10 +38,11 @@ def _app_and_window() -> tuple[Any, Any]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from .app import route_qt_messages
+    from .app import route_qt_messages, tune_gc_for_live_views
     from .main_window import MainWindow
 
     route_qt_messages()
+    tune_gc_for_live_views()
     app = QApplication.instance() or QApplication(["mmfviewer-bench"])
     settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.IniFormat)
     window = MainWindow(settings=settings)

@@ -74,7 +74,7 @@ FILTER_DELAY_MS = 250
 #: How long one poll may keep draining a reader that has more to give (seconds).
 #: About 40,000 messages fit in it; the rest waits for the next tick (or is lost,
 #: and counted, if the writer laps us meanwhile).
-POLL_BUDGET_S = 0.010  # reading time per tick, so that a tick stays well under 50 ms
+POLL_BUDGET_S = 0.015  # reading time per tick, so that a tick stays well under 50 ms
 #: Characters in a hexdump line: "00000000: " + 16 bytes as hex + two spaces + 16 ASCII.
 HEXDUMP_LINE_CHARS = 77
 

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "(POSIX shm_open objects, /dev/shm/NAME on Linux) and file-backed mappings. "
                     "Without a command, opens the desktop app.",
         epilog=_examples(
+            f"{PROG} demo                      # two windows talking through one mapping",
+            f"{PROG} create mmf1 --layout channel && {PROG} listen mmf1",
+            f"{PROG} send mmf1 --title Hello --content 'The world is going down.'",
             f"{PROG} create news-channel --size 10000",
             f"{PROG} write news-channel --offset 0 --text 'The world is going down.'",
             f"{PROG} dump news-channel --length 64",

@@ -20,7 +20,7 @@ import msgpack
 
 from . import __version__
 from .channel import Channel, Message
-from .codec import WINDOW, Layout, decode_mailbox, decode_text, detect_layout, read_stable
+from .codec import WINDOW, Layout, decode_mailbox, decode_text, detect_layout, layout_label, read_stable
 from .discovery import SegmentInfo, segment_info, survey
 from .errors import FormatError, MmfError, SegmentBoundsError, SegmentExistsError
 from .hextext import hexdump_lines, parse_hex_bytes
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0, help="seconds between ticks (default 1)")
     p.add_argument("--count", type=int, help="stop after this many ticks")
 
-    p = command("ls", "list every shared-memory segment on this machine and who maps it",
+    p = command("ls", "list every shared-memory segment on this machine, its layout, and who maps it",
                 [f"{PROG} ls", f"{PROG} ls --json | jq '.[].name'"], cmd_ls)
     p.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
 
@@ -287,17 +287,19 @@ def cmd_peer(args: argparse.Namespace) -> int:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     segments, hidden = survey()
+    layouts = [layout_label(s) for s in segments]
     if args.json:
-        print(json.dumps([s.to_json() for s in segments], indent=2))
+        print(json.dumps([{**s.to_json(), "layout": layout} for s, layout in zip(segments, layouts)],
+                         indent=2))
         return 0
     if not segments:
         print("no shared-memory segments")
     else:
-        rows = [("NAME", "SIZE", "OWNER", "MODE", "MODIFIED", "ATTACHED")]
-        for s in segments:
+        rows = [("NAME", "SIZE", "LAYOUT", "OWNER", "MODE", "MODIFIED", "ATTACHED")]
+        for s, layout in zip(segments, layouts):
             rows.append((
                 s.name + (" (deleted)" if s.deleted else "") + ("" if s.readable or s.deleted else " (no access)"),
-                format_size(s.size) if s.size is not None else "?",
+                format_size(s.size) if s.size is not None else "?", layout,
                 s.owner, s.mode_text if not s.deleted else "-",
                 time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.modified)) if s.modified else "-",
                 ", ".join(str(a) for a in s.attached) or "-",

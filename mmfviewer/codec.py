@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 
 from .errors import FormatError, SegmentBoundsError
 from .layout import looks_like_channel
 from .segment import Segment
+
+if TYPE_CHECKING:
+    from .discovery import SegmentInfo
 
 #: How many bytes from offset 0 layout detection and the seed decoders look at.
 WINDOW = 64 * 1024
@@ -176,3 +179,20 @@ def layout_of(name: str | None = None, *, path: str | None = None) -> str:
         return "?"
     with seg:
         return detect_layout(seg).value
+
+
+def layout_label(info: "SegmentInfo", cache: dict | None = None) -> str:
+    """What a listing shows as a segment's layout: ``deleted``, ``no access``, or its
+    :func:`layout_of`. ``cache`` (keyed by name, size and mtime) spares re-opening
+    segments that did not change between two listings."""
+    if info.deleted:
+        return "deleted"
+    if not info.readable:
+        return "no access"
+    key = (info.name, info.size, info.modified)
+    if cache is not None and key in cache:
+        return cache[key]
+    label = layout_of(info.name)
+    if cache is not None:
+        cache[key] = label
+    return label

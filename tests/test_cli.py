@@ -307,3 +307,14 @@ def test_listen_started_on_an_empty_segment_prints_the_text_written_later(shm_na
     assert listener.returncode == 0, err
     assert json.loads(out)["value"] == SEED_TEXT
     assert "no channel, mailbox value or text" in err and "Traceback" not in err
+
+
+def test_ls_shows_each_segments_layout(shm_names):
+    shm_names.extend(["mmfv-test-ls-chan", "mmfv-test-ls-text"])
+    run_cli("create", shm_names[0], "--layout", "channel", "--lanes", "1", "--size", "8KiB", check=True)
+    with Segment.create(shm_names[1], 64) as seg:
+        seg.write(0, SEED_TEXT.encode())
+    listing = {s["name"]: s for s in json.loads(run_cli("ls", "--json", check=True).stdout)}
+    assert listing[shm_names[0]]["layout"] == "channel" and listing[shm_names[1]]["layout"] == "text"
+    table = run_cli("ls", check=True).stdout
+    assert "LAYOUT" in table.splitlines()[0]

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
-from ..codec import layout_of
+from ..codec import layout_label
 from ..discovery import SegmentInfo, survey
 from ..units import format_size
 
@@ -63,21 +63,9 @@ class BrowserRow:
 
 
 def scan_rows(layout_cache: dict[tuple[str, int | None, float], str]) -> tuple[list[BrowserRow], int]:
-    """List segments with their layouts; layouts are cached by (name, size, mtime)
-    because finding one means opening the segment."""
+    """List segments with their layouts (cached: finding one means opening the segment)."""
     infos, hidden = survey()
-    rows = []
-    for info in infos:
-        key = (info.name, info.size, info.modified)
-        if info.deleted:
-            layout = "deleted"
-        elif not info.readable:
-            layout = "no access"
-        else:
-            layout = layout_cache.get(key) or layout_of(info.name)
-            layout_cache[key] = layout
-        rows.append(BrowserRow(info, layout))
-    return rows, hidden
+    return [BrowserRow(info, layout_label(info, layout_cache)) for info in infos], hidden
 
 
 class SegmentTableModel(QAbstractTableModel):

@@ -86,35 +86,39 @@ def _queue_reader(q: Any, n: int, ready: Any, out: Any) -> None:
     out.put(("reader", time.perf_counter(), n, 0))
 
 
-def _pipe_writer(conn: Any, n: int, ready: Any, out: Any) -> None:
+def _send_packed(send: Callable[[bytes], Any], n: int, ready: Any, out: Any) -> None:
+    """The peers' writer: msgpack each seed message and hand it to ``send``."""
     messages = [seed_message(i) for i in range(n)]
     ready.wait()
     t0 = time.perf_counter()
     packb = msgpack.packb
     for m in messages:
-        conn.send_bytes(packb(m))
+        send(packb(m))
     out.put(("writer", t0))
+
+
+def _receive_packed(recv: Callable[[], bytes], n: int, out: Any) -> None:
+    """The peers' reader: take ``n`` payloads from ``recv`` and decode each."""
+    unpackb = msgpack.unpackb
+    for _ in range(n):
+        unpackb(recv())
+    out.put(("reader", time.perf_counter(), n, 0))
+
+
+def _pipe_writer(conn: Any, n: int, ready: Any, out: Any) -> None:
+    _send_packed(conn.send_bytes, n, ready, out)
 
 
 def _pipe_reader(conn: Any, n: int, ready: Any, out: Any) -> None:
     ready.set()
-    unpackb = msgpack.unpackb
-    for _ in range(n):
-        unpackb(conn.recv_bytes())
-    out.put(("reader", time.perf_counter(), n, 0))
+    _receive_packed(conn.recv_bytes, n, out)
 
 
 def _zmq_writer(address: str, n: int, ready: Any, out: Any) -> None:
     import zmq
-    messages = [seed_message(i) for i in range(n)]
     sock = zmq.Context.instance().socket(zmq.PUSH)
     sock.connect(address)
-    ready.wait()
-    t0 = time.perf_counter()
-    packb = msgpack.packb
-    for m in messages:
-        sock.send(packb(m))
-    out.put(("writer", t0))
+    _send_packed(sock.send, n, ready, out)
     sock.close(linger=-1)
 
 
@@ -123,10 +127,7 @@ def _zmq_reader(address: str, n: int, ready: Any, out: Any) -> None:
     sock = zmq.Context.instance().socket(zmq.PULL)
     sock.bind(address)
     ready.set()
-    unpackb = msgpack.unpackb
-    for _ in range(n):
-        unpackb(sock.recv())
-    out.put(("reader", time.perf_counter(), n, 0))
+    _receive_packed(sock.recv, n, out)
     sock.close()
 
 

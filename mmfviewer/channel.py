@@ -258,9 +258,14 @@ class Channel:
         """True if a live process holds the lane's writer lock right now."""
         return _lock_holder_alive(self.segment.fd, L.lane_offset(lane, self.capacity))
 
-    def close(self) -> None:
-        """Close the channel's segment (writers and readers made from it stop working)."""
+    def detach(self) -> None:
+        """Let go of the mapping's views and leave the segment open for its owner
+        (writers and readers made from this channel stop working)."""
         self.words.release()
+
+    def close(self) -> None:
+        """Detach and close the channel's segment."""
+        self.detach()
         self.segment.close()
 
     def __enter__(self) -> Channel:

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import msgpack
 
-from .errors import FormatError, SegmentBoundsError
+from .errors import (
+    FormatError,
+    SegmentBoundsError,
+    SegmentError,
+    SegmentNotFoundError,
+    SegmentPermissionError,
+)
 from .layout import looks_like_channel
 from .segment import Segment
 
@@ -167,8 +173,6 @@ def _overwrite(segment: Segment, data: bytes, previous: int) -> int:
 def layout_of(name: str | None = None, *, path: str | None = None) -> str:
     """The layout of a named segment (or mapped file) as a word for listings:
     a :class:`Layout` value, or ``no access`` / ``gone`` when it cannot be read."""
-    from .errors import SegmentError, SegmentNotFoundError, SegmentPermissionError
-
     try:
         seg = Segment.from_file(path) if path is not None else Segment.open(name or "")
     except SegmentPermissionError:

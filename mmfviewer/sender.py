@@ -78,7 +78,7 @@ class Sender:
             self._writer.close()
             self._writer = None
         if self._owns_channel and self._channel is not None:
-            self._channel.words.release()
+            self._channel.detach()
             self._channel = None
 
     def __enter__(self) -> Sender:

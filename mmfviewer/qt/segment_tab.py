@@ -245,5 +245,5 @@ class SegmentTab(QWidget):
         if self.sender is not None:
             self.sender.close()
         if self.channel is not None:
-            self.channel.words.release()
+            self.channel.detach()
         self.segment.close()

@@ -129,6 +129,7 @@ _MSGPACK = L.TYPE_MSGPACK
 _TEXT = L.TYPE_TEXT
 _unpack_record = L.RECORD_HEADER.unpack_from
 _unpack_length_type = struct.Struct("<IH").unpack_from
+_unpack_walk = struct.Struct("<IHHQ").unpack_from  # length, type, count, seq
 _HEADER = L.RECORD_HEADER_SIZE
 _PADDING = L.TYPE_PADDING
 _BATCH = L.TYPE_MSGPACK_BATCH
@@ -472,6 +473,11 @@ class Reader:
     sent since the reader started (once the reader has caught up with a quiet
     writer). ``corrupt`` counts records that failed their checks (bad length, CRC,
     sequence) and were skipped; their messages are counted in ``lost`` too.
+
+    Sequence numbers come only from records, never from the lane's ``message_count``:
+    the writer stores that word just after ``tail``, so a reader loading both can
+    catch them a record apart in either direction (a good record would look out of
+    order, or a false loss of one would be counted).
     """
 
     def __init__(self, channel: Channel, start: Start = "now", *, spin_seconds: float = 0.0002) -> None:
@@ -495,11 +501,13 @@ class Reader:
         self._intent_word = [at // 8 + L.INTENT_WORD for at in self._lane_at]
         self._generations = [-1] * channel.lanes
         self._pos: list[int] = []
-        self._seq: list[int] = []
+        #: Per lane, the sequence number the next record must carry; None until the
+        #: first record read tells it (see :meth:`_start_now`).
+        self._seq: list[int | None] = []
         for lane in range(channel.lanes):
             self._pos.append(0)
-            self._seq.append(0)
-            self._skip_to_tail(lane, count_lost=False)
+            self._seq.append(None)
+            self._start_now(lane)
             if start == "oldest":
                 self._resync(lane, oldest=True)
 
@@ -646,6 +654,8 @@ class Reader:
             if type_ == _PADDING:
                 i += room
                 continue
+            if expected is None:
+                expected = seq  # the first record since a start we could not date
             if i + size > n and size <= room and size <= max_record and not complete:
                 break  # the copy ends inside this record: the next poll reads it
             if size > room or size > max_record or i + size > n or count == 0 or seq < expected \
@@ -669,8 +679,8 @@ class Reader:
         self._seq[lane] = expected
         self._pos[lane] = position + i
         if corrupt:
-            # A record failed its checks: skip to the tail; the sequence gap at the next
-            # good record (or the count taken there) says how many messages that cost.
+            # A record failed its checks: skip to the tail; the sequence numbers there
+            # say how many messages that cost.
             self.corrupt += 1
             self._skip_to_tail(lane)
 
@@ -694,34 +704,83 @@ class Reader:
         floor = intent - self._capacity + (0 if oldest else self._capacity // L.CHECKPOINTS)
         safe = [c for c in checkpoints if floor <= c < tail]
         if not safe:
-            self._skip_to_tail(lane)
+            if oldest:
+                self._start_now(lane)
+            else:
+                self._skip_to_tail(lane)
             return
         position = min(safe)
         if oldest:
             # A late joiner has lost nothing: it starts counting at the oldest record.
             at = self._ring_at[lane] + (position & self._mask)
-            self._seq[lane] = L.RECORD_HEADER.unpack_from(self._buf, at)[3]
+            self._seq[lane] = _unpack_walk(self._buf, at)[3]
             if position < words[base + L.INTENT_WORD] - self._capacity:
-                self._skip_to_tail(lane, count_lost=False)  # overwritten while we looked
+                self._start_now(lane)  # overwritten while we looked
                 return
         self._pos[lane] = position
 
-    def _skip_to_tail(self, lane: int, *, count_lost: bool = True) -> None:
+    def _start_now(self, lane: int) -> None:
+        """Start at the lane's tail, knowing which sequence number comes next."""
+        for _attempt in range(8):
+            tail = self._words[self._tail_word[lane]]
+            seq = self._seq_at(lane, tail)
+            if seq is not None:
+                break
+        # Still None: the writer laps faster than we can look, or the lane holds no
+        # records; the first record read then fixes the count's starting point.
+        self._pos[lane], self._seq[lane] = tail, seq
+
+    def _skip_to_tail(self, lane: int) -> None:
         """Give up on what lies between us and the tail, counting it as lost.
 
-        The writer stores ``message_count`` just after ``tail``, so the count read
-        after the tail may lag by one record, never lead: any lag is counted when
-        the next record shows its sequence number.
+        ``message_count`` is loaded between two loads of ``tail`` that agree, so it is
+        at most one record behind that tail, never ahead (the writer stores ``tail``
+        first): what it lags is counted at the next record, from its sequence number.
         """
-        base = self._lane_at[lane] // 8
-        tail = self._words[base + L.TAIL_WORD]
-        count = self._words[base + L.COUNT_WORD]
-        if not count_lost:
-            self._seq[lane] = count
-        elif count > self._seq[lane]:
-            self.lost += count - self._seq[lane]
+        words, tail_word = self._words, self._tail_word[lane]
+        tail = words[tail_word]
+        count = words[tail_word + L.COUNT_WORD - L.TAIL_WORD]
+        expected = self._seq[lane]
+        if words[tail_word] == tail and expected is not None and count > expected:
+            self.lost += count - expected
             self._seq[lane] = count
         self._pos[lane] = tail
+
+    def _seq_at(self, lane: int, tail: int) -> int | None:
+        """The sequence number of the record that will start at ``tail``.
+
+        Found by walking the committed record headers from the nearest checkpoint
+        below ``tail`` (at most an eighth of the ring). None when that is impossible:
+        no checkpoint to start from, headers that are not records, or the writer
+        overwrote them while we walked.
+        """
+        if tail == 0:
+            return 0  # nothing was ever committed: a lane's first record is number 0
+        words, buf, capacity, mask = self._words, self._buf, self._capacity, self._mask
+        base = self._lane_at[lane] // 8
+        floor = words[base + L.INTENT_WORD] - capacity
+        checkpoints = words[base + L.CHECKPOINT_WORD:base + L.CHECKPOINT_WORD + L.CHECKPOINTS]
+        starts = [c for c in checkpoints if floor <= c < tail]
+        if not starts:
+            return None
+        start = position = max(starts)
+        ring, header, max_record = self._ring_at[lane], _HEADER, self._max_record
+        seq = None
+        while position < tail:
+            room = capacity - (position & mask)
+            if room >= header:
+                length, type_, count, first = _unpack_walk(buf, ring + (position & mask))
+                if type_ != _PADDING:
+                    size = (header + length + 7) & ~7
+                    if size > room or size > max_record or count == 0 or (seq is not None and first != seq):
+                        return None  # not a chain of records
+                    seq = first + count
+                    position += size
+                    continue
+            position += room
+        if position != tail or start < words[base + L.INTENT_WORD] - capacity:
+            return None  # not a record boundary, or overwritten while we walked
+        return seq
 
 
 class _Batch:

@@ -38,12 +38,12 @@ def drain(reader, expect: int, timeout: float = 30.0) -> list[Message]:
 
 # ---------------------------------------------------------------- child processes
 
-def _send_numbers(name: str, count: int, tag: int, start, done) -> None:
+def _send_numbers(name: str, count: int, tag: int, start, claimed) -> None:
     with Channel.open(name) as ch, ch.writer(f"writer-{tag}") as w:
+        claimed.put(w.lane)
         start.wait(30)
         for i in range(count):
             w.send([tag, i])
-    done.put((tag, os.getpid()))
 
 
 def _die_mid_record(name: str, ready) -> None:
@@ -184,15 +184,21 @@ def test_a_lane_held_by_another_process_is_not_taken(shm_name):
 # ---------------------------------------------------------------- many processes
 
 def start_writers(name: str, writers: int, per_writer: int) -> tuple[list, object, object]:
-    """Writer processes sending [tag, i] for i in range(per_writer), all at once.
-    The event and queue come back too: the children need them alive."""
-    start, done = spawn.Event(), spawn.Queue()
-    procs = [spawn.Process(target=_send_numbers, args=(name, per_writer, t, start, done))
+    """Writer processes sending [tag, i] for i in range(per_writer), all at once, each
+    on a lane of its own. The event and queue come back too: the children need them.
+
+    Every writer claims its lane before any sends: a writer that finished first would
+    otherwise hand its lane to a late one, and the two together could lap a reader.
+    """
+    start, claimed = spawn.Event(), spawn.Queue()
+    procs = [spawn.Process(target=_send_numbers, args=(name, per_writer, t, start, claimed))
              for t in range(writers)]
     for p in procs:
         p.start()
+    lanes = {claimed.get(timeout=60) for _ in procs}
+    assert len(lanes) == writers
     start.set()
-    return procs, start, done
+    return procs, start, claimed
 
 
 def test_four_writer_processes_reach_one_reader_complete_and_in_order(shm_name):
@@ -210,6 +216,42 @@ def test_four_writer_processes_reach_one_reader_complete_and_in_order(shm_name):
         tag, i = m.value
         by_writer.setdefault(tag, []).append(i)
     assert by_writer == {t: list(range(per_writer)) for t in range(writers)}
+
+
+def test_readers_started_while_writers_commit_count_no_false_loss_or_corruption(shm_name):
+    # A reader starting "now" must learn the next sequence number of each lane. The
+    # writer commits ``tail`` and then ``message_count``; a reader that paired one
+    # with the other caught them a record apart: a good record counted corrupt (and
+    # the rest of the lane skipped as lost), or a false "lost 1".
+    writers, per_writer = 4, 20_000
+    with Channel.create(shm_name, lanes=8, lane_size=1 << 20) as ch:  # nothing is lapped
+        procs, *_keep = start_writers(shm_name, writers, per_writer)
+        readers: list = []
+        seqs: list[dict[int, list[int]]] = []
+
+        def poll_all() -> int:
+            got = 0
+            for reader, seen in zip(readers, seqs):
+                for m in reader.poll():
+                    seen.setdefault(m.lane, []).append(m.seq)
+                    got += 1
+            return got
+
+        while any(p.is_alive() for p in procs) and len(readers) < 400:
+            readers.append(ch.reader())
+            seqs.append({})
+            poll_all()
+        for p in procs:
+            p.join(60)
+        while poll_all():
+            pass
+    started_mid_stream = 0
+    for reader, seen in zip(readers, seqs):
+        assert (reader.lost, reader.corrupt) == (0, 0)
+        for lane_seqs in seen.values():
+            assert lane_seqs == list(range(lane_seqs[0], per_writer))
+            started_mid_stream += lane_seqs[0] > 0
+    assert started_mid_stream > 0  # the race was there to be lost
 
 
 def test_a_slow_reader_is_lapped_and_counts_exactly_what_it_lost(shm_name):

@@ -85,7 +85,7 @@ class PlainReader(_Mapped):
         self.lost = self.corrupt = self.paddings = self.short_skips = 0
         self.pos, self.expected = [0] * self.lanes, [0] * self.lanes
         for lane in range(self.lanes):
-            self.skip_to_tail(lane, count=False)                      # start "now"
+            self.start_now(lane)
             if start == "oldest":
                 tail, intent = self.word(lane, TAIL), self.word(lane, INTENT)
                 ok = [c for c in self.checkpoints(lane) if intent - self.cap <= c < tail]
@@ -99,11 +99,33 @@ class PlainReader(_Mapped):
     def checkpoints(self, lane: int) -> list[int]:
         return [self.word(lane, CHECKPOINT + k) for k in range(8)]
 
-    def skip_to_tail(self, lane: int, count: bool = True) -> None:
-        tail, total = self.word(lane, TAIL), self.word(lane, COUNT)   # tail first, then count
-        if count:
+    def start_now(self, lane: int) -> None:
+        """"Start now": the seq at tail, walked from the largest checkpoint below it."""
+        tail, intent = self.word(lane, TAIL), self.word(lane, INTENT)
+        self.pos[lane], self.expected[lane] = tail, 0
+        ok = [c for c in self.checkpoints(lane) if intent - self.cap <= c < tail]
+        if tail == 0 or not ok:
+            return
+        position, seq = max(ok), None
+        while position < tail:
+            room = self.cap - (position & (self.cap - 1))
+            if room >= 32:
+                length, type_, count, first = REC.unpack_from(self.map, self.ring(lane, position))[:4]
+                if type_ != 0:
+                    assert seq is None or first == seq
+                    seq, position = first + count, position + ((32 + length + 7) & ~7)
+                    continue
+            position += room
+        assert position == tail and max(ok) >= self.word(lane, INTENT) - self.cap
+        self.expected[lane] = seq
+
+    def skip_to_tail(self, lane: int) -> None:
+        tail = self.word(lane, TAIL)
+        total = self.word(lane, COUNT)
+        if self.word(lane, TAIL) == tail and total > self.expected[lane]:
             self.lost += total - self.expected[lane]
-        self.expected[lane], self.pos[lane] = total, tail
+            self.expected[lane] = total
+        self.pos[lane] = tail
 
     def resync(self, lane: int) -> None:
         tail, intent = self.word(lane, TAIL), self.word(lane, INTENT)

@@ -61,17 +61,23 @@ needs_unprivileged = pytest.mark.skipif(
 needs_dev_shm = pytest.mark.skipif(not os.path.isdir(SHM_DIR), reason="needs /dev/shm (Linux)")
 
 
-def run_cli(*args: str, unprivileged: bool = False, check: bool = False,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m mmfviewer ARGS`` in a real child process.
+def run_python(*args: str, unprivileged: bool = False,
+               timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``python ARGS`` in a real child process and capture its output.
 
     With ``unprivileged``, file permissions apply to the child even when we are root.
     """
     prefix = (UNPRIVILEGED or []) if unprivileged else []
-    proc = subprocess.run(
-        [*prefix, sys.executable, "-m", "mmfviewer", *args], capture_output=True, text=True,
-        timeout=timeout, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    return subprocess.run(
+        [*prefix, sys.executable, *args], capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "QT_QPA_PLATFORM": "offscreen"},
     )
+
+
+def run_cli(*args: str, unprivileged: bool = False, check: bool = False,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m mmfviewer ARGS`` in a real child process (see :func:`run_python`)."""
+    proc = run_python("-m", "mmfviewer", *args, unprivileged=unprivileged, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"mmfviewer {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc

@@ -17,14 +17,13 @@ from mmfviewer import (
     SegmentClosedError,
     SegmentExistsError,
     SegmentNotFoundError,
-    SegmentPermissionError,
     SegmentSpaceError,
     segment_exists,
     validate_name,
 )
 from mmfviewer.segment import NAME_MAX, SHM_DIR
 
-from .conftest import needs_dev_shm
+from .conftest import needs_dev_shm, needs_unprivileged, run_python
 
 SEED_TEXT = "The world is going down."
 spawn = multiprocessing.get_context("spawn")
@@ -314,11 +313,22 @@ def test_from_file_refuses_a_directory(tmp_path):
         Segment.from_file(tmp_path)
 
 
+@needs_unprivileged
 def test_a_file_we_may_not_open_is_a_permission_error(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root may open any file")
     path = tmp_path / "locked.bin"
     path.write_bytes(b"x")
     path.chmod(0)
-    with pytest.raises(SegmentPermissionError):
-        Segment.from_file(path)
+    proc = run_python("-c", CHILD_OPENS_FILE, str(path), unprivileged=True)
+    assert proc.stdout.startswith("SegmentPermissionError: permission denied"), proc.stderr
+    assert path.read_bytes() == b"x"
+
+
+# In a child whose file permissions apply even when the tests run as root.
+CHILD_OPENS_FILE = """
+import sys
+from mmfviewer import Segment, MmfError
+try:
+    Segment.from_file(sys.argv[1]).close()
+except MmfError as err:
+    print(f"{type(err).__name__}: {err}")
+"""

@@ -31,7 +31,7 @@ from typing import Any
 
 import hexdump
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -54,6 +54,7 @@ from ..errors import ChannelTruncatedError, FormatError, MmfError, SegmentClosed
 from ..hextext import BYTES_PER_LINE, parse_hex_bytes
 from ..sender import Sender
 from ..units import parse_size
+from .fonts import monospace_font
 
 log = logging.getLogger(__name__)
 
@@ -211,12 +212,6 @@ class Sent:
 # ----------------------------------------------------------------- the panel
 
 
-def _monospace() -> QFont:
-    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-    font.setStyleHint(QFont.StyleHint.TypeWriter)
-    return font
-
-
 class ComposePanel(QWidget):
     """Compose and send messages into one segment; see the module docstring.
 
@@ -236,7 +231,7 @@ class ComposePanel(QWidget):
         self._json_error: str | None = "empty"
         self._raw_data: bytes | None = None
         self._raw_error: str | None = "empty"
-        mono = _monospace()
+        mono = monospace_font()
 
         self.target_label = QLabel()
         self.target_label.setWordWrap(True)

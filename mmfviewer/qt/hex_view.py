@@ -35,7 +35,6 @@ from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
-    QFontDatabase,
     QGlyphRun,
     QKeyEvent,
     QKeySequence,
@@ -69,6 +68,7 @@ from .hex_layout import (
     scroll_value_for_row,
     scrollbar_maximum,
 )
+from .fonts import monospace_font
 from .hex_render import HexColors, RowGlyphs
 from .overview_strip import STRIP_WIDTH, OverviewStrip
 
@@ -176,11 +176,7 @@ class HexView(QAbstractScrollArea):
         self._size = self._live_size() or 0
         self.tracker = ChangeTracker(self._size)
         self._bpr = 16
-        self._font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
-        self._font.setStyleHint(QFont.Monospace)
-        self._font.setFixedPitch(True)
-        if self._font.pointSize() <= 0:  # a pixel-sized system font: give it points
-            self._font.setPointSize(10)
+        self._font = monospace_font()
         self._layout = layout_for_font(self._font, self._bpr, self._size)
         self._colors = HexColors.for_palette(self.palette())
         self._first_row = 0
@@ -527,6 +523,10 @@ class HexView(QAbstractScrollArea):
         self._bpr = n
         self._row_cache.clear()
         self._relayout(first_row=top // n)
+
+    def text_font(self) -> QFont:
+        """A copy of the font the bytes are drawn in (at the current zoom)."""
+        return QFont(self._font)
 
     def zoom(self) -> int:
         """The font's current point size."""

@@ -26,7 +26,6 @@ from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QP
 from PySide6.QtGui import (
     QAction,
     QFont,
-    QFontDatabase,
     QFontMetrics,
     QGuiApplication,
     QHelpEvent,
@@ -50,6 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..inspect import MISSING, ROW_NAMES, InspectorRow, inspect_bytes, selection_summary
+from .fonts import monospace_font
 
 COLUMNS = ("Type", "Little-endian", "Big-endian")
 
@@ -75,9 +75,7 @@ class InspectorModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[InspectorRow] = inspect_bytes(b"")
-        self._value_font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        # Where the system's fixed font is not found, fall back to a monospace one.
-        self._value_font.setStyleHint(QFont.StyleHint.TypeWriter)
+        self._value_font = monospace_font()
 
     @property
     def value_font(self) -> QFont:

@@ -31,11 +31,12 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from ..channel import Message
 from ..inspect import short_repr
 from ..layout import TYPE_MSGPACK
+from .fonts import monospace_font
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -65,13 +66,6 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _MONO_COLUMNS = frozenset({SEQ, TIME, SIZE, PREVIEW})
 _RIGHT_COLUMNS = frozenset({SEQ, LANE, SIZE})
-
-
-def monospace_font() -> QFont:
-    """The system's fixed-pitch font (a monospace one where none is configured)."""
-    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-    font.setStyleHint(QFont.StyleHint.TypeWriter)
-    return font
 
 
 def error_color() -> QColor:

@@ -60,8 +60,8 @@ from .message_model import (
     MessageModel,
     error_color,
     format_full_time,
-    monospace_font,
 )
+from .fonts import monospace_font
 from .value_tree import fit_tree_columns, show_value, value_tree
 
 #: The detail hexdump shows at most this many payload bytes (the hexdump package is

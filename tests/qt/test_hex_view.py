@@ -806,7 +806,7 @@ def test_a_100_gib_sparse_file_scrolls_through_a_scaled_scrollbar(qtbot, tmp_pat
 
 # ---------------------------------------------------------------- screenshot
 
-def test_screenshot_of_text_binary_and_fresh_changes(qtbot, segment, shm_name):
+def test_screenshot_of_text_binary_and_fresh_changes(qtbot, segment, shm_name, tmp_path):
     segment.write(0x200, b'{"title": "hello", "content": "world"}')
     view = make_view(qtbot, segment, width=900, height=600)
     other_process_writes(shm_name, (0x10, b"CHANGED!"), (0x180, b"\xde\xad\xbe\xef"),
@@ -816,7 +816,7 @@ def test_screenshot_of_text_binary_and_fresh_changes(qtbot, segment, shm_name):
     view.set_cursor(0x48, select=True)
     view.highlight_range(0x200, 38)
     image = view.grab()
-    assert image.save("/tmp/hexview.png")
+    assert image.save(str(tmp_path / "hexview.png"))
     colours = {image.toImage().pixel(x, y) for x in range(0, 900, 7) for y in range(0, 600, 7)}
     assert len(colours) > 10
 

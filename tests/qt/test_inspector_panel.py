@@ -7,12 +7,13 @@ import struct
 import msgpack
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QFontInfo, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from mmfviewer import inspect as core
 from mmfviewer.inspect import MISSING, ROW_NAMES
 from mmfviewer.qt import inspector_panel
+from mmfviewer.qt.fonts import draws_monospace
 from mmfviewer.qt.inspector_panel import InspectorPanel
 
 SEED = msgpack.packb({"title": "Hi", "content": "There"})
@@ -65,7 +66,7 @@ def test_values_are_monospace_and_missing_ones_dimmed(panel):
     panel.show_bytes(b"\x01", 0)
     model = panel.view.model()
     font = model.data(model.index(ROW["u8"], 1), Qt.ItemDataRole.FontRole)
-    assert QFontInfo(font).fixedPitch()
+    assert draws_monospace(font)
     assert model.data(model.index(ROW["u8"], 0), Qt.ItemDataRole.FontRole) is None
     assert model.data(model.index(ROW["u32"], 1), Qt.ItemDataRole.ForegroundRole) is not None
     assert model.data(model.index(ROW["u8"], 1), Qt.ItemDataRole.ForegroundRole) is None

@@ -18,7 +18,6 @@ import pytest
 pytest.importorskip("PySide6.QtWidgets")
 
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtGui import QFontInfo  # noqa: E402
 from PySide6.QtWidgets import QApplication, QHeaderView  # noqa: E402
 
 from mmfviewer.channel import Channel, Message  # noqa: E402
@@ -33,12 +32,12 @@ from mmfviewer.qt.message_model import (  # noqa: E402
     MessageModel,
     format_time,
 )
+from mmfviewer.qt.fonts import draws_monospace  # noqa: E402
 from mmfviewer.qt.message_pane import OVERWRITTEN, MessagePane  # noqa: E402
 from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
 
 SEED = {"title": "A", "content": "B"}
 TEXT = b"The world is going down."
-SCREENSHOT = "/tmp/message_pane.png"
 
 
 # ---------------------------------------------------------------------- helpers
@@ -303,7 +302,7 @@ def test_selecting_a_row_shows_tree_and_hexdump_and_highlights_its_record(qtbot,
     assert children["list"].childCount() == 2 and children["list"].child(1).text(0) == "[1]"
     hexdump = pane.detail_hex.toPlainText()
     assert hexdump.startswith("00000000: ") and "title" in hexdump
-    assert QFontInfo(pane.detail_hex.font()).fixedPitch()
+    assert draws_monospace(pane.detail_hex.font())
     pane.select_row(1)
     top = pane.detail_tree.topLevelItem(0)
     assert (top.text(0), top.text(1), top.childCount()) == ("text", "'plain text'", 0)
@@ -473,7 +472,7 @@ def test_text_shows_the_trimmed_text_and_how_much_was_looked_at(pane, segment):
     segment.write(0, TEXT)
     pane.set_seed(segment, Layout.TEXT)
     assert pane.seed_text.toPlainText() == "The world is going down."
-    assert pane.seed_text.isReadOnly() and QFontInfo(pane.seed_text.font()).fixedPitch()
+    assert pane.seed_text.isReadOnly() and draws_monospace(pane.seed_text.font())
     assert pane.seed_label.text() == "text: 24 bytes (4096 bytes looked at, NULs and all)"
     assert pane.poll() == 0
 
@@ -499,7 +498,7 @@ def test_a_garbage_mailbox_shows_the_decoders_error_without_crashing(qtbot, pane
 
 # ---------------------------------------------------------------------- a look at it
 
-def test_screenshot_of_a_live_pane_with_a_selected_message(qtbot, pane, channel):
+def test_screenshot_of_a_live_pane_with_a_selected_message(qtbot, pane, channel, tmp_path):
     writer = channel.writer("demo-writer")
     pane.set_channel(channel)
     for i in range(40):
@@ -513,5 +512,6 @@ def test_screenshot_of_a_live_pane_with_a_selected_message(qtbot, pane, channel)
     pane.poll()
     pane.select_row(38)
     QApplication.processEvents()
-    assert pane.grab().save(SCREENSHOT)
-    assert os.path.getsize(SCREENSHOT) > 10_000
+    screenshot = tmp_path / "message_pane.png"
+    assert pane.grab().save(str(screenshot))
+    assert screenshot.stat().st_size > 10_000

@@ -9,7 +9,7 @@ import pytest
 from mmfviewer.qt.open_dialog import CREATE_NEW, CREATE_OR_OPEN, OPEN_EXISTING, OpenDialog
 from mmfviewer.segment import Segment, segment_exists
 
-from ..conftest import UNPRIVILEGED
+from ..conftest import needs_unprivileged, run_python
 
 
 @pytest.fixture
@@ -66,14 +66,26 @@ def test_mistakes_are_shown_in_the_dialog_which_stays_open(dialog, shm_name, nam
     assert not segment_exists(shm_name + "-missing")
 
 
-def test_permission_denied_is_shown_in_the_dialog(qtbot, shm_name):
-    if os.geteuid() == 0 or UNPRIVILEGED is None:
-        pytest.skip("root may open anything in-process (the CLI test covers this as root)")
+@needs_unprivileged
+def test_permission_denied_is_shown_in_the_dialog(shm_name):
     Segment.create(shm_name, 64, mode=0).close()
-    d = OpenDialog()
-    qtbot.addWidget(d)
-    assert not submit(d, shm_name, OPEN_EXISTING)
-    assert "permission denied" in d.error.text()
+    # In a child whose file permissions apply even when the tests run as root.
+    proc = run_python("-c", CHILD_SUBMITS_DIALOG, shm_name, unprivileged=True)
+    assert proc.stdout.startswith("stays open: permission denied"), proc.stderr
+    assert segment_exists(shm_name)
+
+
+CHILD_SUBMITS_DIALOG = """
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from mmfviewer.qt.open_dialog import OPEN_EXISTING, OpenDialog
+d = OpenDialog()
+d.name_edit.setEditText(sys.argv[1])
+d.set_mode(OPEN_EXISTING)
+d.accept()
+print(("closed: " if d.result() else "stays open: ") + d.error.text())
+"""
 
 
 def test_a_file_backed_mapping_is_created_and_opened(qtbot, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+import pytest
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
@@ -17,6 +18,10 @@ class _Emitter(QObject):
     fired = Signal(bool)
 
 
+@pytest.mark.skipif(
+    sys.version_info >= (3, 12),
+    reason="from Python 3.12 None and True are immortal: never freed, and their reference "
+           "counts drift by design when code built for an older ABI (PySide6's) touches them")
 def test_void_qt_calls_and_signals_keep_none_and_true_alive(qtbot):
     widget = QWidget()
     qtbot.addWidget(widget)

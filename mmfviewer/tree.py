@@ -1,0 +1,246 @@
+"""Decoded values as trees whose nodes know where their bytes are.
+
+Every decoder of bytes that other programs wrote (.NET BinaryFormatter values,
+Python's ShareableList, ...) returns a :class:`Node`: the GUI shows it as a tree and
+outlines a node's bytes in the hex view, ``listen`` prints it on one line, and
+``--json`` prints :func:`to_json`. Trees come from hostile bytes, so nothing here
+recurses: deep trees are walked with explicit stacks, and what is printed is bounded.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+#: How deep :func:`to_json` and :func:`one_line` go before they say "…".
+PRINT_DEPTH = 64
+#: How many characters :func:`one_line` prints at most.
+LINE_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Items of one primitive type stored back to back (a .NET ``int[]``, say): kept as
+    one compact sequence and made into nodes only when shown, so a large array costs
+    about what its bytes do. Item ``i`` lies at ``start + i * item_size``."""
+
+    item_type: str
+    items: Sequence[Any]
+    start: int
+    item_size: int
+
+    def node(self, i: int) -> Node:
+        """Item ``i`` as a node of its own."""
+        at = self.start + i * self.item_size
+        return Node(f"[{i}]", self.item_type, self.items[i], at, at + self.item_size)
+
+
+@dataclass(eq=False, slots=True)
+class Node:
+    """One value of a decoded tree.
+
+    ``name`` is the member name, ``[i]`` for an item, or ``""`` for the root; ``type``
+    the type as the writing program calls it (``System.Int32``, ``Message``, ``int``);
+    ``value`` a Python scalar for leaves (None for containers, and for nulls);
+    ``container`` True for classes, lists and arrays (even empty ones), and ``kind``
+    says which: ``"class"`` (members by name) or ``"list"`` (items by index);
+    ``start``/``end`` the byte range it came from, relative to offset 0 of the decoded
+    bytes; ``children`` the members or items of a container; ``ref`` the id of an
+    object shown elsewhere in the tree (a reference, not followed again); ``note``
+    anything a reader should know (why decoding stopped there, for example);
+    ``id`` the object's id where the format numbers objects (so ``→ #id`` can be
+    matched); ``library`` the library (a .NET assembly) that defines ``type``;
+    ``packed`` the items of a primitive array, in place of ``children``.
+    """
+
+    name: str
+    type: str
+    value: Any = None
+    start: int = 0
+    end: int = 0
+    children: list[Node] = field(default_factory=list)
+    kind: str = ""  # "class" or "list" for containers, "" for leaves
+    ref: int | None = None
+    note: str = ""
+    id: int | None = None
+    library: str = ""
+    packed: Packed | None = None
+
+    @property
+    def container(self) -> bool:
+        """True for classes, lists and arrays (even empty ones)."""
+        return bool(self.kind)
+
+    def items(self) -> Sequence[Node]:
+        """The children, packed items included (made into nodes as they are asked for)."""
+        return self.children if self.packed is None else _PackedNodes(self.packed)
+
+    def child(self, name: str) -> Node:
+        """The child called ``name`` (KeyError if there is none)."""
+        for c in self.items():
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def walk(self) -> Iterator[tuple[int, Node]]:
+        """Every node with its depth, parents before children, without recursion."""
+        stack: list[tuple[int, Node]] = [(0, self)]
+        while stack:
+            depth, node = stack.pop()
+            yield depth, node
+            stack.extend((depth + 1, c) for c in reversed(node.items()))
+
+
+class _PackedNodes(Sequence[Node]):
+    """A read-only sequence of a :class:`Packed` array's items as nodes."""
+
+    def __init__(self, packed: Packed) -> None:
+        self._packed = packed
+
+    def __len__(self) -> int:
+        return len(self._packed.items)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self._packed.node(j) for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._packed.node(i)
+
+
+def scalar_text(value: Any) -> str:
+    """A leaf value as a person reads it: strings quoted, bytes as hex, dates ISO."""
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value[:64]).hex() + ("…" if len(value) > 64 else "")
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return str(value)
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    return str(value)
+
+
+def node_text(node: Node) -> str:
+    """What the tree's value column shows for one node."""
+    if node.ref is not None:
+        return f"→ #{node.ref}"
+    if node.container:
+        n = len(node.items())
+        return f"{n} member{'s' if n != 1 else ''}" if node.kind == "class" else f"{n} item{'s' if n != 1 else ''}"
+    return scalar_text(node.value)
+
+
+def one_line(root: Node, limit: int = LINE_LIMIT) -> str:
+    """The tree on one line: ``Message {title: 'test', content: 'hello world 3'}``.
+
+    Bounded: at most ``limit`` characters and :data:`PRINT_DEPTH` levels.
+    """
+    out: list[str] = []
+    size = 0
+    # Items: ("node", node, depth, is_item_of_list) or ("text", str).
+    stack: list[tuple] = [("node", root, 0, False)]
+    while stack and size <= limit:
+        item = stack.pop()
+        if item[0] == "text":
+            piece = item[1]
+        else:
+            _, node, depth, in_list = item
+            label = "" if in_list or not node.name else f"{node.name}: "
+            if node.ref is not None:
+                piece = f"{label}→#{node.ref}"
+            elif node.container and len(node.items()) and depth >= PRINT_DEPTH:
+                piece = f"{label}{{…}}"
+            elif node.container:
+                is_list = node.kind == "list"
+                opener, closer = ("[", "]") if is_list else ("{", "}")
+                piece = f"{label}{opener}" if is_list else f"{label}{node.type} {opener}"
+                stack.append(("text", closer))
+                items = node.items()
+                shown = min(len(items), limit)  # no line shows more items than characters
+                if shown < len(items):
+                    stack.append(("text", f", … {len(items) - shown} more"))
+                for i in reversed(range(shown)):
+                    stack.append(("node", items[i], depth + 1, is_list))
+                    if i:
+                        stack.append(("text", ", "))
+            else:
+                piece = label + scalar_text(node.value)
+            if node.note and node.value is None and not node.container:  # null runs, dangling refs
+                piece += f" ({node.note})"
+        out.append(piece)
+        size += len(piece)
+    text = "".join(out)
+    return text if len(text) <= limit and not stack else text[:limit] + "…"
+
+
+def to_json(root: Node) -> Any:
+    """The tree as plain JSON-able data: ``{"name", "type", "value" | "children",
+    "start", "end"}`` per node (plus ``"ref"``/``"note"`` where set).
+
+    Built without recursion; below :data:`PRINT_DEPTH` levels a node says
+    ``"note": "deeper levels left out"`` instead of listing its children.
+    """
+    def shell(node: Node) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": node.name, "type": node.type, "start": node.start, "end": node.end}
+        if node.id is not None:
+            out["id"] = node.id
+        if node.library:
+            out["library"] = node.library
+        if node.ref is not None:
+            out["ref"] = node.ref
+        elif node.container:
+            out["children"] = []
+        else:
+            out["value"] = json_scalar(node.value)
+        if node.note:
+            out["note"] = node.note
+        return out
+
+    top = shell(root)
+    stack: list[tuple[Node, dict[str, Any], int]] = [(root, top, 0)]
+    while stack:
+        node, out, depth = stack.pop()
+        if "children" not in out:
+            continue
+        if node.packed is not None:  # compactly: the values, and where the first one is
+            out["items"] = [json_scalar(v) for v in node.packed.items]
+            out["item_size"] = node.packed.item_size
+            out["item_type"] = node.packed.item_type
+            del out["children"]
+            continue
+        if depth >= PRINT_DEPTH and node.children:
+            out["note"] = "deeper levels left out"
+            continue
+        for c in node.children:
+            child = shell(c)
+            out["children"].append(child)
+            stack.append((c, child, depth + 1))
+    return top
+
+
+def json_scalar(value: Any) -> Any:
+    """A leaf value in a form ``json.dumps`` takes."""
+    if isinstance(value, (bytes, bytearray)):
+        return {"$bytes": bytes(value).hex()}
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+

@@ -20,11 +20,19 @@ import msgpack
 
 from . import __version__
 from .channel import Channel, Message
-from .codec import WINDOW, Layout, decode_mailbox, decode_text, detect_layout, layout_label, read_stable
+from .codec import WINDOW, Layout, detect_layout, layout_label, read_stable, read_value
 from .discovery import SegmentInfo, segment_info, survey
 from .errors import FormatError, MmfError, SegmentBoundsError, SegmentExistsError
 from .hextext import hexdump_lines, parse_hex_bytes
-from .layout import DEFAULT_CAPACITY, DEFAULT_LANES, MIN_CAPACITY, capacity_for, segment_size, validate_dimensions
+from .layout import (
+    DEFAULT_CAPACITY,
+    DEFAULT_LANES,
+    MIN_CAPACITY,
+    capacity_for,
+    segment_size,
+    validate_dimensions,
+)
+from .nrbf import ClassShape
 from .segment import Segment, unlink_segment
 from .sender import Sender
 from .units import SIZE_HELP, format_size, parse_mode, parse_size
@@ -167,7 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
                 [f"{PROG} send mmf1 --title Hello --content 'The world is going down.'",
                  f"{PROG} send mmf1 --json '{{\"temp\": 21.5, \"ok\": true}}'",
                  f"{PROG} send news-channel --text 'The world is going down.'",
-                 f"{PROG} send box --layout mailbox --title Hi --content there"], cmd_send)
+                 f"{PROG} send box --layout mailbox --title Hi --content there",
+                 f"{PROG} send --file /dev/shm/mmf1 --title test --content 'hello from Python'"
+                 "   # a .NET value: same class",
+                 f"{PROG} send --file /dev/shm/mmf1 --class Message --assembly MessageLib "
+                 "--title test --content hi   # a new one"], cmd_send)
     _add_target(p)
     form = p.add_mutually_exclusive_group(required=True)
     form.add_argument("--title", help="the seeds' Message: a {title, content} map (with --content)")
@@ -176,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content", default="", help="the Message's content (with --title)")
     p.add_argument("--layout", choices=[x.value for x in Layout],
                    help="how to write, instead of detecting it from the segment's bytes")
+    p.add_argument("--class", dest="dotnet_class", metavar="NAME",
+                   help="write a .NET BinaryFormatter object of this class (members from --title/"
+                        "--content or --json); without it, a .NET segment gets one like the one there")
+    p.add_argument("--assembly", metavar="NAME",
+                   help="with --class: the .NET assembly that defines it, as the reading program "
+                        "knows it (e.g. 'MessageLib' or 'MessageLib, Version=1.0.0.0, "
+                        "Culture=neutral, PublicKeyToken=null'); default: the class name")
 
     p = command("listen", "print messages as they arrive (a channel), or each new value (mailbox/text)",
                 [f"{PROG} listen mmf1", f"{PROG} listen mmf1 --from-start --count 10",
@@ -344,14 +363,18 @@ def cmd_create(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     name, path = _target(args)
     info = segment_info(name) if path is None else segment_info(path=path)
-    layout, lanes = _describe_layout(name, path) if info.readable else (None, [])
+    layout, lanes, value = _describe_layout(name, path) if info.readable else (None, [], None)
     if args.json:
-        print(json.dumps({**info.to_json(), "layout": layout, "lanes": lanes}, indent=2))
+        extra = {} if value is None else {"value": value}
+        print(json.dumps({**info.to_json(), "layout": layout, "lanes": lanes, **extra}, indent=2,
+                         default=_json_default))
         return 0
-    for key, value in _info_fields(info):
-        print(f"{key + ':':<10} {value}")
+    for key, field in _info_fields(info):
+        print(f"{key + ':':<10} {field}")
     if layout is not None:
         print(f"{'layout:':<10} {layout}")
+    if value is not None:
+        print(f"{'value:':<10} {value['text'] if 'text' in value else value['error']}")
     for lane in lanes:
         owner = (f"pid {lane['owner_pid']} {lane['owner_name']!r} "
                  f"({'writing' if lane['claimed'] else 'gone'})" if lane["owner_pid"] else "never used")
@@ -359,23 +382,31 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe_layout(name: str | None, path: str | None) -> tuple[str, list[dict[str, Any]]]:
-    """The detected layout, and for a channel the state of each lane."""
+def _describe_layout(name: str | None, path: str | None) -> tuple[str, list[dict[str, Any]],
+                                                                  dict[str, Any] | None]:
+    """The detected layout; for a channel the state of each lane; for a value layout
+    the value (``text``, ``length``, ``json``) or why it cannot be read (``error``)."""
     with _open(name, path, readonly=True) as seg:
         layout = detect_layout(seg)
+        if layout.holds_a_value:
+            try:
+                decoded = read_value(seg, layout)[1]
+            except FormatError as err:
+                return layout.label, [], {"error": str(err)}
+            return layout.label, [], {"text": decoded.text, "length": decoded.length, "json": decoded.json}
         if layout != Layout.CHANNEL:
-            return layout.value, []
+            return layout.label, [], None
         try:
             ch = Channel.attach(seg, timeout=0)
         except FormatError as err:
-            return f"channel (unreadable: {err})", []
+            return f"channel (unreadable: {err})", [], None
         states = ch.lane_states()
         lanes = [{"lane": st.lane, "owner_pid": st.owner_pid, "owner_name": st.owner_name,
                   "claimed": ch.lane_is_claimed(st.lane), "messages": st.message_count,
                   "heartbeat_ns": st.heartbeat_ns} for st in states]
         text = (f"channel, format v{ch.header.version}, {ch.lanes} lanes x "
                 f"{format_size(ch.capacity)}, messages up to {format_size(ch.max_payload)}")
-        return text, lanes
+        return text, lanes, None
 
 
 def _info_fields(info: SegmentInfo) -> list[tuple[str, str]]:
@@ -458,15 +489,23 @@ def cmd_send(args: argparse.Namespace) -> int:
             raise FormatError(f"--json is not valid JSON: {err.msg} at character {err.pos}") from None
     else:
         value = args.text
+    if args.assembly is not None and args.dotnet_class is None:
+        raise UsageError("--assembly goes with --class (the .NET class to write)")
+    shape = None
+    if args.dotnet_class is not None:
+        if not isinstance(value, dict):
+            raise UsageError("a .NET object's members come from --title/--content or a --json object")
+        shape = ClassShape.for_values(args.dotnet_class, args.assembly or "", value)
     with _open(name, path, readonly=False) as seg:
-        layout = Layout(args.layout) if args.layout else detect_layout(seg)
+        layout = Layout(args.layout) if args.layout else (
+            Layout.DOTNET if shape is not None else detect_layout(seg))
         if layout == Layout.RAW:
             if any(seg.read(0, WINDOW)):  # bytes of unknown meaning: never overwrite by guess
                 raise MmfError(f"{seg.label} holds bytes of no known layout and sending would overwrite "
                                "them; choose --layout mailbox or --layout text to do it anyway")
             # a fresh, all-zero segment: the form says what the user means
             layout = Layout.TEXT if args.text is not None else Layout.MAILBOX
-        with Sender(seg, layout, name=PROG) as sender:
+        with Sender(seg, layout, name=PROG, dotnet_shape=shape) as sender:
             done = sender.send_text(value) if args.text is not None else sender.send(value)
         print(f"{done} of {seg.label}")
     return 0
@@ -524,15 +563,14 @@ def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace, *,
         print(f"watching {seg.label} ({layout}) every {args.interval}s; Ctrl+C to stop", file=sys.stderr)
     try:
         while args.count is None or seen < args.count:
-            data = read_stable(seg)
-            kind = detect_layout(data) if follow_layout else layout
+            kind = detect_layout(read_stable(seg)) if follow_layout else layout
             if kind == Layout.CHANNEL and follow_layout:
                 return True
             try:
-                if kind == Layout.RAW:
+                if not kind.holds_a_value:
                     raise FormatError("no channel, mailbox value or text at offset 0 (yet): "
                                       f"'{PROG} dump' shows the bytes")
-                value: Any = decode_text(data).text if kind == Layout.TEXT else decode_mailbox(data).value
+                value: Any = read_value(seg, kind)[1]
             except FormatError as err:
                 value = _Unreadable(str(err))
             if value != shown:
@@ -543,10 +581,10 @@ def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace, *,
                 else:
                     seen += 1
                     if args.json:
-                        print(json.dumps({"ts": time.time_ns(), "value": value}, default=_json_default))
+                        print(json.dumps({"ts": time.time_ns(), "layout": kind.value, "value": value.json},
+                                         default=_json_default))
                     else:
-                        shown_value = value if kind == Layout.TEXT else repr(value)
-                        print(f"{time.strftime('%H:%M:%S')}  {shown_value}")
+                        print(f"{time.strftime('%H:%M:%S')}  {value.text}")
                 sys.stdout.flush()
             if args.timeout is not None and time.monotonic() - idle_since > args.timeout:
                 break

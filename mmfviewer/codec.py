@@ -1,26 +1,33 @@
-"""What the bytes of a segment mean: the four layouts, and how to tell them apart.
+"""What the bytes of a segment mean: the layouts, and how to tell them apart.
 
 * ``channel`` — ours (see :mod:`mmfviewer.layout`): lanes of records.
-* ``mailbox`` — seed 1's pattern: one serialized value at offset 0, overwritten on
-  every send. Here the value is msgpack (the seed used BinaryFormatter, which .NET
-  has since removed as unsafe); the seed's ``Message`` class is ``{title, content}``.
+* ``dotnet`` — seed 1 as its programs really wrote it: a .NET BinaryFormatter value
+  (MS-NRBF, :mod:`mmfviewer.nrbf`) at offset 0, overwritten on every send; listed
+  as ``mailbox (.NET)``. The seed's ``Message`` class has ``title`` and ``content``.
+* ``mailbox`` — seed 1's pattern with msgpack in place of BinaryFormatter: one
+  value at offset 0, overwritten on every send.
+* ``shareable-list`` — Python's ``multiprocessing.shared_memory.ShareableList``
+  (:mod:`mmfviewer.shareable_list`).
 * ``text`` — seed 2's pattern: UTF-8 text at offset 0, read back with trailing NULs
   trimmed. Trimming hides real bytes, so :class:`Text` keeps both lengths.
 * ``raw`` — nothing to decode (all zeros, or bytes of unknown meaning).
 
 Garbage is never fatal: every decoder here either returns a value or raises
-:class:`~mmfviewer.errors.FormatError`, and msgpack's own limits bound what a
-hostile payload can allocate.
+:class:`~mmfviewer.errors.FormatError`, and msgpack's own limits (and the .NET
+decoder's) bound what a hostile payload can allocate. :func:`decode_value` gives
+every value layout one shape (:class:`Decoded`), which ``listen``, ``info`` and the
+GUI show.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import msgpack
 
+from . import nrbf
 from .errors import (
     FormatError,
     SegmentBoundsError,
@@ -30,12 +37,17 @@ from .errors import (
 )
 from .layout import looks_like_channel
 from .segment import Segment
+from .hextext import parse_hex_bytes
+from .shareable_list import decode_shareable_list, looks_like_shareable_list, write_item
+from .tree import Node, one_line, to_json
 
 if TYPE_CHECKING:
     from .discovery import SegmentInfo
 
 #: How many bytes from offset 0 layout detection and the seed decoders look at.
 WINDOW = 64 * 1024
+#: The most a value at offset 0 may take: larger values are reported, not read.
+MAX_VALUE_BYTES = 16 << 20
 
 
 class Layout(str, enum.Enum):
@@ -43,11 +55,26 @@ class Layout(str, enum.Enum):
 
     CHANNEL = "channel"
     MAILBOX = "mailbox"
+    DOTNET = "dotnet"
+    SHAREABLE_LIST = "shareable-list"
     TEXT = "text"
     RAW = "raw"
 
     def __str__(self) -> str:
-        return self.value
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """How listings and the window name it: ``mailbox (.NET)``, ``ShareableList``..."""
+        return _LABELS.get(self, self.value)
+
+    @property
+    def holds_a_value(self) -> bool:
+        """True for layouts that hold one value at offset 0, overwritten by senders."""
+        return self in (Layout.MAILBOX, Layout.DOTNET, Layout.SHAREABLE_LIST, Layout.TEXT)
+
+
+_LABELS = {Layout.DOTNET: "mailbox (.NET)", Layout.SHAREABLE_LIST: "ShareableList"}
 
 
 @dataclass(frozen=True)
@@ -72,11 +99,34 @@ class Text:
     untrimmed_length: int
 
 
+@dataclass(frozen=True)
+class Decoded:
+    """The value a value layout holds now, in every form it is shown in.
+
+    ``text`` is one line (what ``listen`` prints); ``json`` what ``--json`` prints;
+    ``length`` how many bytes from offset 0 it takes; ``looked_at`` how many bytes
+    were read to find it (for text: NULs and all, so nothing trimmed goes unseen);
+    ``tree`` the value with the byte range of every part, where the format gives one
+    (.NET, ShareableList).
+    """
+
+    layout: Layout
+    text: str
+    json: Any
+    length: int
+    looked_at: int = field(default=0, compare=False)
+    tree: Node | None = field(default=None, compare=False)  # json says the same
+
+
 def detect_layout(source: Segment | bytes) -> Layout:
     """Tell which layout a segment (or the bytes at its offset 0) follows."""
     data = source.read(0, WINDOW) if isinstance(source, Segment) else bytes(source[:WINDOW])
     if looks_like_channel(data):
         return Layout.CHANNEL
+    if nrbf.looks_like_nrbf(data):
+        return Layout.DOTNET
+    if looks_like_shareable_list(data):
+        return Layout.SHAREABLE_LIST
     try:
         decode_mailbox(data)
         return Layout.MAILBOX
@@ -124,6 +174,40 @@ def decode_text(data: bytes) -> Text:
     return Text(text, len(raw), len(data))
 
 
+def decode_value(data: bytes, layout: Layout) -> Decoded:
+    """Decode the value at offset 0 of ``data`` as ``layout`` (a value layout)."""
+    if layout == Layout.TEXT:
+        text = decode_text(data)
+        return Decoded(layout, text.text, text.text, text.length, text.untrimmed_length)
+    if layout == Layout.MAILBOX:
+        box = decode_mailbox(data)
+        return Decoded(layout, repr(box.value), box.value, box.length, len(data))
+    if layout == Layout.DOTNET:
+        root = nrbf.decode(data)
+    elif layout == Layout.SHAREABLE_LIST:
+        root = decode_shareable_list(data)
+    else:
+        raise FormatError(f"a {layout} segment holds no single value at offset 0")
+    return Decoded(layout, one_line(root), to_json(root), root.end, len(data), root)
+
+
+def read_value(segment: Segment, layout: Layout, data: bytes | None = None) -> tuple[bytes, Decoded]:
+    """Read and decode the value at offset 0 of ``segment``: the bytes read (as
+    :func:`read_stable` reads them) and the value. A value longer than the first
+    :data:`WINDOW` bytes is read again with more, up to :data:`MAX_VALUE_BYTES`.
+    ``data``, when given, is what was just read from offset 0 (it is decoded first)."""
+    n = len(data) if data is not None else WINDOW
+    while True:
+        if data is None:
+            data = read_stable(segment, n)
+        try:
+            return data, decode_value(data, layout)
+        except nrbf.NrbfError as err:
+            if len(data) < n or n >= MAX_VALUE_BYTES or "ends inside" not in str(err):
+                raise
+            n, data = n * 16, None
+
+
 def read_stable(segment: Segment, n: int = WINDOW, tries: int = 5) -> bytes:
     """Read the first ``n`` bytes twice until both reads agree, so a value being
     overwritten right now is not taken half old, half new (the seed layouts have no
@@ -149,6 +233,99 @@ def write_mailbox(segment: Segment, value: Any) -> int:
     except FormatError:
         previous = 0
     return _overwrite(segment, packed, previous)
+
+
+def write_dotnet(segment: Segment, values: dict[str, Any],
+                 shape: nrbf.ClassShape | None = None) -> tuple[int, nrbf.ClassShape]:
+    """Overwrite the .NET value at offset 0 with an object of the same class (or of
+    ``shape``) whose members take ``values``, zeroing what is left of the previous
+    value. Members not given keep their current value. Returns the bytes written
+    and the class written."""
+    previous_length = 0
+    current: dict[str, Any] = {}
+    try:
+        _, decoded = read_value(segment, Layout.DOTNET)
+    except FormatError:
+        if shape is None:
+            raise FormatError(f"{segment.label} holds no .NET value to send one like; name the "
+                              "class and its library (assembly) to write a new one") from None
+    else:
+        assert decoded.tree is not None
+        previous_length = decoded.length
+        like = nrbf.ClassShape.of(decoded.tree)
+        shape = shape or like
+        if shape == like:
+            current = {m.name: m.value for m in decoded.tree.children if m.type in nrbf.WRITABLE_TYPES}
+    assert shape is not None
+    data = nrbf.encode_object(shape, {**current, **coerce_members(shape, values)})
+    return _overwrite(segment, data, previous_length), shape
+
+
+def coerce_members(shape: nrbf.ClassShape, values: dict[str, Any]) -> dict[str, Any]:
+    """Member values as the encoder takes them: text typed into a form, or JSON
+    numbers, made into each member's .NET type (``"42"`` into an Int32 is 42)."""
+    types = dict(shape.members)
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        kind = types.get(name)
+        if kind is None:
+            raise FormatError(f"{shape.name} has no member {name!r}; its members are "
+                              + ", ".join(repr(n) for n, _ in shape.members))
+        out[name] = _coerce(name, kind, value)
+    return out
+
+
+def _coerce(name: str, kind: str, value: Any) -> Any:
+    if not isinstance(value, str) or kind in ("System.String", "System.Char"):
+        return value
+    text = value.strip()
+    try:
+        if kind == "System.Boolean":
+            if text.lower() not in ("true", "false"):
+                raise ValueError
+            return text.lower() == "true"
+        if kind in ("System.Single", "System.Double"):
+            return float(text)
+        return int(text, 0)
+    except ValueError:
+        raise FormatError(f"member {name!r} ({kind}) cannot be {value!r}") from None
+
+
+def write_list_items(segment: Segment, changes: dict[int, Any]) -> list[int]:
+    """Overwrite items of the ShareableList at offset 0 in place, each with a value of
+    its own kind that fits its slot (as CPython's ``ShareableList.__setitem__``
+    would). Text typed into a form is read as the item's kind (``"7"`` into an int
+    item is 7; bytes as hex). Nothing is written unless every change is valid.
+    Returns the indexes written."""
+    root = read_value(segment, Layout.SHAREABLE_LIST)[1].tree
+    assert root is not None
+    items = root.children
+    values: dict[int, Any] = {}
+    for index, value in changes.items():
+        if not -len(items) <= index < len(items):
+            raise FormatError(f"the ShareableList has {len(items)} items: there is no item {index}")
+        values[index] = _coerce_item(index, items[index].type, value)
+    for index, value in values.items():
+        write_item(segment, index, value)
+    return sorted(values)
+
+
+def _coerce_item(index: int, kind: str, value: Any) -> Any:
+    if not isinstance(value, str) or kind == "str":
+        return value
+    text = value.strip()
+    try:
+        if kind == "int":
+            return int(text, 0)
+        if kind == "float":
+            return float(text)
+        if kind == "bool" and text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        if kind == "bytes":
+            return parse_hex_bytes(text)
+    except ValueError:
+        pass
+    raise FormatError(f"item [{index}] holds {kind}: {value!r} is not one")
 
 
 def write_text(segment: Segment, text: str) -> int:
@@ -182,7 +359,7 @@ def layout_of(name: str | None = None, *, path: str | None = None) -> str:
     except (SegmentError, OSError):
         return "?"
     with seg:
-        return detect_layout(seg).value
+        return detect_layout(seg).label
 
 
 def layout_label(info: "SegmentInfo", cache: dict | None = None) -> str:

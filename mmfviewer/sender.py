@@ -3,7 +3,8 @@ compose panel both do.
 
 On a channel a message goes out through a writer (a lane claimed on the first send
 and kept until :meth:`Sender.close`); on the seeds' layouts it overwrites offset 0
-(a mailbox value as msgpack, text as UTF-8); raw bytes go wherever they are told.
+(a mailbox value as msgpack, a .NET value as BinaryFormatter would write it, text as
+UTF-8); raw bytes go wherever they are told.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from .channel import Channel, Writer
-from .codec import Layout, detect_layout, write_mailbox, write_text
+from .codec import Layout, detect_layout, write_dotnet, write_list_items, write_mailbox, write_text
 from .errors import FormatError, ReadOnlyError
+from .nrbf import ClassShape
 from .segment import Segment
 
 
@@ -22,12 +24,16 @@ class Sender:
     ``layout`` defaults to the detected one; on a fresh all-zero (raw) segment the
     kind of value decides: text makes it a text segment, anything else a mailbox.
     ``channel`` may be given when the caller already has one over ``segment``.
+    ``dotnet_shape`` is the .NET class to write where the segment holds no .NET
+    value to send one like (a new one, or another class).
     """
 
     def __init__(self, segment: Segment, layout: Layout | str | None = None, *,
-                 channel: Channel | None = None, name: str = "mmfviewer") -> None:
+                 channel: Channel | None = None, name: str = "mmfviewer",
+                 dotnet_shape: ClassShape | None = None) -> None:
         self.segment = segment
         self.layout = Layout(layout) if layout is not None else detect_layout(segment)
+        self.dotnet_shape = dotnet_shape
         self.name = name
         self._channel = channel
         self._owns_channel = False
@@ -47,9 +53,37 @@ class Sender:
             if not isinstance(value, str):
                 raise FormatError(f"{self.segment.label} holds text: send text, or treat it as a mailbox")
             return self.send_text(value)
+        if self.layout == Layout.DOTNET:
+            return self.send_dotnet(value)
+        if self.layout == Layout.SHAREABLE_LIST:
+            raise FormatError(f"{self.segment.label} holds a ShareableList: its items are written "
+                              "one at a time, in place (in the window, edit an item's value)")
         self._check_writable()
         n = write_mailbox(self.segment, value)
         return f"wrote a {n}-byte msgpack value at offset 0 (mailbox)"
+
+    def send_dotnet(self, members: Any) -> str:
+        """Write a .NET object at offset 0: ``members`` maps member names to values.
+        The class is the one already there (other members keep their values), or
+        :attr:`dotnet_shape`."""
+        if not isinstance(members, dict):
+            raise FormatError(f"{self.segment.label} holds a .NET object: send its members "
+                              "(title and content, or a JSON object of member values)")
+        self._check_writable()
+        n, shape = write_dotnet(self.segment, members, self.dotnet_shape)
+        return f"wrote a {n}-byte .NET {shape.name} (BinaryFormatter) at offset 0"
+
+    def send_items(self, changes: dict[int, Any]) -> str:
+        """Write items of a ShareableList in place: ``changes`` maps indexes to values
+        (or text to read as each item's kind)."""
+        if self.layout != Layout.SHAREABLE_LIST:
+            raise FormatError(f"{self.segment.label} holds no ShareableList")
+        if not changes:
+            raise FormatError("no item changed: nothing to write")
+        self._check_writable()
+        written = write_list_items(self.segment, changes)
+        return "wrote ShareableList item" + ("s " if len(written) > 1 else " ") + \
+            ", ".join(f"[{i}]" for i in written) + " in place"
 
     def send_text(self, text: str) -> str:
         """Send a string: a text record on a channel, UTF-8 at offset 0 elsewhere (a
@@ -57,7 +91,7 @@ class Sender:
         if self.layout == Layout.CHANNEL:
             seq = self._channel_writer().send_text(text)
             return f"sent text message {seq} on lane {self._writer.lane}"
-        if self.layout == Layout.MAILBOX:
+        if self.layout in (Layout.MAILBOX, Layout.DOTNET, Layout.SHAREABLE_LIST):
             return self.send(text)
         self._check_writable()
         n = write_text(self.segment, text)

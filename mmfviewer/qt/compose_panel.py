@@ -5,9 +5,13 @@ It sits in a segment's tab beside the message list and sends through a
 on a channel every form becomes one message (a lane is claimed on the first send);
 on the seeds' layouts it overwrites offset 0; raw bytes go at the offset given.
 
-Four forms, one per kind of payload:
+Five forms, one per kind of payload:
 
-* **Message** — the seeds' ``{title, content}`` class, sent as a msgpack map;
+* **Message** — the seeds' ``{title, content}`` class, sent as a msgpack map (or,
+  into a .NET segment, as the .NET class already there);
+* **Members** — one field per member of the .NET object a segment holds now, each
+  checked against the member's .NET type and sent as that class again; or one
+  field per item of a ShareableList, changed items written in place;
 * **JSON** — any JSON value, validated as you type, sent as msgpack;
 * **Text** — a string (a text record, or UTF-8 at offset 0);
 * **Raw bytes** — hex as people type it, or a pasted hexdump.
@@ -49,23 +53,26 @@ from PySide6.QtWidgets import (
 )
 
 from ..channel import encode_msgpack
-from ..codec import Layout
+from ..codec import Layout, read_value
 from ..errors import ChannelTruncatedError, FormatError, MmfError, SegmentClosedError
 from ..hextext import BYTES_PER_LINE, parse_hex_bytes
+from ..nrbf import WRITABLE_TYPES
 from ..sender import Sender
+from ..tree import Node, node_text
 from ..units import parse_size
 from .fonts import monospace_font
 
 log = logging.getLogger(__name__)
 
 #: The forms, in tab order, as :meth:`ComposePanel.set_form` names them.
-FORMS = ("message", "json", "text", "raw")
-FORM_TITLES = {"message": "Message", "json": "JSON", "text": "Text", "raw": "Raw bytes"}
+FORMS = ("message", "members", "json", "text", "raw")
+FORM_TITLES = {"message": "Message", "members": "Members", "json": "JSON", "text": "Text",
+               "raw": "Raw bytes"}
 #: What a history line calls each form.
-FORM_KINDS = {"message": "Message", "json": "JSON", "text": "Text", "raw": "Raw"}
+FORM_KINDS = {"message": "Message", "members": "Members", "json": "JSON", "text": "Text", "raw": "Raw"}
 #: The form a segment opens on: what its layout holds.
-DEFAULT_FORM = {Layout.CHANNEL: "message", Layout.MAILBOX: "message",
-                Layout.TEXT: "text", Layout.RAW: "raw"}
+DEFAULT_FORM = {Layout.CHANNEL: "message", Layout.MAILBOX: "message", Layout.DOTNET: "members",
+                Layout.SHAREABLE_LIST: "members", Layout.TEXT: "text", Layout.RAW: "raw"}
 
 HISTORY_LIMIT = 200
 #: A history line is cut here (with "…"): the list is one line per send.
@@ -180,8 +187,17 @@ def one_line(text: str, limit: int = SUMMARY_CHARS) -> str:
     return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
+def scalar_text_for_edit(value: Any) -> str:
+    """A member's value as it is typed into a field (``true``, ``3.5``, text as is)."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    return str(value)
+
+
 def summarize(form: str, payload: Any, offset: int | None = None) -> str:
     """How a sent payload reads in the history (before shortening)."""
+    if form == "members":
+        return ", ".join(f"{k if isinstance(k, str) else f'[{k}]'}={v!r}" for k, v in payload.items())
     if form == "json":
         return json.dumps(payload, ensure_ascii=False)
     if form == "text":
@@ -231,6 +247,7 @@ class ComposePanel(QWidget):
         self._json_error: str | None = "empty"
         self._raw_data: bytes | None = None
         self._raw_error: str | None = "empty"
+        self._members_problem = ""
         mono = monospace_font()
 
         self.target_label = QLabel()
@@ -240,6 +257,7 @@ class ComposePanel(QWidget):
         self.forms = QTabWidget()
         self.forms.setDocumentMode(True)
         self.forms.addTab(self._message_form(), FORM_TITLES["message"])
+        self.forms.addTab(self._members_form(), FORM_TITLES["members"])
         self.forms.addTab(self._json_form(mono), FORM_TITLES["json"])
         self.forms.addTab(self._text_form(), FORM_TITLES["text"])
         self.forms.addTab(self._raw_form(mono), FORM_TITLES["raw"])
@@ -320,11 +338,103 @@ class ComposePanel(QWidget):
         form.setContentsMargins(4, 6, 4, 4)
         form.addRow("Title", self.title_edit)
         form.addRow("Content", self.content_edit)
-        note = QLabel('Sent as the seeds\' message class: {"title": …, "content": …} in msgpack.')
-        note.setWordWrap(True)
-        note.setEnabled(False)
-        form.addRow(note)
+        self.message_note = QLabel()
+        self.message_note.setWordWrap(True)
+        self.message_note.setEnabled(False)
+        form.addRow(self.message_note)
         return page
+
+    def _members_form(self) -> QWidget:
+        page = QWidget()
+        self._members_box = QFormLayout()
+        self._members_box.setContentsMargins(0, 0, 0, 0)
+        self.members_status = QLabel()
+        self.members_status.setWordWrap(True)
+        self.reload_members_button = QPushButton("Load current values")
+        self.reload_members_button.setToolTip("Fill the fields with the value the segment holds now")
+        self.reload_members_button.clicked.connect(lambda: self.load_members(force=True))
+        reload_row = QHBoxLayout()
+        reload_row.addWidget(self.members_status, 1)
+        reload_row.addWidget(self.reload_members_button)
+        box = QVBoxLayout(page)
+        box.setContentsMargins(4, 6, 4, 4)
+        box.addLayout(self._members_box)
+        box.addLayout(reload_row)
+        box.addStretch(1)
+        self.member_edits: dict[str, QLineEdit] = {}
+        self._member_values: dict[str, str] = {}   # what each field was filled with
+        self._members_shape: tuple | None = None  # (layout, (name, type) per field)
+        return page
+
+    def load_members(self, *, force: bool = False) -> None:
+        """Make the Members form match the value the segment holds: one field per
+        member of a .NET object, or per item of a ShareableList, filled with its
+        current value. Fields already typed into stay as they are unless ``force``
+        or the value's shape changed."""
+        sender, layout = self._sender, self._layout()
+        root = None
+        problem = "this segment holds no .NET object or ShareableList to edit"
+        if sender is not None and layout in (Layout.DOTNET, Layout.SHAREABLE_LIST) \
+                and not sender.segment.closed:
+            try:
+                root = read_value(sender.segment, layout)[1].tree
+            except (MmfError, OSError) as err:
+                problem = f"the {layout} value cannot be read: {err}"
+        if root is None:
+            self._members_problem = problem
+            self._show_member_fields(None, [])
+            return
+        shape = (layout, tuple((m.name, m.type) for m in root.children))
+        if shape != self._members_shape or force:
+            self._show_member_fields(shape, root.children, root)
+
+    def _show_member_fields(self, shape: tuple | None, members: list[Node], root: Node | None = None) -> None:
+        while self._members_box.rowCount():
+            self._members_box.removeRow(0)
+        self.member_edits, self._member_values = {}, {}
+        self._members_shape = shape
+        if shape is None or root is None:
+            self._set_status(self.members_status, self._members_problem, False)
+            self._update_buttons()
+            return
+        dotnet = shape[0] == Layout.DOTNET
+        fixed = []
+        for node in members:
+            text = "" if node.value is None else scalar_text_for_edit(node.value)
+            edit = QLineEdit(text)
+            writable = node.type in WRITABLE_TYPES if dotnet else node.type != "None"
+            if writable:
+                edit.setPlaceholderText("null" if node.type == "System.String" else node.type)
+                self.member_edits[node.name] = edit
+                self._member_values[node.name] = text
+                edit.textChanged.connect(self._update_buttons)
+            else:
+                edit.setEnabled(False)
+                edit.setText(node_text(node))
+                edit.setToolTip("kept as it is: only primitive and string members are written"
+                                if dotnet else "None stays None in a ShareableList")
+                fixed.append(node.name)
+            label = QLabel(node.name)
+            label.setToolTip(node.type + (f"  ({node.note})" if node.note else ""))
+            self._members_box.addRow(label, edit)
+        self._members_problem = ""
+        if dotnet:
+            note = f"{root.type} from {root.library.split(',')[0]}: each field takes its member's .NET type"
+            if fixed:
+                note += f"; {', '.join(fixed)} cannot be written"
+                self._members_problem = f"{root.type} has members that cannot be written ({', '.join(fixed)})"
+        else:
+            note = "ShareableList: changed items are written in place, each within its own size and kind"
+        self._set_status(self.members_status, note, None)
+        self._update_buttons()
+
+    def _members_payload(self) -> dict:
+        """What the Members form sends: every member of a .NET object; the changed
+        items of a ShareableList (by index)."""
+        if self._members_shape is not None and self._members_shape[0] == Layout.SHAREABLE_LIST:
+            return {int(name.strip("[]")): edit.text() for name, edit in self.member_edits.items()
+                    if edit.text() != self._member_values.get(name)}
+        return {name: edit.text() for name, edit in self.member_edits.items()}
 
     def _json_form(self, mono: QFont) -> QWidget:
         page = QWidget()
@@ -409,6 +519,7 @@ class ComposePanel(QWidget):
             reason = reason or READ_ONLY_REASON
         self._reason = reason
         self._clear_error()
+        self.load_members(force=True)
         if sender is not None:
             self.set_form(DEFAULT_FORM.get(sender.layout, "message"))
         self.setEnabled(not reason)
@@ -448,6 +559,13 @@ class ComposePanel(QWidget):
         if layout == Layout.MAILBOX:
             how = " (as a msgpack string)" if form == "text" else ""
             return f"mailbox: overwrites the mailbox value at offset 0{how}"
+        if layout == Layout.DOTNET:
+            if form == "text":
+                return "mailbox (.NET): this segment holds a .NET object; send its members"
+            return ("mailbox (.NET): overwrites the object at offset 0 with one of the same class, "
+                    "as BinaryFormatter writes it")
+        if layout == Layout.SHAREABLE_LIST:
+            return "ShareableList: its items are written one at a time, in place"
         # A raw (all-zero) segment: the first value written decides what it becomes.
         if form == "text":
             return "raw: writes the text at offset 0 (the segment becomes a text segment)"
@@ -455,6 +573,10 @@ class ComposePanel(QWidget):
 
     def _update_target(self) -> None:
         self.target_label.setText(self.target_text())
+        self.message_note.setText(
+            "Sent as the .NET object already there (same class and library), title and content "
+            "set, other members kept." if self._layout() == Layout.DOTNET else
+            'Sent as the seeds\' message class: {"title": …, "content": …} in msgpack.')
         if self._reason:
             # A stylesheet colour, so the reason stays readable while the panel is disabled.
             self.target_label.setStyleSheet(
@@ -475,9 +597,18 @@ class ComposePanel(QWidget):
             return self._json_error
         if form == "raw" and self._raw_error is not None:
             return self._raw_error
-        if self._layout() == Layout.TEXT and form in ("message", "json"):
+        if self._layout() == Layout.TEXT and form in ("message", "json", "members"):
             if not (form == "json" and isinstance(self._json_value, str)):
                 return "this segment holds text: use the Text or Raw bytes form"
+        if form == "members" and (self._members_shape is None or self._members_problem):
+            return self._members_problem or "no .NET object to send one like"
+        if form == "members" and self._members_shape[0] == Layout.SHAREABLE_LIST \
+                and not self._members_payload():
+            return "change an item's value to write it"
+        if self._layout() == Layout.DOTNET and form == "text":
+            return "this segment holds a .NET object: use the Members, Message or JSON form"
+        if self._layout() == Layout.DOTNET and form == "json" and not isinstance(self._json_value, dict):
+            return "a .NET object is sent as a JSON object of its members' values"
         return None
 
     def _update_buttons(self, *_: object) -> None:
@@ -488,6 +619,8 @@ class ComposePanel(QWidget):
 
     def _on_form_changed(self, _index: int) -> None:
         self._clear_error()  # an error belongs to the form it came from
+        if self.form == "members":
+            self.load_members()  # the class may have changed since
         self._update_target()
         self._update_buttons()
 
@@ -599,6 +732,8 @@ class ComposePanel(QWidget):
                 payload: Any = {"title": self.title_edit.text(),
                                 "content": self.content_edit.toPlainText()}
                 offset = None
+            elif form == "members":
+                payload, offset = self._members_payload(), None
             elif form == "json":
                 payload, offset = self._json_value, None
             elif form == "text":
@@ -631,7 +766,12 @@ class ComposePanel(QWidget):
             return self._fail(self._reason or NO_SENDER_REASON)
         try:
             self._check_segment(sender)
-            if form in ("message", "json"):
+            if form == "members" and sender.layout == Layout.SHAREABLE_LIST:
+                description = sender.send_items(payload)
+                self.load_members(force=True)  # the written values are the new starting point
+            elif form == "members":
+                description = sender.send_dotnet(payload)
+            elif form in ("message", "json"):
                 description = sender.send(payload)
             elif form == "text":
                 description = sender.send_text(payload)

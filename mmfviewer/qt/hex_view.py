@@ -571,6 +571,10 @@ class HexView(QAbstractScrollArea):
         """Remove the mark set by :meth:`highlight_range`."""
         self.highlight_range(0, 0)
 
+    def highlighted(self) -> tuple[int, int] | None:
+        """The (start, length) marked by :meth:`highlight_range`, if any."""
+        return self._highlight
+
     @property
     def segment(self) -> Segment:
         """The segment on screen."""

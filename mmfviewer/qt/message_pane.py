@@ -42,7 +42,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..channel import Channel, Message, Reader
-from ..codec import Layout, decode_mailbox, decode_text, read_stable
+from ..codec import Decoded, Layout, read_stable, read_value
+from ..nrbf import NrbfError
 from ..errors import FormatError, MmfError
 from ..hextext import hexdump_text
 from ..layout import RECORD_HEADER_SIZE
@@ -62,7 +63,7 @@ from .message_model import (
     format_full_time,
 )
 from .fonts import monospace_font
-from .value_tree import fit_tree_columns, show_value, value_tree
+from .value_tree import fit_tree_columns, item_span, show_node, show_value, value_tree
 
 #: The detail hexdump shows at most this many payload bytes (the hexdump package is
 #: pure Python: a quarter-megabyte payload would freeze the click).
@@ -233,6 +234,7 @@ class MessagePane(QWidget):
         self.pause_button.toggled.connect(self.set_paused)
         self.clear_button.clicked.connect(self.clear)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self.seed_tree.currentItemChanged.connect(self._seed_item_selected)
         self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._update_counters()
 
@@ -307,15 +309,16 @@ class MessagePane(QWidget):
         self._update_counters()
 
     def set_seed(self, segment: Segment, layout: Layout) -> None:
-        """Show the value a seed-layout segment holds at offset 0 (mailbox or text),
-        or say there is nothing to decode (raw). Updated on :meth:`poll`."""
+        """Show the value a value-layout segment holds at offset 0 (a mailbox, a .NET
+        value, a ShareableList, text), or say there is nothing to decode (raw).
+        Updated on :meth:`poll`."""
         layout = Layout(layout)
         if layout == Layout.CHANNEL:
             raise ValueError("a channel is shown with set_channel(Channel.attach(segment))")
         self._reset()
         self.segment, self.layout_kind = segment, layout
         self.toolbar.hide()
-        self.seed_tree.setVisible(layout == Layout.MAILBOX)
+        self.seed_tree.setVisible(layout.holds_a_value and layout != Layout.TEXT)
         self.seed_text.setVisible(layout == Layout.TEXT)
         # The stretch at the end only matters when neither value widget is shown.
         self._seed_box.setStretch(3, 1 if layout == Layout.RAW else 0)
@@ -353,8 +356,8 @@ class MessagePane(QWidget):
             return 0
         if self.reader is not None:
             return self._poll_channel(self.reader)
-        if self.segment is not None and self.layout_kind in (Layout.MAILBOX, Layout.TEXT):
-            return self._poll_seed(self.segment)
+        if self.segment is not None and self.layout_kind is not None and self.layout_kind.holds_a_value:
+            return self._poll_seed(self.segment, self.layout_kind)
         return 0
 
     def _poll_channel(self, reader: Reader) -> int:
@@ -396,7 +399,7 @@ class MessagePane(QWidget):
         self._update_counters()
         return count
 
-    def _poll_seed(self, segment: Segment) -> int:
+    def _poll_seed(self, segment: Segment, layout: Layout) -> int:
         try:
             data = read_stable(segment)
         except (MmfError, OSError) as err:
@@ -406,9 +409,12 @@ class MessagePane(QWidget):
             return 0
         self._seed_bytes = data
         try:
-            value: Any = decode_mailbox(data) if self.layout_kind == Layout.MAILBOX else decode_text(data)
+            value: Any = read_value(segment, layout, data)[1]
         except FormatError as err:
             value = err
+        except (MmfError, OSError) as err:
+            self._stop(f"Reading stopped: {err}")
+            return 0
         if isinstance(value, FormatError):
             if isinstance(self._seed_value, FormatError) and str(value) == str(self._seed_value):
                 return 0
@@ -635,25 +641,47 @@ class MessagePane(QWidget):
         self.seed_label.setStyleSheet(f"color: {error_color().name()}; font-weight: bold;"
                                       if marked else "")
 
-    def _show_seed_value(self, value: Any) -> None:
+    def _show_seed_value(self, value: Decoded) -> None:
         self._seed_box.setStretch(3, 0)
-        if self.layout_kind == Layout.MAILBOX:
+        if value.tree is not None:
+            root = value.tree
+            if value.layout == Layout.DOTNET:
+                origin = f" from {root.library.split(',')[0]}" if root.library else ""
+                what = f"{root.type}{origin}, {value.length} bytes of BinaryFormatter at offset 0"
+            else:
+                what = f"{len(root.items())} items, {value.length} bytes"
+            self._set_seed_label(f"{value.layout.label}: {what} — select a part to outline its bytes",
+                                 marked=False)
+            self.seed_tree.show()
+            show_node(self.seed_tree, root, key=root.type if value.layout == Layout.DOTNET else "items")
+        elif value.layout == Layout.MAILBOX:
             self._set_seed_label(f"mailbox: {value.length} bytes of msgpack at offset 0", marked=False)
             self.seed_tree.show()
-            show_value(self.seed_tree, value.value)
+            show_value(self.seed_tree, value.json)
         else:
-            self._set_seed_label(f"text: {value.length} bytes ({value.untrimmed_length} bytes "
+            self._set_seed_label(f"text: {value.length} bytes ({value.looked_at} bytes "
                                  "looked at, NULs and all)", marked=False)
             self.seed_text.show()
             self.seed_text.setPlainText(value.text)
 
     def _show_seed_error(self, err: FormatError) -> None:
         self._set_seed_label(f"⚠ {self.layout_kind}: {err}", marked=True)
-        # The message says it all; an empty tree or text box under it would only
-        # suggest an empty value.
         self.seed_tree.clear()
         self.seed_text.clear()
-        self.seed_tree.hide()
         self.seed_text.hide()
-        self._seed_box.setStretch(3, 1)
+        partial = err.partial if isinstance(err, NrbfError) else None
+        if partial is not None:  # what could be read before it went wrong
+            self.seed_tree.show()
+            show_node(self.seed_tree, partial, key=f"{partial.type} (as far as it could be read)")
+            self._seed_box.setStretch(3, 0)
+        else:
+            # The message says it all; an empty tree or text box under it would only
+            # suggest an empty value.
+            self.seed_tree.hide()
+            self._seed_box.setStretch(3, 1)
         self.highlightCleared.emit()
+
+    def _seed_item_selected(self, item: Any, _previous: Any = None) -> None:
+        span = item_span(item)
+        if span is not None and span[1] > span[0]:
+            self.highlightRequested.emit(span[0], span[1] - span[0])

@@ -1,6 +1,9 @@
 """A Key / Value / Type tree (a QTreeWidget) built from a decoded value.
 
-Used for the selected message and for a mailbox's value in the message pane.
+Used for the selected message and for a mailbox's value in the message pane. A
+value decoded into a :class:`~mmfviewer.tree.Node` (a .NET object, a ShareableList)
+also knows where each part's bytes are: :func:`show_node` keeps each item's byte
+range (:func:`item_span`), so selecting it can outline those bytes in the hex view.
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ from typing import Any, Iterable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem
 
+from ..tree import Node, node_text
 from .message_model import TOOLTIP_CHARS
+
+_SPAN = Qt.ItemDataRole.UserRole
 
 #: The detail tree stops adding items after this many, and shows at most this many
 #: children per map or array: a value with a million elements must not freeze the click.
@@ -115,3 +121,56 @@ def _item_count(item: QTreeWidgetItem, cap: int) -> int:
 
 def _key_text(key: Any) -> str:
     return key if isinstance(key, str) else repr(key)
+
+
+def show_node(tree: QTreeWidget, root: Node, *, key: str = "value") -> None:
+    """Fill ``tree`` with a decoded tree: name, value, type (with the library, if
+    any) and, per item, its byte range for :func:`item_span`. Bounded like
+    :func:`show_value`; built without recursion."""
+    tree.clear()
+    budget = TREE_ITEM_BUDGET
+    top = _node_item(root, key or root.name)
+    stack: list[tuple[Node, QTreeWidgetItem, int]] = [(root, top, 0)]
+    while stack:
+        node, item, depth = stack.pop()
+        children = node.items()
+        if not len(children):
+            continue
+        if depth >= TREE_DEPTH:
+            item.addChild(QTreeWidgetItem(["…", f"nested deeper than {TREE_DEPTH} levels: not shown", ""]))
+            continue
+        shown = min(len(children), TREE_CHILDREN, max(budget, 0))
+        for child in children[:shown]:
+            child_item = _node_item(child, child.name)
+            item.addChild(child_item)
+            stack.append((child, child_item, depth + 1))
+        budget -= shown
+        if shown < len(children):
+            item.addChild(QTreeWidgetItem(["…", f"{len(children) - shown} more not shown", ""]))
+    tree.addTopLevelItem(top)
+    if _item_count(top, 200) < 200:
+        tree.expandAll()
+    else:
+        tree.expandToDepth(1)
+    fit_tree_columns(tree)
+
+
+def _node_item(node: Node, key: str) -> QTreeWidgetItem:
+    value = node_text(node)
+    if node.note and node.ref is None:
+        value = f"{value}  ({node.note})"
+    type_text = node.type if node.id is None else f"{node.type}  #{node.id}"
+    item = QTreeWidgetItem([key, value, type_text])
+    item.setData(0, _SPAN, (node.start, node.end))
+    tip = f"bytes {node.start}–{node.end} ({node.end - node.start} bytes)"
+    if node.library:
+        tip += f"\ndefined in {node.library}"
+    for column in range(3):
+        item.setToolTip(column, (item.text(1)[:TOOLTIP_CHARS] + "\n" if column == 1 else "") + tip)
+    return item
+
+
+def item_span(item: QTreeWidgetItem | None) -> tuple[int, int] | None:
+    """The (start, end) byte range of a :func:`show_node` item, or None."""
+    span = item.data(0, _SPAN) if item is not None else None
+    return tuple(span) if span else None  # type: ignore[return-value]

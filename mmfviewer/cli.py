@@ -214,10 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("bench", "measure mmfviewer beside the alternatives, in one run",
                 [f"{PROG} bench channel", f"{PROG} bench channel --json",
-                 f"{PROG} bench channel --count 50000", f"{PROG} bench gui"], cmd_bench)
-    p.add_argument("what", choices=["channel", "gui"],
+                 f"{PROG} bench channel --count 50000", f"{PROG} bench gui",
+                 f"{PROG} bench decode"], cmd_bench)
+    p.add_argument("what", choices=["channel", "gui", "decode"],
                    help="channel: message throughput, latency, large payloads; "
-                        "gui: first paint, memory, tick cost and idle CPU of the live view")
+                        "gui: first paint, memory, tick cost and idle CPU of the live view; "
+                        "decode: a 1 MiB .NET BinaryFormatter value beside the same in msgpack")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--count", type=int, default=200_000, help="messages per throughput run (default 200000)")
 
@@ -642,6 +644,12 @@ def _json_default(obj: Any) -> Any:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     progress = (lambda s: None) if args.json else (lambda s: print(f"running {s} ...", file=sys.stderr))
+    if args.what == "decode":
+        from .bench_decode import format_decode_report, run_decode_bench
+
+        result = run_decode_bench(progress=progress)
+        print(json.dumps(result, indent=2) if args.json else format_decode_report(result))
+        return 0
     if args.what == "gui":
         from .qt.bench_gui import format_gui_report, run_gui_bench  # Qt only when asked
 

@@ -79,6 +79,7 @@ ARRAY_KINDS = {0: "Single", 1: "Jagged", 2: "Rectangular", 3: "SingleOffset",
                4: "JaggedOffset", 5: "RectangularOffset"}
 
 _I32 = struct.Struct("<i")
+_unpack_i32 = _I32.unpack_from
 _HEADER = struct.Struct("<Biiii")
 _DECIMAL_TEXT = re.compile(r"-?[0-9]{1,29}(\.[0-9]{1,29})?")
 _TICKS_MAX = 3155378975999999999  # DateTime.MaxValue.Ticks
@@ -156,6 +157,7 @@ class _Frame:
 class _Decoder:
     def __init__(self, data: bytes, max_nodes: int) -> None:
         self.data = memoryview(data).toreadonly()
+        self.end = len(data)
         self.pos = 0
         self.nodes = 0
         self.max_nodes = max_nodes
@@ -174,16 +176,20 @@ class _Decoder:
             raise self.fail(f"the stream ends inside {what}: {n} more bytes needed, "
                             f"{len(self.data) - self.pos} left")
 
+    # u8 and i32 run for nearly every byte of a stream: bounds checked inline.
     def u8(self, what: str) -> int:
-        self.need(1, what)
-        self.pos += 1
-        return self.data[self.pos - 1]
+        pos = self.pos
+        if pos >= self.end:
+            self.need(1, what)
+        self.pos = pos + 1
+        return self.data[pos]
 
     def i32(self, what: str) -> int:
-        self.need(4, what)
-        value = _I32.unpack_from(self.data, self.pos)[0]
-        self.pos += 4
-        return value
+        pos = self.pos
+        if pos + 4 > self.end:
+            self.need(4, what)
+        self.pos = pos + 4
+        return _unpack_i32(self.data, pos)[0]
 
     def count(self, what: str, each: int = 1) -> int:
         """A non-negative int32 count whose items (``each`` bytes at least) fit in what is left."""
@@ -198,18 +204,23 @@ class _Decoder:
     def string(self, what: str) -> str:
         """A LengthPrefixedString: a 7-bit encoded length, then UTF-8."""
         at = self.pos
-        length = shift = 0
-        for i in range(5):
-            byte = self.u8(f"the length of {what}")
-            length |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                break
-            if i == 4:
-                raise self.fail(f"the length of {what} runs past 5 bytes", at)
+        if at < self.end and self.data[at] < 0x80:  # the usual one-byte length
+            length = self.data[at]
+            self.pos = at + 1
+        else:
+            length = shift = 0
+            for i in range(5):
+                byte = self.u8(f"the length of {what}")
+                length |= (byte & 0x7F) << shift
+                shift += 7
+                if not byte & 0x80:
+                    break
+                if i == 4:
+                    raise self.fail(f"the length of {what} runs past 5 bytes", at)
         if length > 0x7FFFFFFF:
             raise self.fail(f"the length of {what} is {length}, past 2^31-1", at)
-        self.need(length, what)
+        if self.pos + length > self.end:
+            self.need(length, what)
         raw = self.data[self.pos:self.pos + length]
         self.pos += length
         try:
@@ -269,8 +280,9 @@ class _Decoder:
                 kind, info = self.next_type(frame)
                 if kind == BT_PRIMITIVE:
                     at = self.pos
-                    value = self.primitive(info, f"member {self.next_name(frame)!r}")
-                    self.add(frame, self.leaf(self.next_name(frame), PRIMITIVES[info][0], value, at))
+                    name = self.next_name(frame)
+                    value = self.primitive(info, "a member's value")
+                    self.add(frame, self.leaf(name, PRIMITIVES[info][0], value, at))
                     continue
             at = self.pos
             record = self.u8("a record type")

@@ -250,3 +250,38 @@ def test_the_window_shows_the_message_tree_and_outlines_a_member(dotnet, shm_fil
     assert tab.grab().save(str(tmp_path / "dotnet.png"))
     tab.close()
     segment.close()
+
+
+# ------------------------------------------------------------- seed 2, and hostile bytes
+
+def test_seed_twos_server_text_is_read_by_info_and_listen(dotnet, shm_file, shm_name):
+    server = dotnet.run("Server", shm_file, "--seconds", "30")
+    try:
+        Lines(server).until("ready")
+        assert "layout:    text" in run_cli("info", shm_name, check=True).stdout
+        out = run_cli("listen", shm_name, "--count", "1", check=True).stdout
+        assert out.split("  ", 1)[1].rstrip("\n") == "The world is going down."
+    finally:
+        stop(server)
+
+
+def test_every_truncation_and_many_mutations_of_a_real_stream_give_a_value_or_a_format_error(dotnet, shm_file):
+    import random
+
+    from mmfviewer.errors import FormatError
+
+    dotnet.check_output("Values", shm_file)
+    data = shm_file.read_bytes()
+    end = nrbf.decode(data).end
+    for cut in range(end):
+        with pytest.raises(FormatError):
+            nrbf.decode(data[:cut])
+    rng = random.Random(9)
+    for _ in range(3000):
+        mutated = bytearray(data[:end])
+        for _ in range(rng.randrange(1, 6)):
+            mutated[rng.randrange(end)] = rng.randrange(256)
+        try:
+            nrbf.decode(bytes(mutated))
+        except FormatError:
+            pass

@@ -304,3 +304,15 @@ def test_detection_wants_a_header_record_and_a_record_after_it():
     assert not nrbf.looks_like_nrbf(bytes(64))
     assert not nrbf.looks_like_nrbf(b"The world is going down." + bytes(40))
     assert not nrbf.looks_like_nrbf(header()[:10])
+
+
+def test_bench_decode_runs_every_variant_interleaved_and_reports_ratios():
+    from mmfviewer.bench_decode import dotnet_int_array, dotnet_messages, format_decode_report, run_decode_bench
+
+    assert len(decode(dotnet_messages(50)).items()) == 50
+    assert [n.value for n in decode(dotnet_int_array(5)).child("values").items()] == [0, 1, 2, 3, 4]
+    result = run_decode_bench(size=32 << 10, rounds=2)
+    assert [r["variant"] for r in result["rows"]] == [".NET Message[]", "msgpack list", ".NET int[]"]
+    assert all(r["min_ms"] <= r["median_ms"] <= r["max_ms"] for r in result["rows"])
+    assert [r["bytes"] >= 32 << 10 for r in result["rows"]] == [True, False, True]  # msgpack is smaller
+    assert "as long as the same messages in msgpack" in format_decode_report(result)

@@ -16,6 +16,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from mmfviewer.segment import SHM_DIR, segment_exists, unlink_segment  # noqa: E402
 
+from .dotnet_programs import dotnet  # noqa: E402, F401  (the .NET programs, for every test)
+
 @pytest.fixture
 def shm_name() -> Iterator[str]:
     """A fresh segment name nobody uses; whatever was made under it is removed after."""

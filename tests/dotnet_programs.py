@@ -15,7 +15,7 @@ smaller file to the program's map size but refuses a larger one (capacity below 
 file size: ArgumentOutOfRangeException); ``Proc1``/``Proc2 --size 0`` map an existing
 file at its own size.
 
-Use the session fixture with ``from .dotnet_programs import dotnet  # noqa: F401``.
+The session fixture ``dotnet`` is made available to every test by tests/conftest.py.
 """
 
 from __future__ import annotations

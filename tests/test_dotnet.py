@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,8 +21,7 @@ from mmfviewer.nrbf import DotNetDateTime, DotNetTimeSpan
 from mmfviewer.segment import SHM_DIR, Segment
 
 from .conftest import run_cli
-from .dotnet_programs import DotnetPrograms, Lines, parse_values, stop
-from .dotnet_programs import dotnet  # noqa: F401
+from .dotnet_programs import Lines, parse_values, stop
 
 pytestmark = pytest.mark.skipif(not os.path.isdir(SHM_DIR), reason="needs /dev/shm (Linux)")
 

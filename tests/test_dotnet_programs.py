@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from .dotnet_programs import DotnetPrograms, Lines, parse_values, stop
-from .dotnet_programs import dotnet  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs /dev/shm (Linux)")
 

@@ -354,11 +354,12 @@ class ComposePanel(QWidget):
         self.reload_members_button.setToolTip("Fill the fields with the value the segment holds now")
         self.reload_members_button.clicked.connect(lambda: self.load_members(force=True))
         reload_row = QHBoxLayout()
-        reload_row.addWidget(self.members_status, 1)
+        reload_row.addStretch(1)
         reload_row.addWidget(self.reload_members_button)
         box = QVBoxLayout(page)
         box.setContentsMargins(4, 6, 4, 4)
         box.addLayout(self._members_box)
+        box.addWidget(self.members_status)
         box.addLayout(reload_row)
         box.addStretch(1)
         self.member_edits: dict[str, QLineEdit] = {}

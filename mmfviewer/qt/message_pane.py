@@ -63,7 +63,7 @@ from .message_model import (
     format_full_time,
 )
 from .fonts import monospace_font
-from .value_tree import fit_tree_columns, item_span, show_node, show_value, value_tree
+from .value_tree import fit_tree_columns, find_path, item_path, item_span, show_node, show_value, value_tree
 
 #: The detail hexdump shows at most this many payload bytes (the hexdump package is
 #: pure Python: a quarter-megabyte payload would freeze the click).
@@ -424,8 +424,8 @@ class MessagePane(QWidget):
         if value == self._seed_value:
             return 0  # other bytes changed (after the value): nothing to show anew
         self._seed_value = value
-        self._show_seed_value(value)
         self.highlightRequested.emit(0, value.length)
+        self._show_seed_value(value)  # after: a part still selected outlines itself instead
         return 1
 
     def _stop(self, message: str) -> None:
@@ -653,7 +653,12 @@ class MessagePane(QWidget):
             self._set_seed_label(f"{value.layout.label}: {what} — select a part to outline its bytes",
                                  marked=False)
             self.seed_tree.show()
+            # The value is rebuilt on every change: keep the part the user looks at.
+            selected = item_path(self.seed_tree.currentItem())
             show_node(self.seed_tree, root, key=root.type if value.layout == Layout.DOTNET else "items")
+            again = find_path(self.seed_tree, selected)
+            if again is not None and len(selected) > 1:
+                self.seed_tree.setCurrentItem(again)
         elif value.layout == Layout.MAILBOX:
             self._set_seed_label(f"mailbox: {value.length} bytes of msgpack at offset 0", marked=False)
             self.seed_tree.show()

@@ -170,6 +170,29 @@ def _node_item(node: Node, key: str) -> QTreeWidgetItem:
     return item
 
 
+def item_path(item: QTreeWidgetItem | None) -> list[str]:
+    """The keys from the top item down to ``item`` (empty for None)."""
+    path: list[str] = []
+    while item is not None:
+        path.append(item.text(0))
+        item = item.parent()
+    return path[::-1]
+
+
+def find_path(tree: QTreeWidget, path: list[str]) -> QTreeWidgetItem | None:
+    """The item at ``path`` (see :func:`item_path`), or None if the tree has none."""
+    if not path or tree.topLevelItemCount() == 0:
+        return None
+    item = tree.topLevelItem(0)
+    if item.text(0) != path[0]:
+        return None
+    for key in path[1:]:
+        item = next((item.child(i) for i in range(item.childCount()) if item.child(i).text(0) == key), None)
+        if item is None:
+            return None
+    return item
+
+
 def item_span(item: QTreeWidgetItem | None) -> tuple[int, int] | None:
     """The (start, end) byte range of a :func:`show_node` item, or None."""
     span = item.data(0, _SPAN) if item is not None else None

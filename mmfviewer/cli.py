@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
             f"{PROG} write news-channel --offset 0 --text 'The world is going down.'",
             f"{PROG} dump news-channel --length 64",
             f"{PROG} ls",
+            f"{PROG} listen mmf1                     # a .NET program's BinaryFormatter value, each change",
             f"{PROG} rm news-channel",
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -143,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", default="600",
                    help="octal permissions (default 600: only you may read and write it)")
 
-    p = command("info", "show a segment's size, owner, mode and attached processes",
+    p = command("info", "show a segment's size, owner, mode, attached processes and the value it holds",
                 [f"{PROG} info news-channel", f"{PROG} info --file /tmp/map.bin --json"], cmd_info)
     _add_target(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -171,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--hex", help="bytes as hex: '54 68 65', '546865' or '0x54,0x68'")
     data.add_argument("--from-file", metavar="PATH", help="a file whose contents to write")
 
-    p = command("send", "send one message: on a channel, or into a mailbox/text segment at offset 0",
+    p = command("send", "send one message: on a channel, or into a mailbox/.NET/text segment at offset 0",
                 [f"{PROG} send mmf1 --title Hello --content 'The world is going down.'",
                  f"{PROG} send mmf1 --json '{{\"temp\": 21.5, \"ok\": true}}'",
                  f"{PROG} send news-channel --text 'The world is going down.'",
@@ -196,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "knows it (e.g. 'MessageLib' or 'MessageLib, Version=1.0.0.0, "
                         "Culture=neutral, PublicKeyToken=null'); default: the class name")
 
-    p = command("listen", "print messages as they arrive (a channel), or each new value (mailbox/text)",
+    p = command("listen", "print messages as they arrive (a channel), or each new value "
+                          "(mailbox, .NET, ShareableList, text)",
                 [f"{PROG} listen mmf1", f"{PROG} listen mmf1 --from-start --count 10",
                  f"{PROG} listen mmf1 --json | jq .value",
                  f"{PROG} listen news-channel --interval 1"], cmd_listen)

@@ -182,3 +182,16 @@ def parse_values(output: str) -> dict[str, str]:
         values[name] = value
     return values
 
+
+def proc2_messages(lines: Lines, count: int, timeout: float = 10) -> list[tuple[str, str]]:
+    """The next ``count`` (title, content) pairs Proc2 printed, skipping its ``error:``
+    lines (a read can race a write: the seeds do not synchronise)."""
+    found: list[tuple[str, str]] = []
+    while len(found) < count:
+        title = lines.next(timeout)
+        if title.startswith("error: "):
+            continue
+        content, blank = lines.next(timeout), lines.next(timeout)
+        assert blank == "", lines.seen
+        found.append((title, content))
+    return found

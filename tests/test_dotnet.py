@@ -21,7 +21,7 @@ from mmfviewer.nrbf import DotNetDateTime, DotNetTimeSpan
 from mmfviewer.segment import SHM_DIR, Segment
 
 from .conftest import run_cli
-from .dotnet_programs import Lines, parse_values, stop
+from .dotnet_programs import Lines, parse_values, proc2_messages, stop
 
 pytestmark = pytest.mark.skipif(not os.path.isdir(SHM_DIR), reason="needs /dev/shm (Linux)")
 
@@ -30,20 +30,6 @@ pytestmark = pytest.mark.skipif(not os.path.isdir(SHM_DIR), reason="needs /dev/s
 def shm_file(shm_name) -> Path:
     """Where the .NET programs share memory: /dev/shm/NAME (removed with the name)."""
     return Path(SHM_DIR) / shm_name
-
-
-def proc2_messages(lines: Lines, count: int, timeout: float = 20) -> list[tuple[str, str]]:
-    """The next ``count`` (title, content) pairs Proc2 printed (its own error lines,
-    from a read racing a write, are skipped)."""
-    found: list[tuple[str, str]] = []
-    while len(found) < count:
-        title = lines.next(timeout)
-        if title.startswith("error: "):
-            continue
-        content, blank = lines.next(timeout), lines.next(timeout)
-        assert blank == "", lines.seen
-        found.append((title, content))
-    return found
 
 
 def wait_for_value(path: Path, timeout: float = 20) -> None:
@@ -106,13 +92,13 @@ def test_send_writes_a_message_that_proc2_deserializes_and_prints(dotnet, shm_fi
     proc2 = dotnet.run("Proc2", shm_file, "--interval", "50", "--changes")
     try:
         got = Lines(proc2)
-        assert proc2_messages(got, 1) == [("test", "hello world 1")]
+        assert proc2_messages(got, 1, timeout=20) == [("test", "hello world 1")]
         sent = run_cli("send", shm_name, "--title", "from mmfviewer", "--content", "héllo, Proc2 ✓")
         assert sent.returncode == 0 and "wrote a" in sent.stdout and ".NET Message" in sent.stdout
-        assert proc2_messages(got, 1) == [("from mmfviewer", "héllo, Proc2 ✓")]
+        assert proc2_messages(got, 1, timeout=20) == [("from mmfviewer", "héllo, Proc2 ✓")]
         # Members not given keep their value; a shorter value leaves no stale tail.
         run_cli("send", shm_name, "--json", '{"content": "x"}', check=True)
-        assert proc2_messages(got, 1) == [("from mmfviewer", "x")]
+        assert proc2_messages(got, 1, timeout=20) == [("from mmfviewer", "x")]
         decoded = read_value(Segment.open(shm_name, readonly=True), Layout.DOTNET)[1]
         assert not any(shm_file.read_bytes()[decoded.length:])
     finally:
@@ -153,7 +139,7 @@ def test_the_compose_panel_sends_members_that_proc2_prints(dotnet, shm_file, shm
     proc2 = dotnet.run("Proc2", shm_file, "--interval", "50", "--changes")
     try:
         got = Lines(proc2)
-        assert proc2_messages(got, 1) == [("test", "hello world 1")]
+        assert proc2_messages(got, 1, timeout=20) == [("test", "hello world 1")]
         segment = Segment.open(shm_name, readonly=False)
         panel = ComposePanel()
         qtbot.addWidget(panel)
@@ -162,12 +148,12 @@ def test_the_compose_panel_sends_members_that_proc2_prints(dotnet, shm_file, shm
         assert {n: e.text() for n, e in panel.member_edits.items()} == {"title": "test", "content": "hello world 1"}
         panel.member_edits["content"].setText("typed in the window")
         assert panel.send(), panel.error_label.text()
-        assert proc2_messages(got, 1) == [("test", "typed in the window")]
+        assert proc2_messages(got, 1, timeout=20) == [("test", "typed in the window")]
         panel.set_form("message")
         panel.title_edit.setText("Message form")
         panel.content_edit.setPlainText("also works")
         assert panel.send()
-        assert proc2_messages(got, 1) == [("Message form", "also works")]
+        assert proc2_messages(got, 1, timeout=20) == [("Message form", "also works")]
         panel.set_form("text")
         assert not panel.send_button.isEnabled() and not panel.send()
         assert "holds a .NET object" in panel.error_label.text()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .dotnet_programs import DotnetPrograms, Lines, parse_values, stop
+from .dotnet_programs import DotnetPrograms, Lines, parse_values, proc2_messages, stop
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs /dev/shm (Linux)")
 
@@ -40,22 +40,6 @@ def shm_path() -> Iterator[Path]:
     finally:
         if os.path.lexists(path):
             path.unlink()
-
-
-def _messages(lines: Lines, count: int, timeout: float = 10) -> list[tuple[str, str]]:
-    """The next ``count`` (title, content) pairs Proc2 prints, skipping ``error:`` lines.
-
-    An error can happen when a read races a write (the seeds do not synchronise).
-    """
-    found: list[tuple[str, str]] = []
-    while len(found) < count:
-        title = lines.next(timeout)
-        if title.startswith("error: "):
-            continue
-        content, blank = lines.next(timeout), lines.next(timeout)
-        assert blank == "", lines.seen
-        found.append((title, content))
-    return found
 
 
 def test_proc2_prints_the_message_proc1_wrote_like_the_seed(
@@ -96,7 +80,7 @@ def test_proc2_follows_a_running_proc1_and_prints_only_changes(
     try:
         Lines(writer).until("wrote 1")
         reader = dotnet.run("Proc2", shm_path, "--interval", "30", "--changes")
-        seen = _messages(Lines(reader), 3)
+        seen = proc2_messages(Lines(reader), 3)
     finally:
         for proc in (reader, writer):
             if proc is not None:

@@ -100,9 +100,13 @@ def _count(n: int, one: str, many: str) -> str:
 def show_value(tree: QTreeWidget, value: Any, *, key: str = "value") -> None:
     """Fill ``tree`` with ``value``: small values fully expanded, large ones to two levels."""
     tree.clear()
-    item = value_items(value, key=key)
-    tree.addTopLevelItem(item)
-    if _item_count(item, 200) < 200:
+    _put(tree, value_items(value, key=key))
+
+
+def _put(tree: QTreeWidget, top: QTreeWidgetItem) -> None:
+    """Show ``top`` in ``tree``: small values fully expanded, large ones to two levels."""
+    tree.addTopLevelItem(top)
+    if _item_count(top, 200) < 200:
         tree.expandAll()
     else:
         tree.expandToDepth(1)
@@ -147,12 +151,7 @@ def show_node(tree: QTreeWidget, root: Node, *, key: str = "value") -> None:
         budget -= shown
         if shown < len(children):
             item.addChild(QTreeWidgetItem(["…", f"{len(children) - shown} more not shown", ""]))
-    tree.addTopLevelItem(top)
-    if _item_count(top, 200) < 200:
-        tree.expandAll()
-    else:
-        tree.expandToDepth(1)
-    fit_tree_columns(tree)
+    _put(tree, top)
 
 
 def _node_item(node: Node, key: str) -> QTreeWidgetItem:

@@ -274,3 +274,24 @@ def test_every_truncation_and_many_mutations_of_a_real_stream_give_a_value_or_a_
             nrbf.decode(bytes(mutated))
         except FormatError:
             pass
+
+
+def test_a_channel_message_carrying_a_dotnet_value_is_shown_as_its_tree(dotnet, shm_file, shm_name, qtbot):
+    from mmfviewer.channel import Channel
+    from mmfviewer.qt.message_pane import MessagePane
+
+    dotnet.check_output("Values", shm_file)
+    value = shm_file.read_bytes()
+    with Channel.create(shm_name + "-ch", lanes=1, lane_size=1 << 16) as ch:
+        try:
+            pane = MessagePane()
+            qtbot.addWidget(pane)
+            pane.set_channel(ch)
+            with ch.writer("dotnet-bridge") as w:
+                w.send_bytes(value[:nrbf.decode(value).end])
+            pane.poll()
+            pane.select_row(0)
+            top = pane.detail_tree.topLevelItem(0)
+            assert (top.text(0), top.text(1)) == ("Sample (.NET)", "20 members")
+        finally:
+            ch.segment.unlink()

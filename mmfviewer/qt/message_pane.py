@@ -43,7 +43,9 @@ from PySide6.QtWidgets import (
 
 from ..channel import Channel, Message, Reader
 from ..codec import Decoded, Layout, read_stable, read_value
-from ..nrbf import NrbfError
+from ..nrbf import NrbfError, looks_like_nrbf
+from ..nrbf import decode as decode_nrbf
+from ..tree import Node
 from ..errors import FormatError, MmfError
 from ..hextext import hexdump_text
 from ..layout import RECORD_HEADER_SIZE
@@ -597,7 +599,11 @@ class MessagePane(QWidget):
             self.detail_tree.addTopLevelItem(item)
             fit_tree_columns(self.detail_tree)
         else:
-            show_value(self.detail_tree, value, key="text" if msg.type_name == "text" else "value")
+            tree = _dotnet_tree(value) if isinstance(value, (bytes, bytearray)) else None
+            if tree is not None:  # a .NET program's BinaryFormatter value, sent as bytes
+                show_node(self.detail_tree, tree, key=f"{tree.type} (.NET)")
+            else:
+                show_value(self.detail_tree, value, key="text" if msg.type_name == "text" else "value")
         payload = msg.payload
         shown = payload[:DETAIL_HEX_LIMIT]
         dump = hexdump_text(shown)
@@ -690,3 +696,13 @@ class MessagePane(QWidget):
         span = item_span(item)
         if span is not None and span[1] > span[0]:
             self.highlightRequested.emit(span[0], span[1] - span[0])
+
+
+def _dotnet_tree(data: bytes) -> Node | None:
+    """The .NET value a bytes message holds, when it is a BinaryFormatter stream."""
+    if not looks_like_nrbf(data):
+        return None
+    try:
+        return decode_nrbf(data)
+    except NrbfError as err:
+        return err.partial

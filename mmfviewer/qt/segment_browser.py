@@ -124,6 +124,15 @@ class _Bridge(QObject):
     scanned = Signal(object, object)
 
 
+def _scan(bridge: _Bridge, layout_cache: dict) -> None:
+    """The worker thread: scan, then hand the rows to the GUI thread through ``bridge``."""
+    try:
+        rows, hidden = scan_rows(layout_cache)
+    except Exception as err:  # never let a scan kill the window; say what happened
+        rows, hidden = None, f"scan failed: {err}"
+    bridge.scanned.emit(rows, hidden)
+
+
 class SegmentBrowser(QWidget):
     """The browser widget; put it in a dock. Emits ``openRequested(name)``."""
 
@@ -168,7 +177,10 @@ class SegmentBrowser(QWidget):
         self._layout_cache: dict[tuple[str, int | None, float], str] = {}
         self._busy = False
         self.scan_count = 0
-        self._bridge = _Bridge(self)
+        # Not a child of this widget: a scan still running when the widget is deleted
+        # must emit into a live object (emitting on a deleted one raised, or crashed
+        # the process at exit). The thread holds its own reference.
+        self._bridge = _Bridge()
         self._bridge.scanned.connect(self._show_scan)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
@@ -181,14 +193,8 @@ class SegmentBrowser(QWidget):
         if self._busy:
             return
         self._busy = True
-        threading.Thread(target=self._scan, name="segment-scan", daemon=True).start()
-
-    def _scan(self) -> None:
-        try:
-            rows, hidden = scan_rows(self._layout_cache)
-        except Exception as err:  # never let a scan kill the window; say what happened
-            rows, hidden = None, f"scan failed: {err}"
-        self._bridge.scanned.emit(rows, hidden)
+        threading.Thread(target=_scan, args=(self._bridge, self._layout_cache),
+                         name="segment-scan", daemon=True).start()
 
     def _show_scan(self, rows: list[BrowserRow] | None, hidden: int | str) -> None:
         self._busy = False

@@ -73,3 +73,29 @@ def test_a_new_segment_shows_up_on_the_next_scan(qtbot, shm_name):
     Segment.create(shm_name, 64).close()
     browser.refresh()
     qtbot.waitUntil(lambda: shm_name in rows_by_name(browser), timeout=10_000)
+
+
+def test_a_scan_still_running_when_the_browser_is_deleted_ends_quietly(qtbot, monkeypatch):
+    import threading
+
+    import shiboken6
+
+    from mmfviewer.qt import segment_browser
+
+    errors: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    release = threading.Event()
+    real_scan = segment_browser.scan_rows
+
+    def slow_scan(cache):
+        release.wait(10)
+        return real_scan(cache)
+
+    monkeypatch.setattr(segment_browser, "scan_rows", slow_scan)
+    browser = SegmentBrowser(interval_ms=60_000)
+    [worker] = [t for t in threading.enumerate() if t.name == "segment-scan"]
+    shiboken6.delete(browser)  # the widget goes while its scan runs
+    release.set()
+    worker.join(10)
+    qtbot.wait(50)  # let a queued delivery, if any, be processed
+    assert errors == []

@@ -39,6 +39,7 @@ from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut, QTextCharForma
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -46,6 +47,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QTextEdit,
     QVBoxLayout,
@@ -346,8 +348,14 @@ class ComposePanel(QWidget):
 
     def _members_form(self) -> QWidget:
         page = QWidget()
-        self._members_box = QFormLayout()
-        self._members_box.setContentsMargins(0, 0, 0, 0)
+        fields = QWidget()
+        self._members_box = QFormLayout(fields)
+        self._members_box.setContentsMargins(0, 0, 4, 0)
+        # A class of many members scrolls instead of squeezing its fields.
+        scroll = QScrollArea()
+        scroll.setWidget(fields)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.members_status = QLabel()
         self.members_status.setWordWrap(True)
         self.reload_members_button = QPushButton("Load current values")
@@ -358,10 +366,9 @@ class ComposePanel(QWidget):
         reload_row.addWidget(self.reload_members_button)
         box = QVBoxLayout(page)
         box.setContentsMargins(4, 6, 4, 4)
-        box.addLayout(self._members_box)
+        box.addWidget(scroll, 1)
         box.addWidget(self.members_status)
         box.addLayout(reload_row)
-        box.addStretch(1)
         self.member_edits: dict[str, QLineEdit] = {}
         self._member_values: dict[str, str] = {}   # what each field was filled with
         self._members_shape: tuple | None = None  # (layout, (name, type) per field)

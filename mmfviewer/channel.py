@@ -654,11 +654,12 @@ class Reader:
             if type_ == _PADDING:
                 i += room
                 continue
-            if expected is None:
-                expected = seq  # the first record since a start we could not date
+            # After a start we could not date, the first good record gives the count
+            # its starting point (taken only once its checks pass).
+            floor = seq if expected is None else expected
             if i + size > n and size <= room and size <= max_record and not complete:
                 break  # the copy ends inside this record: the next poll reads it
-            if size > room or size > max_record or i + size > n or count == 0 or seq < expected \
+            if size > room or size > max_record or i + size > n or count == 0 or seq < floor \
                     or type_ > batch:
                 corrupt = True
                 break
@@ -666,8 +667,8 @@ class Reader:
             if checksum(payload) != crc:
                 corrupt = True
                 break
-            if seq > expected:
-                self.lost += seq - expected
+            if seq > floor:
+                self.lost += seq - floor
             if type_ == batch:
                 if not _split_batch(lane, pid, seq, ts, payload, count, position + i, out):
                     corrupt = True

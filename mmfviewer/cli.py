@@ -501,8 +501,12 @@ def cmd_send(args: argparse.Namespace) -> int:
             raise UsageError("a .NET object's members come from --title/--content or a --json object")
         shape = ClassShape.for_values(args.dotnet_class, args.assembly or "", value)
     with _open(name, path, readonly=False) as seg:
-        layout = Layout(args.layout) if args.layout else (
-            Layout.DOTNET if shape is not None else detect_layout(seg))
+        layout = Layout(args.layout) if args.layout else detect_layout(seg)
+        if shape is not None and not args.layout:
+            if layout != Layout.DOTNET and (layout != Layout.RAW or any(seg.read(0, WINDOW))):
+                raise MmfError(f"{seg.label} holds {layout.label} data, which --class would overwrite; "
+                               "add --layout dotnet to do it anyway")
+            layout = Layout.DOTNET
         if layout == Layout.RAW:
             if any(seg.read(0, WINDOW)):  # bytes of unknown meaning: never overwrite by guess
                 raise MmfError(f"{seg.label} holds bytes of no known layout and sending would overwrite "
@@ -563,20 +567,22 @@ def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace, *,
     shown: Any = _NOTHING
     seen = 0
     idle_since = time.monotonic()
+    last: bytes | None = None
+    window = WINDOW  # grows to the value's length, so a change anywhere in it is seen
     if not args.json:
         print(f"watching {seg.label} ({layout}) every {args.interval}s; Ctrl+C to stop", file=sys.stderr)
     try:
         while args.count is None or seen < args.count:
-            kind = detect_layout(read_stable(seg)) if follow_layout else layout
-            if kind == Layout.CHANNEL and follow_layout:
-                return True
-            try:
-                if not kind.holds_a_value:
-                    raise FormatError("no channel, mailbox value or text at offset 0 (yet): "
-                                      f"'{PROG} dump' shows the bytes")
-                value: Any = read_value(seg, kind)[1]
-            except FormatError as err:
-                value = _Unreadable(str(err))
+            data = read_stable(seg, window)
+            if data != last:  # decode only what changed
+                last = data
+                kind = detect_layout(seg) if follow_layout else layout
+                if kind == Layout.CHANNEL and follow_layout:
+                    return True
+                value = _read_listened_value(seg, kind, data)
+                if isinstance(value, tuple):
+                    last, value = value
+                    window = max(WINDOW, len(last))
             if value != shown:
                 shown = value
                 idle_since = time.monotonic()
@@ -596,6 +602,17 @@ def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace, *,
     except KeyboardInterrupt:
         pass
     return False
+
+
+def _read_listened_value(seg: Segment, kind: Layout, data: bytes) -> tuple[bytes, Any] | _Unreadable:
+    """(the bytes read, the value) at offset 0, or why there is none."""
+    try:
+        if not kind.holds_a_value:
+            raise FormatError("no channel, mailbox value or text at offset 0 (yet): "
+                              f"'{PROG} dump' shows the bytes")
+        return read_value(seg, kind, data)
+    except FormatError as err:
+        return _Unreadable(str(err))
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,12 @@ from .errors import (
 from .layout import looks_like_channel
 from .segment import Segment
 from .hextext import parse_hex_bytes
-from .shareable_list import decode_shareable_list, looks_like_shareable_list, write_item
+from .shareable_list import (
+    decode_shareable_list,
+    looks_like_shareable_list,
+    shareable_list_length,
+    write_item,
+)
 from .tree import Node, one_line, to_json
 
 if TYPE_CHECKING:
@@ -127,6 +132,11 @@ def detect_layout(source: Segment | bytes) -> Layout:
         return Layout.DOTNET
     if looks_like_shareable_list(data):
         return Layout.SHAREABLE_LIST
+    if isinstance(source, Segment) and len(data) == WINDOW:
+        # A list longer than the window: its count and slot table say how long.
+        needed = _list_length(source)
+        if needed is not None and needed > WINDOW and looks_like_shareable_list(source.read(0, needed)):
+            return Layout.SHAREABLE_LIST
     try:
         decode_mailbox(data)
         return Layout.MAILBOX
@@ -197,15 +207,25 @@ def read_value(segment: Segment, layout: Layout, data: bytes | None = None) -> t
     :data:`WINDOW` bytes is read again with more, up to :data:`MAX_VALUE_BYTES`.
     ``data``, when given, is what was just read from offset 0 (it is decoded first)."""
     n = len(data) if data is not None else WINDOW
+    if layout == Layout.SHAREABLE_LIST:
+        needed = _list_length(segment)
+        if needed is not None and needed > n:
+            n, data = needed, None
     while True:
         if data is None:
             data = read_stable(segment, n)
         try:
             return data, decode_value(data, layout)
         except nrbf.NrbfError as err:
-            if len(data) < n or n >= MAX_VALUE_BYTES or "ends inside" not in str(err):
+            if not err.truncated or len(data) < n or n >= MAX_VALUE_BYTES:
                 raise
-            n, data = n * 16, None
+            n, data = min(n * 16, MAX_VALUE_BYTES), None
+
+
+def _list_length(segment: Segment) -> int | None:
+    """How long the ShareableList at offset 0 of ``segment`` is (None: it is none),
+    looking at no more than :data:`MAX_VALUE_BYTES`."""
+    return shareable_list_length(segment.read, min(segment.current_size(), MAX_VALUE_BYTES))
 
 
 def read_stable(segment: Segment, n: int = WINDOW, tries: int = 5) -> bytes:
@@ -249,6 +269,7 @@ def write_dotnet(segment: Segment, values: dict[str, Any],
         if shape is None:
             raise FormatError(f"{segment.label} holds no .NET value to send one like; name the "
                               "class and its library (assembly) to write a new one") from None
+        previous_length = value_length(segment)
     else:
         assert decoded.tree is not None
         previous_length = decoded.length
@@ -259,6 +280,17 @@ def write_dotnet(segment: Segment, values: dict[str, Any],
     assert shape is not None
     data = nrbf.encode_object(shape, {**current, **coerce_members(shape, values)})
     return _overwrite(segment, data, previous_length), shape
+
+
+def value_length(segment: Segment) -> int:
+    """How many bytes the value at offset 0 takes, whatever its layout (0 if none)."""
+    layout = detect_layout(segment)
+    if not layout.holds_a_value:
+        return 0
+    try:
+        return read_value(segment, layout)[1].length
+    except FormatError:
+        return 0
 
 
 def coerce_members(shape: nrbf.ClassShape, values: dict[str, Any]) -> dict[str, Any]:

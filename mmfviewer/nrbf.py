@@ -90,10 +90,13 @@ class NrbfError(FormatError):
     """A stream that is not valid MS-NRBF. ``offset`` is where reading failed;
     ``partial`` the tree as far as it could be read (None before the root began)."""
 
-    def __init__(self, message: str, offset: int, partial: Node | None = None) -> None:
+    def __init__(self, message: str, offset: int, partial: Node | None = None, *,
+                 truncated: bool = False) -> None:
         super().__init__(f"{message} (at byte {offset})")
         self.offset = offset
         self.partial = partial
+        #: True when the bytes ran out: more of them might make a valid stream.
+        self.truncated = truncated
 
 
 @dataclass(frozen=True)
@@ -164,17 +167,18 @@ class _Decoder:
         self.libraries: dict[int, str] = {}
         self.metas: dict[int, _ClassMeta] = {}
         self.objects: dict[int, Node] = {}
+        self.inline: set[int] = set()  # ids of objects written inside another
         self.root_id: int | None = None
 
     # ---------------------------------------------------------------- primitives
 
-    def fail(self, message: str, at: int | None = None) -> NrbfError:
-        return NrbfError(message, self.pos if at is None else at)
+    def fail(self, message: str, at: int | None = None, *, truncated: bool = False) -> NrbfError:
+        return NrbfError(message, self.pos if at is None else at, truncated=truncated)
 
     def need(self, n: int, what: str) -> None:
         if n < 0 or self.pos + n > len(self.data):
             raise self.fail(f"the stream ends inside {what}: {n} more bytes needed, "
-                            f"{len(self.data) - self.pos} left")
+                            f"{len(self.data) - self.pos} left", truncated=True)
 
     # u8 and i32 run for nearly every byte of a stream: bounds checked inline.
     def u8(self, what: str) -> int:
@@ -198,7 +202,8 @@ class _Decoder:
         if n < 0:
             raise self.fail(f"{what} is negative ({n})", at)
         if each and n * each > len(self.data) - self.pos:
-            raise self.fail(f"{what} is {n}, but only {len(self.data) - self.pos} bytes are left", at)
+            raise self.fail(f"{what} is {n}, but only {len(self.data) - self.pos} bytes are left", at,
+                            truncated=True)
         return n
 
     def string(self, what: str) -> str:
@@ -309,6 +314,8 @@ class _Decoder:
             node, frame = self.record(record, name, at)
             if frames:
                 self.add(frames[-1], node)
+                if node.id is not None:
+                    self.inline.add(node.id)  # already in place: references to it stay references
             elif node.id is None:
                 raise self.fail(f"a {RECORD_NAMES.get(record, record)} record outside any object", at)
             if frame is not None:
@@ -477,7 +484,8 @@ class _Decoder:
             node.packed = Packed(type_name, items, start, size)
         else:  # Char and Decimal have no fixed size: one node each (each takes a byte at least)
             if n > len(self.data) - self.pos:
-                raise self.fail(f"a {type_name}[{n}] cannot fit in the {len(self.data) - self.pos} bytes left")
+                raise self.fail(f"a {type_name}[{n}] cannot fit in the {len(self.data) - self.pos} bytes left",
+                                truncated=True)
             for i in range(n):
                 at = self.pos
                 node.children.append(self.leaf(f"[{i}]", type_name, self.primitive(code, f"item {i}"), at))
@@ -540,15 +548,20 @@ class _Decoder:
     # ---------------------------------------------------------------- references
 
     def resolve(self) -> Node:
-        """The root object, with each referenced object put in place at its first
-        reference; later references stay ``→ #id`` (so cycles end)."""
+        """The root object, with each object written at the top level put in place at
+        its first reference; every other reference stays ``→ #id``. Each object is
+        placed once and each node walked once, so cycles end and nothing multiplies."""
         root = self.objects.get(self.root_id) if self.root_id is not None else None
         if root is None:
             raise self.fail(f"the root object #{self.root_id} is not in the stream")
-        placed = {self.root_id}
+        placed = {self.root_id} | self.inline
+        walked: set[int] = set()
         stack = [root]
         while stack:
             node = stack.pop()
+            if id(node) in walked:
+                continue
+            walked.add(id(node))
             for i, child in enumerate(node.children):
                 target = self.objects.get(child.ref) if child.ref is not None else None
                 if child.ref is None:
@@ -727,7 +740,7 @@ def encode_object(shape: ClassShape, values: dict[str, Any]) -> bytes:
 
 
 def _lps(text: str) -> bytes:
-    raw = text.encode("utf-8")
+    raw = _utf8(text)
     n, prefix = len(raw), bytearray()
     while True:
         byte = n & 0x7F
@@ -737,12 +750,19 @@ def _lps(text: str) -> bytes:
             return bytes(prefix) + raw
 
 
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as err:  # a lone surrogate: .NET would not read it back either
+        raise FormatError(f"{text[:40]!r} cannot be written as UTF-8 ({err.reason})") from None
+
+
 def _pack_primitive(type_name: str, value: Any, member: str) -> bytes:
     code = PRIMITIVE_CODES[type_name]
     if code == P_CHAR:
         if not isinstance(value, str) or len(value) != 1:
             raise FormatError(f"member {member!r} ({type_name}) takes one character, got {value!r}")
-        return value.encode("utf-8")
+        return _utf8(value)
     fmt = PRIMITIVES[code][2]
     if code == P_BOOLEAN:
         if not isinstance(value, bool):

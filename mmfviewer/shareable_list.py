@@ -178,6 +178,16 @@ def _kinds(data: bytes, layout: _Layout) -> list[tuple[str, bytes]]:
             for i in range(layout.count)]
 
 
+def shareable_list_length(read: Callable[[int, int], bytes], size: int) -> int | None:
+    """How many bytes from offset 0 the ShareableList there takes, judged from its
+    count and slot table alone (``read(offset, n)`` fetches them; no more than
+    ``size`` bytes are ever looked at), or None when those are not a list's."""
+    try:
+        return _parse_layout(read, size).end
+    except FormatError:
+        return None
+
+
 def looks_like_shareable_list(data: bytes) -> bool:
     """True when ``data`` is, structurally, a whole ShareableList.
 

@@ -235,6 +235,7 @@ def test_readers_started_while_writers_commit_count_no_false_loss_or_corruption(
         started = started_mid_stream = 0
         while started < 300 and any(p.is_alive() for p in procs):
             reader = ch.reader()
+            dated = list(reader._seq)  # what the reader learnt, at its start, comes next
             started += 1
             first: dict[int, int] = {}
             last: dict[int, int] = {}
@@ -246,6 +247,7 @@ def test_readers_started_while_writers_commit_count_no_false_loss_or_corruption(
                 if len(first) == writers:
                     break
             assert (reader.lost, reader.corrupt) == (0, 0)
+            assert all(dated[lane] == seq for lane, seq in first.items()), (dated, first)
             started_mid_stream += sum(seq > 0 for seq in first.values())
         stop.set()
         for p in procs:
@@ -413,3 +415,23 @@ def test_record_span_of_a_truncated_channel_is_none_not_a_crash(shm_name):
         (msg,) = reader.poll()
         os.truncate(os.path.join(SHM_DIR, shm_name), 64)
         assert ch.record_span(msg) is None
+
+
+def test_a_reader_that_could_not_date_its_start_is_not_poisoned_by_a_corrupt_first_record(shm_name):
+    import struct
+
+    with Channel.create(shm_name, lanes=1, lane_size=4096) as ch, ch.writer() as w:
+        w.send("before")
+        base = L.lane_offset(0, ch.capacity) // 8
+        for k in range(L.CHECKPOINTS):  # nothing to walk from: the start cannot be dated
+            ch.words[base + L.CHECKPOINT_WORD + k] = 1 << 40
+        reader = ch.reader()
+        assert reader._seq[0] is None
+        w.send("garbled")
+        at = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE + L.record_size(len(b"\xa6before"))
+        struct.pack_into("<Q", ch.segment.buf, at + 8, 999_999)  # a sequence number from nowhere
+        ch.segment.buf[at + 33] ^= 0xFF                           # and a payload that fails its CRC
+        assert reader.poll() == [] and reader.corrupt == 1
+        w.send("after")
+        w.send("more")
+        assert [m.value for m in reader.poll()] == ["after", "more"]

@@ -295,3 +295,24 @@ def test_a_channel_message_carrying_a_dotnet_value_is_shown_as_its_tree(dotnet, 
             assert (top.text(0), top.text(1)) == ("Sample (.NET)", "20 members")
         finally:
             ch.segment.unlink()
+
+
+def test_send_class_refuses_to_overwrite_another_layout(shm_name):
+    run_cli("create", shm_name, "--layout", "channel", "--lanes", "1", "--size", "64KiB", check=True)
+    before = (Path(SHM_DIR) / shm_name).read_bytes()
+    proc = run_cli("send", shm_name, "--class", "Message", "--title", "a", "--content", "b")
+    assert proc.returncode == 1 and "holds channel data, which --class would overwrite" in proc.stderr
+    assert (Path(SHM_DIR) / shm_name).read_bytes() == before
+
+
+def test_a_value_longer_than_the_first_window_is_read_whole(tmp_path):
+    # A char[70000] runs past the first 64 KiB read: the reader must read on, not fail.
+    body = bytes([15]) + (1).to_bytes(4, "little") + (70000).to_bytes(4, "little") + bytes([3])
+    data = bytes([0]) + b"".join(n.to_bytes(4, "little", signed=True) for n in (1, -1, 1, 0))
+    data += body + b"x" * 70000 + bytes([11])
+    path = tmp_path / "big.bin"
+    path.write_bytes(data + bytes(1000))
+    with Segment.from_file(path) as seg:
+        assert detect_layout(seg) == Layout.DOTNET
+        decoded = read_value(seg, Layout.DOTNET)[1]
+    assert decoded.length == len(data) and len(decoded.tree.items()) == 70000

@@ -177,6 +177,23 @@ def test_an_object_that_references_itself_is_shown_once_with_a_reference():
     assert one_line(root) == "Loop {me: →#1}"
 
 
+def test_an_inline_object_that_references_itself_ends():
+    data = (header() + library() + class_with_types(1, "Root", [("a", 2, b"")])
+            + class_with_types(2, "A", [("self", 2, b"")]) + ref(2) + END)
+    assert one_line(decode_bounded(data)) == "Root {a: A {self: →#2}}"
+
+
+def test_references_to_inline_objects_do_not_multiply_the_tree():
+    # Each object holds its child inline and refers to it again: expanding every
+    # reference would double the tree at every level (2^60 nodes here).
+    depth = 60
+    data = header() + library() + class_with_types(1, "N", [("inline", 2, b""), ("again", 2, b"")])
+    data += b"".join(bytes([1]) + i32(i) + i32(1) for i in range(2, depth + 2)) + NULL + NULL
+    data += b"".join(ref(depth + 1 - d) for d in range(depth)) + END
+    root = decode_bounded(data)
+    assert sum(1 for _ in root.walk()) == 2 * depth + 3
+
+
 def test_ten_thousand_nested_classes_decode_without_recursion():
     depth = 10_000
     data = header() + library() + class_with_types(1, "Node", [("next", 2, b"")])
@@ -253,6 +270,30 @@ def test_random_mutations_give_a_value_or_a_format_error(draw):
         data[at] = draw.draw(st.integers(0, 255))
     result = decode_bounded(bytes(data))
     if not isinstance(result, FormatError):
+        one_line(result)  # type: ignore[arg-type]
+        json.dumps(to_json(result))  # type: ignore[arg-type]
+
+
+_RECORDS = st.one_of(
+    st.builds(lambda i: string(i, "s"), st.integers(1, 8)),
+    st.builds(ref, st.integers(-1, 8)),
+    st.just(NULL),
+    st.builds(lambda i: bytes([13, i]), st.integers(0, 4)),
+    st.builds(lambda i, n: class_with_types(i, "C", [(f"m{k}", 2, b"") for k in range(n)]),
+              st.integers(1, 8), st.integers(0, 3)),
+    st.builds(lambda i, m: bytes([1]) + i32(i) + i32(m), st.integers(1, 8), st.integers(1, 8)),
+    st.builds(lambda i, n: bytes([16]) + i32(i) + i32(n), st.integers(1, 8), st.integers(0, 4)),
+    st.just(library()),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_RECORDS, max_size=40))
+def test_random_sequences_of_records_and_references_give_a_value_or_a_format_error(records):
+    # Structure, not noise: objects that nest, share and refer to each other in any order.
+    result = decode_bounded(header() + library() + b"".join(records) + END)
+    if not isinstance(result, FormatError):
+        assert sum(1 for _ in result.walk()) <= 4 * (len(records) + 1)  # type: ignore[attr-defined]
         one_line(result)  # type: ignore[arg-type]
         json.dumps(to_json(result))  # type: ignore[arg-type]
 

@@ -586,3 +586,13 @@ def test_the_window_shows_the_items_and_writes_a_changed_one_in_place(owner_fact
         assert "25 bytes do not fit its 8-byte slot" in panel.error_label.text()
         assert owner.read() == ["8", "'eight'", "2.5", "None"]
         tab.close()
+
+
+def test_a_list_longer_than_the_first_window_is_still_recognised_and_read(owner_factory):
+    from mmfviewer.codec import Layout, detect_layout, read_value
+
+    owner = owner_factory(list(range(3000)) + ["x" * 70_000])
+    with Segment.open(owner.info["names"][0], readonly=True) as seg:
+        assert detect_layout(seg) == Layout.SHAREABLE_LIST
+        decoded = read_value(seg, Layout.SHAREABLE_LIST)[1]
+    assert len(decoded.tree.children) == 3001 and decoded.tree.children[-1].value == "x" * 70_000

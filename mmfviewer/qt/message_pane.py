@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..channel import Channel, Message, Reader
-from ..codec import Decoded, Layout, read_stable, read_value
+from ..codec import WINDOW, Decoded, Layout, read_stable, read_value
 from ..nrbf import NrbfError, looks_like_nrbf
 from ..nrbf import decode as decode_nrbf
 from ..tree import Node
@@ -403,7 +403,8 @@ class MessagePane(QWidget):
 
     def _poll_seed(self, segment: Segment, layout: Layout) -> int:
         try:
-            data = read_stable(segment)
+            # As much as the value took last time, so a change anywhere in it shows.
+            data = read_stable(segment, max(WINDOW, len(self._seed_bytes or b"")))
         except (MmfError, OSError) as err:
             self._stop(f"Reading stopped: {err}")
             return 0
@@ -411,7 +412,7 @@ class MessagePane(QWidget):
             return 0
         self._seed_bytes = data
         try:
-            value: Any = read_value(segment, layout, data)[1]
+            self._seed_bytes, value = read_value(segment, layout, data)
         except FormatError as err:
             value = err
         except (MmfError, OSError) as err:

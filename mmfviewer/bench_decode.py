@@ -3,9 +3,10 @@
 The same content — a list of seed-style messages (a title and a content string) — as
 a .NET ``Message[]`` that BinaryFormatter would write (one class record, then
 ``ClassWithId`` records that reuse it) and as msgpack (what our mailbox holds), plus
-a .NET object holding one large ``int[]``. Each is decoded by what the window and
-``listen`` use (:func:`mmfviewer.nrbf.decode`, msgpack's C unpacker with our limits),
+a .NET object holding one large ``int[]``. Each is decoded into what the window
+shows (:func:`mmfviewer.nrbf.decode`'s tree; msgpack's C unpacker with our limits),
 in interleaved rounds, so a noisy moment of the machine hits every variant alike.
+``listen`` adds a one-line rendering, bounded to a couple of thousand characters.
 """
 
 from __future__ import annotations

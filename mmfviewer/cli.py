@@ -20,7 +20,7 @@ import msgpack
 
 from . import __version__
 from .channel import Channel, Message
-from .codec import WINDOW, Layout, detect_layout, layout_label, read_stable, read_value
+from .codec import WINDOW, Layout, detect_layout, layout_display, layout_label, read_stable, read_value
 from .discovery import SegmentInfo, segment_info, survey
 from .errors import FormatError, MmfError, SegmentBoundsError, SegmentExistsError
 from .hextext import hexdump_lines, parse_hex_bytes
@@ -322,7 +322,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
         for s, layout in zip(segments, layouts):
             rows.append((
                 s.name + (" (deleted)" if s.deleted else "") + ("" if s.readable or s.deleted else " (no access)"),
-                format_size(s.size) if s.size is not None else "?", layout,
+                format_size(s.size) if s.size is not None else "?", layout_display(layout),
                 s.owner, s.mode_text if not s.deleted else "-",
                 time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.modified)) if s.modified else "-",
                 ", ".join(str(a) for a in s.attached) or "-",
@@ -370,7 +370,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     layout, lanes, value = _describe_layout(name, path) if info.readable else (None, [], None)
     if args.json:
         extra = {} if value is None else {"value": value}
-        print(json.dumps({**info.to_json(), "layout": layout, "lanes": lanes, **extra}, indent=2,
+        word = value.pop("layout") if value else layout
+        print(json.dumps({**info.to_json(), "layout": word, "lanes": lanes, **extra}, indent=2,
                          default=_json_default))
         return 0
     for key, field in _info_fields(info):
@@ -396,8 +397,9 @@ def _describe_layout(name: str | None, path: str | None) -> tuple[str, list[dict
             try:
                 decoded = read_value(seg, layout)[1]
             except FormatError as err:
-                return layout.label, [], {"error": str(err)}
-            return layout.label, [], {"text": decoded.text, "length": decoded.length, "json": decoded.json}
+                return layout.label, [], {"layout": layout.value, "error": str(err)}
+            return layout.label, [], {"layout": layout.value, "text": decoded.text,
+                                      "length": decoded.length, "json": decoded.json}
         if layout != Layout.CHANNEL:
             return layout.label, [], None
         try:

@@ -22,7 +22,8 @@ GUI show.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import msgpack
@@ -104,23 +105,45 @@ class Text:
     untrimmed_length: int
 
 
-@dataclass(frozen=True)
 class Decoded:
     """The value a value layout holds now, in every form it is shown in.
 
-    ``text`` is one line (what ``listen`` prints); ``json`` what ``--json`` prints;
-    ``length`` how many bytes from offset 0 it takes; ``looked_at`` how many bytes
-    were read to find it (for text: NULs and all, so nothing trimmed goes unseen);
-    ``tree`` the value with the byte range of every part, where the format gives one
-    (.NET, ShareableList).
+    ``length`` is how many bytes from offset 0 it takes, ``raw`` those bytes, and
+    ``looked_at`` how many bytes were read to find it (for text: NULs and all, so
+    nothing trimmed goes unseen); ``tree`` the value with the byte range of every
+    part, where the format gives one (.NET, ShareableList). ``text`` (one line, as
+    ``listen`` prints it) and ``json`` (as ``--json`` prints it) are made on first use:
+    the window shows the tree and needs neither. Two values are equal when their
+    layouts and bytes are.
     """
 
-    layout: Layout
-    text: str
-    json: Any
-    length: int
-    looked_at: int = field(default=0, compare=False)
-    tree: Node | None = field(default=None, compare=False)  # json says the same
+    def __init__(self, layout: Layout, raw: bytes, looked_at: int, *, tree: Node | None = None,
+                 value: Any = None) -> None:
+        self.layout, self.raw, self.looked_at, self.tree = layout, raw, looked_at, tree
+        self._value = value
+
+    @property
+    def length(self) -> int:
+        return len(self.raw)
+
+    @cached_property
+    def text(self) -> str:
+        if self.tree is not None:
+            return one_line(self.tree)
+        return self._value if self.layout == Layout.TEXT else repr(self._value)
+
+    @cached_property
+    def json(self) -> Any:
+        return to_json(self.tree) if self.tree is not None else self._value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Decoded) and (self.layout, self.raw) == (other.layout, other.raw)
+
+    def __hash__(self) -> int:
+        return hash((self.layout, self.raw))
+
+    def __repr__(self) -> str:
+        return f"<Decoded {self.layout.value}, {self.length} bytes>"
 
 
 def detect_layout(source: Segment | bytes) -> Layout:
@@ -188,17 +211,17 @@ def decode_value(data: bytes, layout: Layout) -> Decoded:
     """Decode the value at offset 0 of ``data`` as ``layout`` (a value layout)."""
     if layout == Layout.TEXT:
         text = decode_text(data)
-        return Decoded(layout, text.text, text.text, text.length, text.untrimmed_length)
+        return Decoded(layout, bytes(data[:text.length]), text.untrimmed_length, value=text.text)
     if layout == Layout.MAILBOX:
         box = decode_mailbox(data)
-        return Decoded(layout, repr(box.value), box.value, box.length, len(data))
+        return Decoded(layout, bytes(data[:box.length]), len(data), value=box.value)
     if layout == Layout.DOTNET:
         root = nrbf.decode(data)
     elif layout == Layout.SHAREABLE_LIST:
         root = decode_shareable_list(data)
     else:
         raise FormatError(f"a {layout} segment holds no single value at offset 0")
-    return Decoded(layout, one_line(root), to_json(root), root.end, len(data), root)
+    return Decoded(layout, bytes(data[:root.end]), len(data), tree=root)
 
 
 def read_value(segment: Segment, layout: Layout, data: bytes | None = None) -> tuple[bytes, Decoded]:
@@ -381,7 +404,8 @@ def _overwrite(segment: Segment, data: bytes, previous: int) -> int:
 
 def layout_of(name: str | None = None, *, path: str | None = None) -> str:
     """The layout of a named segment (or mapped file) as a word for listings:
-    a :class:`Layout` value, or ``no access`` / ``gone`` when it cannot be read."""
+    a :class:`Layout` value (``dotnet``), or ``no access`` / ``gone`` when it cannot
+    be read. :func:`layout_display` turns it into what people read."""
     try:
         seg = Segment.from_file(path) if path is not None else Segment.open(name or "")
     except SegmentPermissionError:
@@ -391,7 +415,15 @@ def layout_of(name: str | None = None, *, path: str | None = None) -> str:
     except (SegmentError, OSError):
         return "?"
     with seg:
-        return detect_layout(seg).label
+        return detect_layout(seg).value
+
+
+def layout_display(word: str) -> str:
+    """How a table shows a :func:`layout_of` word: ``dotnet`` as ``mailbox (.NET)``."""
+    try:
+        return Layout(word).label
+    except ValueError:
+        return word
 
 
 def layout_label(info: "SegmentInfo", cache: dict | None = None) -> str:

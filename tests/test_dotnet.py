@@ -49,11 +49,15 @@ def test_what_proc1_writes_is_listed_explained_and_followed_as_it_changes(dotnet
         wait_for_value(shm_file)
         ls = json.loads(run_cli("ls", "--json", check=True).stdout)
         [row] = [r for r in ls if r["name"] == shm_name]
-        assert row["layout"] == "mailbox (.NET)"
+        assert row["layout"] == "dotnet"  # JSON names layouts as --layout does
+        table = run_cli("ls", check=True).stdout
+        assert [line for line in table.splitlines() if line.startswith(shm_name)][0].split()[3:5] == [
+            "mailbox", "(.NET)"]
         info = run_cli("info", shm_name, check=True).stdout
         assert "layout:    mailbox (.NET)" in info
         assert "value:     Message {title: 'test', content: 'hello world " in info
         info_json = json.loads(run_cli("info", shm_name, "--json", check=True).stdout)
+        assert info_json["layout"] == "dotnet"
         value = info_json["value"]["json"]
         assert value["type"] == "Message" and value["library"].startswith("MessageLib, Version=")
         listen = run_cli("listen", shm_name, "--count", "3", "--interval", "0.05", timeout=60)
@@ -157,6 +161,15 @@ def test_the_compose_panel_sends_members_that_proc2_prints(dotnet, shm_file, shm
         panel.set_form("text")
         assert not panel.send_button.isEnabled() and not panel.send()
         assert "holds a .NET object" in panel.error_label.text()
+        # Only the fields changed in the form are written: a member another process
+        # changed meanwhile keeps its new value.
+        panel.set_form("members")
+        run_cli("send", shm_name, "--json", '{"title": "changed elsewhere"}', check=True)
+        panel.member_edits["content"].setText("second edit")
+        assert panel.send(), panel.error_label.text()
+        now = read_value(segment, Layout.DOTNET)[1].tree
+        assert [(m.name, m.value) for m in now.children] == [("title", "changed elsewhere"),
+                                                              ("content", "second edit")]
         segment.close()
     finally:
         stop(proc2)

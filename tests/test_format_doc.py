@@ -100,29 +100,38 @@ class PlainReader(_Mapped):
         return [self.word(lane, CHECKPOINT + k) for k in range(8)]
 
     def start_now(self, lane: int) -> None:
-        """"Start now": the seq at tail, walked from the largest checkpoint below it."""
-        tail, intent = self.word(lane, TAIL), self.word(lane, INTENT)
-        self.pos[lane], self.expected[lane] = tail, 0
+        """"Start now": the seq at tail, walked from the largest checkpoint below it;
+        tried again with a fresh tail, and left unknown (None) if it never works."""
+        for _attempt in range(4):
+            tail = self.word(lane, TAIL)
+            self.pos[lane], self.expected[lane] = tail, (0 if tail == 0 else self.walk_to(lane, tail))
+            if self.expected[lane] is not None:
+                return
+
+    def walk_to(self, lane: int, tail: int):
+        intent = self.word(lane, INTENT)
         ok = [c for c in self.checkpoints(lane) if intent - self.cap <= c < tail]
-        if tail == 0 or not ok:
-            return
+        if not ok:
+            return None
         position, seq = max(ok), None
         while position < tail:
             room = self.cap - (position & (self.cap - 1))
             if room >= 32:
                 length, type_, count, first = REC.unpack_from(self.map, self.ring(lane, position))[:4]
                 if type_ != 0:
-                    assert seq is None or first == seq
+                    if seq is not None and first != seq:
+                        return None
                     seq, position = first + count, position + ((32 + length + 7) & ~7)
                     continue
             position += room
-        assert position == tail and max(ok) >= self.word(lane, INTENT) - self.cap
-        self.expected[lane] = seq
+        if position != tail or max(ok) < self.word(lane, INTENT) - self.cap:
+            return None
+        return seq
 
     def skip_to_tail(self, lane: int) -> None:
         tail = self.word(lane, TAIL)
         total = self.word(lane, COUNT)
-        if self.word(lane, TAIL) == tail and total > self.expected[lane]:
+        if self.word(lane, TAIL) == tail and self.expected[lane] is not None and total > self.expected[lane]:
             self.lost += total - self.expected[lane]
             self.expected[lane] = total
         self.pos[lane] = tail
@@ -173,15 +182,17 @@ class PlainReader(_Mapped):
                     i, self.paddings = i + room, self.paddings + 1
                     continue
                 size, payload = (32 + length + 7) & ~7, data[i + 32:i + 32 + length]
+                # An undated start: the first good record gives the count its start.
+                floor = seq if self.expected[lane] is None else self.expected[lane]
                 if (size <= room and i + size <= len(data) and size <= self.max_record
-                        and 1 <= type_ <= 4 and count >= 1 and seq >= self.expected[lane]
+                        and 1 <= type_ <= 4 and count >= 1 and seq >= floor
                         and zlib.crc32(payload) == crc):
                     values = self.decode(type_, count, payload)
             if values is None:                  # corrupt: count it, skip to the tail
                 self.corrupt += 1
                 self.skip_to_tail(lane)
                 return
-            self.lost += seq - self.expected[lane]
+            self.lost += seq - floor
             out.extend((lane, seq + k, type_, pid, v) for k, v in enumerate(values))
             self.expected[lane] = seq + count
             i += size

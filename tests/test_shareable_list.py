@@ -531,7 +531,7 @@ def test_ls_info_and_listen_show_the_items_and_our_exit_leaves_the_list(owner_fa
     owner = owner_factory([7, 2.5, True, "seven", b"\x01\x02", None])
     name = owner.info["names"][0]
     ls = json.loads(run_cli("ls", "--json", check=True).stdout)
-    assert [r["layout"] for r in ls if r["name"] == name] == ["ShareableList"]
+    assert [r["layout"] for r in ls if r["name"] == name] == ["shareable-list"]
     info = run_cli("info", name, check=True).stdout
     assert "layout:    ShareableList" in info
     assert "value:     [7, 2.5, true, 'seven', 0x0102, null]" in info

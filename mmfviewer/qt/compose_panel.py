@@ -193,6 +193,8 @@ def scalar_text_for_edit(value: Any) -> str:
     """A member's value as it is typed into a field (``true``, ``3.5``, text as is)."""
     if value is True or value is False:
         return "true" if value else "false"
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex(" ")  # read back as hex
     return str(value)
 
 
@@ -437,12 +439,14 @@ class ComposePanel(QWidget):
         self._update_buttons()
 
     def _members_payload(self) -> dict:
-        """What the Members form sends: every member of a .NET object; the changed
-        items of a ShareableList (by index)."""
+        """What the Members form sends: the fields changed since they were filled —
+        members by name, ShareableList items by index. Members not changed keep
+        whatever value they have when it is sent (another process may change them)."""
+        changed = {name: edit.text() for name, edit in self.member_edits.items()
+                   if edit.text() != self._member_values.get(name)}
         if self._members_shape is not None and self._members_shape[0] == Layout.SHAREABLE_LIST:
-            return {int(name.strip("[]")): edit.text() for name, edit in self.member_edits.items()
-                    if edit.text() != self._member_values.get(name)}
-        return {name: edit.text() for name, edit in self.member_edits.items()}
+            return {int(name.strip("[]")): text for name, text in changed.items()}
+        return changed
 
     def _json_form(self, mono: QFont) -> QWidget:
         page = QWidget()
@@ -610,9 +614,8 @@ class ComposePanel(QWidget):
                 return "this segment holds text: use the Text or Raw bytes form"
         if form == "members" and (self._members_shape is None or self._members_problem):
             return self._members_problem or "no .NET object to send one like"
-        if form == "members" and self._members_shape[0] == Layout.SHAREABLE_LIST \
-                and not self._members_payload():
-            return "change an item's value to write it"
+        if form == "members" and not self._members_payload():
+            return "change a value to write it"
         if self._layout() == Layout.DOTNET and form == "text":
             return "this segment holds a .NET object: use the Members, Message or JSON form"
         if self._layout() == Layout.DOTNET and form == "json" and not isinstance(self._json_value, dict):
@@ -776,7 +779,6 @@ class ComposePanel(QWidget):
             self._check_segment(sender)
             if form == "members" and sender.layout == Layout.SHAREABLE_LIST:
                 description = sender.send_items(payload)
-                self.load_members(force=True)  # the written values are the new starting point
             elif form == "members":
                 description = sender.send_dotnet(payload)
             elif form in ("message", "json"):
@@ -791,6 +793,8 @@ class ComposePanel(QWidget):
             # msgpack's own errors, or a memoryview released under a closed segment.
             return self._fail(f"cannot send: {err}")
         self._clear_error()
+        if form == "members":
+            self.load_members(force=True)  # what was written is the new starting point
         self._add_history(Sent(form, payload, offset, time.time(), description))
         self._update_target()  # a channel lane may have just been claimed
         self.sent.emit(description)

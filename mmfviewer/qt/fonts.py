@@ -16,9 +16,9 @@ from functools import lru_cache
 
 from PySide6.QtGui import QFont, QFontDatabase, QRawFont
 
-#: Every character the hex view, the inspector and the message details draw in the
-#: monospace font: printable ASCII (which includes the hex digits, ``.``, ``_`` and
-#: the offsets' ``:``).
+#: Every character the hex view's columns are made of, which must line up: printable
+#: ASCII (the hex digits, ``.`` and ``_`` for unprintable bytes, the offsets). Other
+#: text in the monospace font (the inspector's values) need not.
 DRAWN_CHARS = "".join(chr(c) for c in range(0x20, 0x7F))
 
 #: Families tried, in order, when the system's fixed font does not measure as monospace.

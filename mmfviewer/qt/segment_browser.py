@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
-from ..codec import layout_label
+from ..codec import layout_display, layout_label
 from ..discovery import SegmentInfo, survey
 from ..units import format_size
 
@@ -65,7 +65,7 @@ class BrowserRow:
 def scan_rows(layout_cache: dict[tuple[str, int | None, float], str]) -> tuple[list[BrowserRow], int]:
     """List segments with their layouts (cached: finding one means opening the segment)."""
     infos, hidden = survey()
-    return [BrowserRow(info, layout_label(info, layout_cache)) for info in infos], hidden
+    return [BrowserRow(info, layout_display(layout_label(info, layout_cache))) for info in infos], hidden
 
 
 class SegmentTableModel(QAbstractTableModel):

@@ -159,7 +159,7 @@ class SegmentTab(QWidget):
             if self.sender is not None:
                 self.sender.close()
             self._connect_layout()
-            self.notice.emit(f"{self.segment.label} now holds a {layout} layout")
+            self.notice.emit(f"{self.segment.label} now holds a {Layout(layout).label} layout")
             self.stateChanged.emit()
 
     def _show_newest(self) -> None:

@@ -92,8 +92,9 @@ def test_a_scan_still_running_when_the_browser_is_deleted_ends_quietly(qtbot, mo
         return real_scan(cache)
 
     monkeypatch.setattr(segment_browser, "scan_rows", slow_scan)
+    before = set(threading.enumerate())  # scans of earlier tests may still be running
     browser = SegmentBrowser(interval_ms=60_000)
-    [worker] = [t for t in threading.enumerate() if t.name == "segment-scan"]
+    [worker] = [t for t in threading.enumerate() if t.name == "segment-scan" and t not in before]
     shiboken6.delete(browser)  # the widget goes while its scan runs
     release.set()
     worker.join(10)

@@ -22,7 +22,14 @@ from . import __version__
 from .channel import Channel, Message
 from .codec import WINDOW, Layout, detect_layout, layout_display, layout_label, read_stable, read_value
 from .discovery import SegmentInfo, segment_info, survey
-from .errors import FormatError, MmfError, SegmentBoundsError, SegmentExistsError
+from .errors import (
+    FormatError,
+    MmfError,
+    SegmentBoundsError,
+    SegmentError,
+    SegmentExistsError,
+    SegmentNotFoundError,
+)
 from .hextext import hexdump_lines, parse_hex_bytes
 from .layout import (
     DEFAULT_CAPACITY,
@@ -32,8 +39,9 @@ from .layout import (
     segment_size,
     validate_dimensions,
 )
+from .names import parse_name, printable
 from .nrbf import ClassShape
-from .segment import Segment, unlink_segment
+from .segment import Segment, quoted, shm_path, unlink_segment
 from .sender import Sender
 from .units import SIZE_HELP, format_size, parse_mode, parse_size
 
@@ -240,7 +248,8 @@ def _target(args: argparse.Namespace) -> tuple[str | None, str | None]:
     """(name, path): exactly one of NAME and --file must be given."""
     if (args.name is None) == (args.file is None):
         raise UsageError(f"give a segment NAME or --file PATH (see '{PROG} {args.command} --help')")
-    return args.name, args.file
+    # A name as ls shows it: escapes stand for the bytes they replaced.
+    return (parse_name(args.name) if args.name is not None else None), args.file
 
 
 # ---------------------------------------------------------------------- commands
@@ -252,7 +261,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
         raise UsageError("--refresh-ms must be between 16 and 5000")
     if args.history is not None and args.history < 1:
         raise UsageError("--history must be at least 1")
-    return run_gui(args.names, args.file, refresh_ms=args.refresh_ms, read_write=args.read_write,
+    return run_gui([parse_name(n) for n in args.names], args.file, refresh_ms=args.refresh_ms, read_write=args.read_write,
                    screenshot=args.screenshot, ticks=max(args.ticks, 1), place=args.place, title=args.title,
                    history=args.history)
 
@@ -266,12 +275,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     name = args.name
     try:
         Channel.create(name, lanes=args.lanes).close()
-        print(f"created channel {name!r} ({args.lanes} lanes)", file=sys.stderr)
+        print(f"created channel {quoted(name)} ({args.lanes} lanes)", file=sys.stderr)
     except SegmentExistsError:
         with Segment.open(name) as seg:
             if detect_layout(seg) != Layout.CHANNEL:
                 raise MmfError(f"{name!r} exists and is not a channel; name another: {PROG} demo NAME") from None
-        print(f"using the existing channel {name!r}", file=sys.stderr)
+        print(f"using the existing channel {quoted(name)}", file=sys.stderr)
     with Channel.open(name) as ch, ch.writer("demo") as writer:  # something to see at once
         writer.send({"title": "Hello", "content": f"from the demo (pid {os.getpid()}): type below and press Ctrl+Enter"})
     peer_cmd = [sys.executable, "-m", "mmfviewer"]
@@ -291,7 +300,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             peer.terminate()
         elif args.screenshot:
             peer.wait(120)
-    print(f"the channel {name!r} stays for the other window; remove it with: {PROG} rm {name}",
+    print(f"the channel {quoted(name)} stays for the other window; remove it with: "
+          f"{PROG} rm {printable(name)}",
           file=sys.stderr)
     return status
 
@@ -321,11 +331,12 @@ def cmd_ls(args: argparse.Namespace) -> int:
         rows = [("NAME", "SIZE", "LAYOUT", "OWNER", "MODE", "MODIFIED", "ATTACHED")]
         for s, layout in zip(segments, layouts):
             rows.append((
-                s.name + (" (deleted)" if s.deleted else "") + ("" if s.readable or s.deleted else " (no access)"),
+                printable(s.name) + (" (deleted)" if s.deleted else "")
+                + ("" if s.readable or s.deleted else " (no access)"),
                 format_size(s.size) if s.size is not None else "?", layout_display(layout),
-                s.owner, s.mode_text if not s.deleted else "-",
+                printable(s.owner), s.mode_text if not s.deleted else "-",
                 time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.modified)) if s.modified else "-",
-                ", ".join(str(a) for a in s.attached) or "-",
+                printable(", ".join(str(a) for a in s.attached)) or "-",
             ))
         _print_table(rows)
     if hidden:
@@ -379,7 +390,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     if layout is not None:
         print(f"{'layout:':<10} {layout}")
     if value is not None:
-        print(f"{'value:':<10} {value['text'] if 'text' in value else value['error']}")
+        print(f"{'value:':<10} {printable(value['text']) if 'text' in value else value['error']}")
     for lane in lanes:
         owner = (f"pid {lane['owner_pid']} {lane['owner_name']!r} "
                  f"({'writing' if lane['claimed'] else 'gone'})" if lane["owner_pid"] else "never used")
@@ -420,9 +431,10 @@ def _info_fields(info: SegmentInfo) -> list[tuple[str, str]]:
     attached = [f"{a.pid} {a.command} ({'mapped' if a.mapped else ''}"
                 f"{', ' if a.mapped and a.open_fd else ''}{'fd open' if a.open_fd else ''})"
                 for a in info.attached]
+    attached = [printable(a) for a in attached]
     return [
-        ("name", info.name),
-        ("path", info.path),
+        ("name", printable(info.name)),
+        ("path", printable(info.path)),
         ("size", f"{size} bytes ({format_size(size)})"),
         ("owner", f"{info.owner} (uid {info.uid})"),
         ("mode", info.mode_text),
@@ -596,7 +608,7 @@ def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace, *,
                         print(json.dumps({"ts": time.time_ns(), "layout": kind.value, "value": value.json},
                                          default=_json_default))
                     else:
-                        print(f"{time.strftime('%H:%M:%S')}  {value.text}")
+                        print(f"{time.strftime('%H:%M:%S')}  {printable(value.text)}")
                 sys.stdout.flush()
             if args.timeout is not None and time.monotonic() - idle_since > args.timeout:
                 break
@@ -641,7 +653,7 @@ def _print_message(msg: Message, sender: str, as_json: bool) -> None:
         return
     when = time.strftime("%H:%M:%S", time.localtime(msg.timestamp_ns / 1e9))
     micros = msg.timestamp_ns // 1000 % 1_000_000
-    who = f"{msg.pid} {sender}".rstrip()
+    who = printable(f"{msg.pid} {sender}".rstrip())
     shown = f"<{value.reason}>" if isinstance(value, _Unreadable) else repr(value)
     print(f"{when}.{micros:06d}  lane {msg.lane} seq {msg.seq} from {who}: {shown}")
 
@@ -685,12 +697,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    for name in args.names:
-        info = segment_info(name)
+    for name in map(parse_name, args.names):
+        try:
+            users = ", ".join(printable(str(a)) for a in segment_info(name).attached)
+        except SegmentNotFoundError:
+            if not os.path.lexists(shm_path(name)):
+                raise
+            users = ""  # a link that leads nowhere: the name can still go
+        except SegmentError:
+            users = ""  # a link or a FIFO someone put there: removing the name is still right
         unlink_segment(name)
-        users = ", ".join(str(a) for a in info.attached)
         note = f" (still mapped by {users}; they keep their view until they close it)" if users else ""
-        print(f"removed {name!r}{note}")
+        print(f"removed {quoted(name)}{note}")
     return 0
 
 

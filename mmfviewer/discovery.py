@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from .errors import SegmentNotFoundError
-from .segment import SHM_DIR, owner_name, validate_name
+from .names import printable
+from .segment import SHM_DIR, check_regular, owner_name, quoted, validate_name
 
 _DELETED = " (deleted)"
 
@@ -130,13 +131,16 @@ def survey(shm_dir: str = SHM_DIR) -> tuple[list[SegmentInfo], int]:
 
 def segment_info(name: str | None = None, *, path: str | None = None) -> SegmentInfo:
     """Details of one named segment (or of a mapped file, with ``path``)."""
+    named = path is None
     if path is None:
         path = os.path.join(SHM_DIR, validate_name(name or ""))
     try:
-        st = os.stat(path)
+        # A name in /dev/shm is never followed: anyone may plant a link there.
+        st = os.lstat(path) if named else os.stat(path)
     except FileNotFoundError:
-        what = f"shared-memory segment {name!r}" if name is not None else f"file {path!r}"
-        raise SegmentNotFoundError(f"no {what} exists ({path})") from None
+        what = f"shared-memory segment {quoted(name)}" if name is not None else f"file {quoted(path)}"
+        raise SegmentNotFoundError(f"no {what} exists ({printable(path)})") from None
+    check_regular(st.st_mode, printable(path))  # a link is not followed, a FIFO not opened
     key = (st.st_dev, st.st_ino)
     scan = scan_processes(lambda p: p == path)
     return _info(name if name is not None else path, path, st, scan.by_inode.get(key, []))

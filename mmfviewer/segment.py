@@ -46,6 +46,7 @@ from .errors import (
     SegmentPermissionError,
     SegmentSpaceError,
 )
+from .names import printable
 from .units import format_size
 
 try:  # CPython's own binding of shm_open/shm_unlink, as used by multiprocessing.
@@ -77,14 +78,14 @@ def validate_name(name: str) -> str:
     if not bare:
         raise InvalidNameError("a segment name must not be empty")
     if "\0" in bare:
-        raise InvalidNameError(f"a segment name must not contain a NUL byte: {name!r}")
+        raise InvalidNameError(f"a segment name must not contain a NUL byte: {quoted(name)}")
     if "/" in bare:
         raise InvalidNameError(
-            f"a segment name must not contain '/' (it is a name, not a path): {name!r}; "
+            f"a segment name must not contain '/' (it is a name, not a path): {quoted(name)}; "
             "use a file-backed mapping (--file PATH) for a path"
         )
     if bare in (".", ".."):
-        raise InvalidNameError(f"a segment name must not be '.' or '..': {name!r}")
+        raise InvalidNameError(f"a segment name must not be '.' or '..': {quoted(name)}")
     if len(bare.encode("utf-8", "surrogateescape")) > NAME_MAX:
         raise InvalidNameError(
             f"a segment name must be at most {NAME_MAX} bytes, got "
@@ -175,8 +176,8 @@ class Segment:
         fd = _shm_open(name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode, readonly=False)
         try:
             os.fchmod(fd, mode)  # shm_open's mode is filtered by the umask; be exact
-            _reserve(fd, size, label=f"shared-memory segment {name!r}")
-            return cls(fd, name=name, path=_display_path(name), readonly=False, created=True)
+            _reserve(fd, size, label=f"shared-memory segment {quoted(name)}")
+            return cls(fd, name=name, path=_shm_file(name), readonly=False, created=True)
         except BaseException:
             _close_quietly(fd)
             _shm_unlink_quietly(name)
@@ -190,7 +191,7 @@ class Segment:
         """
         name = validate_name(name)
         fd = _shm_open(name, os.O_RDONLY if readonly else os.O_RDWR, 0, readonly=readonly)
-        return cls(fd, name=name, path=_display_path(name), readonly=readonly, created=False)
+        return cls(fd, name=name, path=_shm_file(name), readonly=readonly, created=False)
 
     @classmethod
     def create_or_open(cls, name: str, size: int, *, mode: int = 0o600) -> Segment:
@@ -216,26 +217,27 @@ class Segment:
         if not path:
             raise InvalidNameError("a file path must not be empty")
         created = False
-        flags = os.O_RDONLY if readonly else os.O_RDWR
+        # O_NONBLOCK: opening a FIFO someone put in the way must not wait for a writer.
+        flags = (os.O_RDONLY if readonly else os.O_RDWR) | _OPEN_FLAGS
+        shown = quoted(path)
         try:
             fd = os.open(path, flags)
         except FileNotFoundError:
             if readonly or size is None:
-                raise SegmentNotFoundError(f"no file {path!r} to map") from None
+                raise SegmentNotFoundError(f"no file {shown} to map") from None
             _check_new_size(size)
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, mode)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, mode)
             except OSError as err:
-                raise _segment_error(err, f"file {path!r}") from None
+                raise _segment_error(err, f"file {shown}") from None
             created = True
         except OSError as err:
-            raise _segment_error(err, f"file {path!r}", readonly=readonly) from None
+            raise _segment_error(err, f"file {shown}", readonly=readonly) from None
         try:
+            _check_regular(fd, shown)
             st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise SegmentError(f"{path!r} is not a regular file; only files can be mapped")
             if size is not None and not readonly and st.st_size < size:
-                _reserve(fd, size, label=f"file {path!r}")
+                _reserve(fd, size, label=f"file {shown}")
             return cls(fd, name=None, path=os.path.abspath(path), readonly=readonly, created=created)
         except BaseException:
             _close_quietly(fd)
@@ -257,8 +259,9 @@ class Segment:
 
     @property
     def label(self) -> str:
-        """How messages name this segment: ``'mmf1'`` or ``file '/tmp/x'``."""
-        return repr(self.name) if self.name is not None else f"file {self.path!r}"
+        """How messages name this segment: ``'mmf1'`` or ``file '/tmp/x'`` (control
+        characters and bytes that are not UTF-8 escaped, see :func:`printable`)."""
+        return quoted(self.name) if self.name is not None else f"file {quoted(self.path)}"
 
     @property
     def fd(self) -> int:
@@ -404,12 +407,15 @@ class Segment:
 def unlink_segment(name: str) -> None:
     """Remove the named segment. Processes that map it keep their view of it."""
     name = validate_name(name)
-    if _posixshmem is None:
-        raise SegmentError("named segments are not supported on this platform yet")
     try:
-        _posixshmem.shm_unlink("/" + name)
+        if os.path.isdir(SHM_DIR):  # as shm_unlink does; also takes names that are not UTF-8
+            os.unlink(os.path.join(SHM_DIR, name))
+        elif _posixshmem is not None:
+            _posixshmem.shm_unlink("/" + name)
+        else:
+            raise SegmentError("named segments are not supported on this platform yet")
     except OSError as err:
-        raise _segment_error(err, f"shared-memory segment {name!r}", path=_display_path(name),
+        raise _segment_error(err, f"shared-memory segment {quoted(name)}", path=_shm_file(name),
                              action="removing") from None
 
 
@@ -429,8 +435,17 @@ def segment_exists(name: str) -> bool:
 
 # ---------------------------------------------------------------------- helpers
 
-def _display_path(name: str) -> str:
+def _shm_file(name: str) -> str:
     return os.path.join(SHM_DIR, name) if os.path.isdir(SHM_DIR) else "/" + name
+
+
+def _display_path(name: str) -> str:
+    return printable(_shm_file(name))
+
+
+def quoted(text: str) -> str:
+    """``text`` in quotes, escaped as :func:`printable` does: how messages name things."""
+    return f"'{printable(text)}'"
 
 
 def _check_new_size(size: int) -> None:
@@ -441,16 +456,47 @@ def _check_new_size(size: int) -> None:
 
 
 def _shm_open(name: str, flags: int, mode: int, *, readonly: bool) -> int:
-    if _posixshmem is None:
-        # Windows named mappings (CreateFileMapping) would go here, behind this API.
-        raise SegmentError(
-            "named segments are not supported on this platform yet; use a file-backed mapping"
-        )
+    what = f"shared-memory segment {quoted(name)}"
     try:
-        return _posixshmem.shm_open("/" + name, flags, mode or 0o600)
+        if os.path.isdir(SHM_DIR):
+            # What glibc's shm_open does, but never following a link and never waiting
+            # on a FIFO (anyone may plant either in /dev/shm), and taking names that
+            # are not UTF-8 (shm_open's Python binding cannot).
+            fd = os.open(os.path.join(SHM_DIR, name), flags | _OPEN_FLAGS | os.O_NOFOLLOW, mode or 0o600)
+        elif _posixshmem is not None:
+            fd = _posixshmem.shm_open("/" + name, flags | os.O_NONBLOCK, mode or 0o600)
+        else:
+            # Windows named mappings (CreateFileMapping) would go here, behind this API.
+            raise SegmentError(
+                "named segments are not supported on this platform yet; use a file-backed mapping")
     except OSError as err:
-        raise _segment_error(err, f"shared-memory segment {name!r}", path=_display_path(name),
-                             readonly=readonly) from None
+        if err.errno == errno.ELOOP:
+            raise SegmentError(f"{_display_path(name)} is a symbolic link, not a segment; "
+                               "refusing to follow it") from None
+        raise _segment_error(err, what, path=_shm_file(name), readonly=readonly) from None
+    try:
+        _check_regular(fd, _display_path(name))
+    except BaseException:
+        _close_quietly(fd)
+        raise
+    return fd
+
+
+_OPEN_FLAGS = os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+def _check_regular(fd: int, shown: str) -> None:
+    """Refuse anything but a regular file: a FIFO, device or directory is no segment."""
+    check_regular(os.fstat(fd).st_mode, shown)
+
+
+def check_regular(mode: int, shown: str) -> None:
+    """Raise :class:`SegmentError` unless ``mode`` (an ``st_mode``) is a regular file's."""
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a symbolic link" if stat.S_ISLNK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "something else")
+        raise SegmentError(f"{shown} is {kind}, not a regular file: nothing to map")
 
 
 def _reserve(fd: int, size: int, *, label: str) -> None:
@@ -484,7 +530,7 @@ def _free_space(fd: int) -> str:
 def _segment_error(err: OSError, what: str, *, path: str | None = None,
                    readonly: bool | None = None, action: str = "opening") -> SegmentError:
     """Turn an OSError into the matching SegmentError with a message for users."""
-    where = f" ({path})" if path else ""
+    where = f" ({printable(path)})" if path else ""
     if isinstance(err, FileNotFoundError):
         return SegmentNotFoundError(f"no {what} exists{where}")
     if isinstance(err, FileExistsError):
@@ -524,6 +570,6 @@ def _close_quietly(fd: int) -> None:
 
 def _shm_unlink_quietly(name: str) -> None:
     try:
-        _posixshmem.shm_unlink("/" + name)
-    except OSError:
+        unlink_segment(name)
+    except SegmentError:
         pass

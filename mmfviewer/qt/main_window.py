@@ -35,6 +35,7 @@ from .. import __version__
 from ..codec import Layout
 from ..errors import MmfError
 from ..hextext import parse_hex_bytes
+from ..names import printable
 from ..segment import Segment
 from ..units import format_size, parse_size
 from .inspector_panel import InspectorPanel
@@ -460,7 +461,7 @@ class MainWindow(QMainWindow):
             return
         seg = tab.segment
         size = tab.state.size if tab.state else seg.size
-        labels["name"].setText(seg.name if seg.name is not None else seg.path)
+        labels["name"].setText(printable(seg.name if seg.name is not None else seg.path))
         labels["size"].setText(f"{format_size(size)} ({size} bytes)")
         labels["mode"].setText("read-only" if seg.readonly else "read-write")
         labels["layout"].setText(f"layout: {Layout(tab.layout_name).label}")

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
-from itertools import islice, repeat, starmap
 from datetime import datetime
+from itertools import islice, repeat, starmap
 from typing import Any, Mapping, Sequence
 
 from PySide6.QtCore import (
@@ -36,6 +36,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from ..channel import Message
 from ..inspect import short_repr
 from ..layout import TYPE_MSGPACK
+from ..names import printable
 from .fonts import monospace_font
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -265,7 +266,7 @@ class MessageModel(QAbstractTableModel):
             if column == LANE:
                 return str(msg[0])
             if column == SENDER:
-                name = self._senders.get(msg[1], "")
+                name = printable(self._senders.get(msg[1], ""))
                 return f"{msg[1]} {name}" if name else str(msg[1])
             if column == TYPE:
                 return msg.type_name

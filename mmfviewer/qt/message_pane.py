@@ -18,8 +18,8 @@ and filters nothing out; it never raises.
 from __future__ import annotations
 
 import time
-from operator import itemgetter
 from collections import deque
+from operator import itemgetter
 from typing import Any, Sequence
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
@@ -43,13 +43,15 @@ from PySide6.QtWidgets import (
 
 from ..channel import Channel, Message, Reader
 from ..codec import WINDOW, Decoded, Layout, read_stable, read_value
-from ..nrbf import NrbfError, looks_like_nrbf
-from ..nrbf import decode as decode_nrbf
-from ..tree import Node
 from ..errors import FormatError, MmfError
 from ..hextext import hexdump_text
 from ..layout import RECORD_HEADER_SIZE
+from ..names import printable
+from ..nrbf import NrbfError, looks_like_nrbf
+from ..nrbf import decode as decode_nrbf
 from ..segment import Segment
+from ..tree import Node
+from .fonts import monospace_font
 from .message_model import (
     DEFAULT_MAX_ROWS,
     LANE,
@@ -64,8 +66,15 @@ from .message_model import (
     error_color,
     format_full_time,
 )
-from .fonts import monospace_font
-from .value_tree import fit_tree_columns, find_path, item_path, item_span, show_node, show_value, value_tree
+from .value_tree import (
+    find_path,
+    fit_tree_columns,
+    item_path,
+    item_span,
+    show_node,
+    show_value,
+    value_tree,
+)
 
 #: The detail hexdump shows at most this many payload bytes (the hexdump package is
 #: pure Python: a quarter-megabyte payload would freeze the click).
@@ -611,7 +620,7 @@ class MessagePane(QWidget):
         if len(payload) > len(shown):
             dump += f"\n… {len(payload) - len(shown)} more bytes not shown"
         self.detail_hex.setPlainText(dump)
-        sender = self.model.senders.get(msg.pid, "")
+        sender = printable(self.model.senders.get(msg.pid, ""))
         head = (f"seq {msg.seq} · lane {msg.lane} · from {msg.pid} {sender}".rstrip()
                 + f" · {msg.type_name}, {len(payload)} bytes · {format_full_time(msg.timestamp_ns)}")
         span = self._record_span(msg)

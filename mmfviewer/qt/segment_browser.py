@@ -20,10 +20,18 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..codec import layout_display, layout_label
 from ..discovery import SegmentInfo, survey
+from ..names import printable
 from ..units import format_size
 
 COLUMNS = ["Name", "Size", "Layout", "Owner", "Mode", "Attached", "Modified"]
@@ -39,17 +47,17 @@ class BrowserRow:
     def text(self, column: int) -> str:
         info = self.info
         if column == 0:
-            return info.name + (" (deleted)" if info.deleted else "")
+            return printable(info.name) + (" (deleted)" if info.deleted else "")
         if column == 1:
             return format_size(info.size) if info.size is not None else "?"
         if column == 2:
             return self.layout
         if column == 3:
-            return info.owner
+            return printable(info.owner)
         if column == 4:
             return "-" if info.deleted else info.mode_text
         if column == 5:
-            return ", ".join(str(a) for a in info.attached) or "-"
+            return printable(", ".join(str(a) for a in info.attached)) or "-"
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.modified)) if info.modified else "-"
 
     def sort_key(self, column: int) -> object:
@@ -96,8 +104,9 @@ class SegmentTableModel(QAbstractTableModel):
             return row.sort_key(index.column())
         if role == Qt.ToolTipRole:
             info = row.info
-            return (f"{info.path}\n{info.size} bytes, {info.access_text} for you\n"
-                    + ("\n".join(f"pid {a.pid} {a.command}" for a in info.attached) or "no process maps it"))
+            return (f"{printable(info.path)}\n{info.size} bytes, {info.access_text} for you\n"
+                    + ("\n".join(printable(f"pid {a.pid} {a.command}") for a in info.attached)
+                       or "no process maps it"))
         if role == Qt.ForegroundRole and (row.info.deleted or not row.info.readable):
             from PySide6.QtGui import QColor
             return QColor("#888888")

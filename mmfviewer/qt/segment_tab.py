@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QSplitter, QVBoxLayout, QWidget
 from ..channel import Channel
 from ..codec import Layout, detect_layout
 from ..errors import MmfError
+from ..names import printable
 from ..segment import Segment, SegmentState
 from ..sender import Sender
 from ..units import format_size
@@ -233,10 +234,11 @@ class SegmentTab(QWidget):
 
     @property
     def title(self) -> str:
-        """The tab's title: the name, or the file's base name."""
+        """The tab's title: the name, or the file's base name (escaped: names come
+        from anyone who can write to /dev/shm)."""
         if self.segment.name is not None:
-            return self.segment.name
-        return os.path.basename(self.segment.path)
+            return printable(self.segment.name)
+        return printable(os.path.basename(self.segment.path))
 
     def close_segment(self) -> None:
         """Stop refreshing, give back any channel lane, close the segment (never

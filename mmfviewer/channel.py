@@ -236,10 +236,16 @@ class Channel:
         return Reader(self, start)
 
     def lane_states(self) -> list[L.LaneState]:
-        """A snapshot of every lane header (owner, tail, message count, heartbeat)."""
-        data = self.segment.read(0, self.header.segment_size)
-        return [L.LaneState.unpack(i, data, L.lane_offset(i, self.capacity))
-                for i in range(self.lanes)]
+        """A snapshot of every lane header (owner, tail, message count, heartbeat),
+        read header by header: never the rings (a 1 GiB channel costs kilobytes)."""
+        states = []
+        for i in range(self.lanes):
+            data = self.segment.read(L.lane_offset(i, self.capacity), L.LANE_STATE.size)
+            if len(data) < L.LANE_STATE.size:
+                raise ChannelTruncatedError(f"{self.segment.label} ends inside lane {i}'s header: "
+                                            "it was truncated")
+            states.append(L.LaneState.unpack(i, data))
+        return states
 
     def record_span(self, message: Message) -> tuple[int, int] | None:
         """Where the message's record lies in the segment, as (offset, length), while

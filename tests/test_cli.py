@@ -320,3 +320,18 @@ def test_ls_shows_each_segments_layout(shm_names):
     assert listing[shm_names[0]]["layout"] == "channel" and listing[shm_names[1]]["layout"] == "text"
     table = run_cli("ls", check=True).stdout
     assert "LAYOUT" in table.splitlines()[0]
+
+
+def test_info_on_a_large_channel_reads_headers_not_rings(shm_name):
+    run_cli("create", shm_name, "--layout", "channel", "--lanes", "4", "--size", "512MiB", check=True)
+    code = ("import resource, sys; from mmfviewer.cli import main\n"
+            "rc = main(['info', sys.argv[1]])\n"
+            "print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+            "sys.exit(rc)")
+    from .conftest import run_python
+
+    proc = run_python("-c", code, shm_name)
+    assert proc.returncode == 0, proc.stderr
+    assert "lane 3: 0 messages" in proc.stdout
+    maxrss_kib = int(proc.stderr.rsplit("maxrss", 1)[1].split()[0])
+    assert maxrss_kib < 200 * 1024  # a 512 MiB channel, looked at through its headers

@@ -475,10 +475,15 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msg
 class Reader:
     """Reads every lane of a channel in order; counts what it lost when lapped.
 
-    ``lost`` is exact: for every lane, messages received + ``lost`` equals messages
-    sent since the reader started (once the reader has caught up with a quiet
-    writer). ``corrupt`` counts records that failed their checks (bad length, CRC,
-    sequence) and were skipped; their messages are counted in ``lost`` too.
+    The counts are exact: for every lane, messages received + ``lost`` + ``corrupt``
+    equals messages sent since the reader started (once the reader has caught up
+    with a quiet writer). ``lost`` counts messages overwritten before they were read
+    (the reader was lapped); ``corrupt`` counts messages in records that failed their
+    checks (length, type, CRC) and were skipped — the reader goes on with the next
+    record when the failed one's length can be trusted, else at the next checkpoint.
+    ``corrupt_records`` counts those records; ``resets`` the times a lane was found
+    laid out again under the reader (its numbering starts over, and so does the
+    count).
 
     Sequence numbers come only from records, never from the lane's ``message_count``:
     the writer stores that word just after ``tail``, so a reader loading both can
@@ -492,6 +497,10 @@ class Reader:
         self.channel = channel
         self.lost = 0
         self.corrupt = 0
+        #: Records that failed their checks (``corrupt`` counts their messages).
+        self.corrupt_records = 0
+        #: Times a lane was found laid out again (its numbering restarted).
+        self.resets = 0
         self.spin_seconds = spin_seconds
         #: pid -> name of every writer this reader has seen (see :attr:`Message.pid`).
         self.senders: dict[int, str] = {}
@@ -506,6 +515,9 @@ class Reader:
         self._tail_word = [at // 8 + L.TAIL_WORD for at in self._lane_at]
         self._intent_word = [at // 8 + L.INTENT_WORD for at in self._lane_at]
         self._generations = [-1] * channel.lanes
+        #: Per lane: a corrupt record was skipped, and the messages it held are counted
+        #: (as corrupt) when the next good record shows how many there were.
+        self._garbled = [False] * channel.lanes
         self._pos: list[int] = []
         #: Per lane, the sequence number the next record must carry; None until the
         #: first record read tells it (see :meth:`_start_now`).
@@ -580,7 +592,13 @@ class Reader:
             tail = words[self._tail_word[lane]]
             if tail == position:
                 return
-            if tail < position or tail - position > capacity:
+            if tail < position:
+                # The lane was laid out again under us: what it holds now is new.
+                self.resets += 1
+                self._garbled[lane] = False
+                self._resync(lane, oldest=True)
+                continue
+            if tail - position > capacity:
                 self._resync(lane)
                 continue
             at = self._ring_at[lane] + (position & self._mask)
@@ -628,11 +646,13 @@ class Reader:
         header, batch = _HEADER, _BATCH
         mask, capacity, max_record = self._mask, self._capacity, self._max_record
         expected = self._seq[lane]
-        corrupt = False
+        lost = False  # cannot tell where the next record starts: resynchronise
         i, n = 0, len(data)
         # Within a copy that does not cross the end of the ring, ordinary records need
         # no ring arithmetic: this inner loop takes them until something is unusual.
-        straight = (position & mask) + n <= capacity
+        # (Not while a corrupt record's messages are still to be counted.)
+        in_one_piece = (position & mask) + n <= capacity
+        straight = in_one_piece and not self._garbled[lane]
         while i < n:
             if straight:
                 while i + header <= n:
@@ -653,7 +673,7 @@ class Reader:
                 i += room  # too little room for a header at the end of the ring: skipped
                 continue
             if n - i < header:
-                corrupt = complete
+                lost = complete  # a header cut off by the commit: not a record
                 break
             length, type_, count, seq, ts, crc, pid = unpack(data, i)
             size = (header + length + 7) & ~7
@@ -665,31 +685,52 @@ class Reader:
             floor = seq if expected is None else expected
             if i + size > n and size <= room and size <= max_record and not complete:
                 break  # the copy ends inside this record: the next poll reads it
-            if size > room or size > max_record or i + size > n or count == 0 or seq < floor \
-                    or type_ > batch:
-                corrupt = True
+            fits = size <= room and size <= max_record and i + size <= n
+            good = (fits and count > 0 and type_ <= batch
+                    and checksum(data[i + header:i + header + length]) == crc)
+            if not good:
+                # Count it; go on past it if its length can be trusted, else resync.
+                self.corrupt_records += 1
+                self._garbled[lane] = True
+                straight = False
+                if fits and _looks_like_a_record_at(data, i + size, n, position, capacity, expected):
+                    i += size
+                    continue
+                lost = True
                 break
-            payload = data[i + header:i + header + length]
-            if checksum(payload) != crc:
-                corrupt = True
-                break
+            if seq < floor:
+                if not _chain_continues(data, i + size, n, seq + count):
+                    # One record numbered out of order proves nothing: count it corrupt.
+                    self.corrupt_records += 1
+                    self._garbled[lane] = True
+                    straight = False
+                    i += size
+                    continue
+                # Genuine records numbered, one after another, before what we expect:
+                # a writer started the lane's numbering over.
+                self.resets += 1
+                floor = seq
             if seq > floor:
-                self.lost += seq - floor
+                if self._garbled[lane]:
+                    self.corrupt += seq - floor  # the messages of the records skipped
+                else:
+                    self.lost += seq - floor
+            self._garbled[lane] = False
+            straight = in_one_piece
+            payload = data[i + header:i + header + length]
             if type_ == batch:
                 if not _split_batch(lane, pid, seq, ts, payload, count, position + i, out):
-                    corrupt = True
-                    break
+                    self.corrupt += count  # a checked batch that does not split: a writer's bug
             else:
                 append(make(cls, (lane, pid, seq, ts, type_, payload, position + i, undecoded)))
             expected = seq + count
             i += size
         self._seq[lane] = expected
         self._pos[lane] = position + i
-        if corrupt:
-            # A record failed its checks: skip to the tail; the sequence numbers there
-            # say how many messages that cost.
-            self.corrupt += 1
-            self._skip_to_tail(lane)
+        if lost:
+            self._resync_past(lane, position + i)
+        elif complete and i >= n and self._garbled[lane]:
+            self._skip_to_tail(lane)  # at the tail: count the skipped messages now
 
     def _note_sender(self, lane: int) -> None:
         """Remember the name of the lane's current writer, by pid, for viewers."""
@@ -738,20 +779,44 @@ class Reader:
         self._pos[lane], self._seq[lane] = tail, seq
 
     def _skip_to_tail(self, lane: int) -> None:
-        """Give up on what lies between us and the tail, counting it as lost.
+        """Give up on what lies between us and the tail, counting it as lost (or as
+        corrupt, after a corrupt record).
 
         ``message_count`` is loaded between two loads of ``tail`` that agree, so it is
         at most one record behind that tail, never ahead (the writer stores ``tail``
         first): what it lags is counted at the next record, from its sequence number.
+        A count more messages ahead than the bytes in between could hold is garbage
+        (a lane header overwritten): it is ignored, and the next record's sequence
+        number says how many were missed.
         """
         words, tail_word = self._words, self._tail_word[lane]
         tail = words[tail_word]
         count = words[tail_word + L.COUNT_WORD - L.TAIL_WORD]
         expected = self._seq[lane]
         if words[tail_word] == tail and expected is not None and count > expected:
-            self.lost += count - expected
-            self._seq[lane] = count
+            most = (max(tail - self._pos[lane], 0) // _HEADER + 1) * 0xFFFF
+            if count - expected <= most:
+                if self._garbled[lane]:
+                    self.corrupt += count - expected
+                    self._garbled[lane] = False
+                else:
+                    self.lost += count - expected
+                self._seq[lane] = count
         self._pos[lane] = tail
+
+    def _resync_past(self, lane: int, position: int) -> None:
+        """Go on at the first checkpoint after a record we cannot find the end of
+        (its messages, and those up to the checkpoint, count as corrupt)."""
+        words = self._words
+        base = self._lane_at[lane] // 8
+        tail = words[base + L.TAIL_WORD]
+        floor = words[base + L.INTENT_WORD] - self._capacity + self._capacity // L.CHECKPOINTS
+        after = [c for c in words[base + L.CHECKPOINT_WORD:base + L.CHECKPOINT_WORD + L.CHECKPOINTS]
+                 if position < c < tail and c >= floor]
+        if after:
+            self._pos[lane] = min(after)
+        else:
+            self._skip_to_tail(lane)
 
     def _seq_at(self, lane: int, tail: int) -> int | None:
         """The sequence number of the record that will start at ``tail``.
@@ -788,6 +853,31 @@ class Reader:
         if position != tail or start < words[base + L.INTENT_WORD] - capacity:
             return None  # not a record boundary, or overwritten while we walked
         return seq
+
+
+def _looks_like_a_record_at(data: bytes, j: int, n: int, position: int, capacity: int,
+                            expected: int | None) -> bool:
+    """Whether what follows a failed record at ``j`` in the copy looks like the next
+    record (so the failed one's length can be trusted), or like the end of the copy."""
+    if j >= n:
+        return j == n
+    room = capacity - ((position + j) & (capacity - 1))
+    if room < _HEADER or n - j < _HEADER:
+        return True  # the end of a lap, or a header the next poll will see whole
+    length, type_, count, seq = _unpack_walk(data, j)
+    if type_ == _PADDING:
+        return True
+    return (type_ <= _BATCH and count > 0 and _HEADER + length <= capacity // 4
+            and (expected is None or seq >= expected))
+
+
+def _chain_continues(data: bytes, j: int, n: int, next_seq: int) -> bool:
+    """Whether the record at ``j`` in the copy carries ``next_seq`` and a checked payload."""
+    if n - j < _HEADER:
+        return False
+    length, type_, count, seq, _ts, crc, _pid = _unpack_record(data, j)
+    return (seq == next_seq and 0 < type_ <= _BATCH and count > 0 and j + _HEADER + length <= n
+            and crc32(data[j + _HEADER:j + _HEADER + length]) == crc)
 
 
 class _Batch:

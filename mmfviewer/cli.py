@@ -548,27 +548,40 @@ def cmd_listen(args: argparse.Namespace) -> int:
 
 def _listen_channel(ch: Channel, args: argparse.Namespace) -> int:
     reader = ch.reader(start="oldest" if args.from_start else "now")
-    received, reported_lost = 0, 0
+    received = 0
+    reported = {"lost": 0, "corrupt": 0}
     if not args.json:
         print(f"listening on {ch.segment.label} ({ch.lanes} lanes); Ctrl+C to stop", file=sys.stderr)
+
+    def report() -> None:
+        for what in reported:
+            n = getattr(reader, what) - reported[what]
+            if n:
+                _print_missed(what, n, args.json)
+                reported[what] += n
+
+    idle_since = time.monotonic()
     try:
         while args.count is None or received < args.count:
-            batch = reader.wait(args.timeout)
+            # Wake at least twice a second, so counts are told even when no message comes.
+            batch = reader.wait(0.5 if args.timeout is None else
+                                max(0.0, min(0.5, idle_since + args.timeout - time.monotonic())))
+            report()
             if not batch:
-                break  # --timeout passed without a message
-            if reader.lost != reported_lost:
-                _print_lost(reader.lost - reported_lost, args.json)
-                reported_lost = reader.lost
+                if args.timeout is not None and time.monotonic() - idle_since >= args.timeout:
+                    break  # --timeout passed without a message
+                continue
+            idle_since = time.monotonic()
             for msg in batch[:None if args.count is None else args.count - received]:
                 _print_message(msg, reader.senders.get(msg.pid, ""), args.json)
                 received += 1
             sys.stdout.flush()
     except KeyboardInterrupt:
         pass
-    if reader.lost != reported_lost:
-        _print_lost(reader.lost - reported_lost, args.json)
+    report()
     if not args.json:
-        print(f"received {received} messages, lost {reader.lost}", file=sys.stderr)
+        print(f"received {received} messages, lost {reader.lost}, corrupt {reader.corrupt}"
+              + (f", lanes laid out again {reader.resets}" if reader.resets else ""), file=sys.stderr)
     return 0
 
 
@@ -658,12 +671,15 @@ def _print_message(msg: Message, sender: str, as_json: bool) -> None:
     print(f"{when}.{micros:06d}  lane {msg.lane} seq {msg.seq} from {who}: {shown}")
 
 
-def _print_lost(n: int, as_json: bool) -> None:
+def _print_missed(what: str, n: int, as_json: bool) -> None:
+    """Say that ``n`` messages were lost (lapped) or corrupt (failed their checks)."""
     if as_json:
-        print(json.dumps({"lost": n}))
-    else:
-        print(f"-- lost {n} message{'s' if n != 1 else ''}: this reader was lapped by the writers",
-              file=sys.stderr)
+        print(json.dumps({what: n}))
+        return
+    plural = "s" if n != 1 else ""
+    why = ("this reader was lapped by the writers" if what == "lost"
+           else "their records failed their checks and were skipped")
+    print(f"-- {what} {n} message{plural}: {why}", file=sys.stderr)
 
 
 def _json_default(obj: Any) -> Any:

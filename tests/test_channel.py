@@ -28,10 +28,10 @@ SEED = {"title": "News", "content": "The world is going down."}
 
 
 def drain(reader, expect: int, timeout: float = 30.0) -> list[Message]:
-    """Poll until ``expect`` messages were received or counted lost."""
+    """Poll until ``expect`` messages were received or counted lost or corrupt."""
     got: list[Message] = []
     deadline = time.monotonic() + timeout
-    while len(got) + reader.lost < expect and time.monotonic() < deadline:
+    while len(got) + reader.lost + reader.corrupt < expect and time.monotonic() < deadline:
         got.extend(reader.wait(0.5))
     return got
 
@@ -301,7 +301,7 @@ def test_a_writer_killed_mid_record_leaves_no_partial_message_and_its_lane_is_re
 
 # ---------------------------------------------------------------- damage
 
-def test_a_corrupted_record_is_skipped_counted_and_never_returned(shm_name):
+def test_a_corrupted_record_is_skipped_counted_and_never_returned_and_the_next_is_read(shm_name):
     with Channel.create(shm_name, lanes=1, lane_size=4096) as ch, ch.writer() as w:
         reader = ch.reader()
         for i in range(3):
@@ -310,11 +310,11 @@ def test_a_corrupted_record_is_skipped_counted_and_never_returned(shm_name):
         first_size = L.record_size(len(b"\xa9message 0"))
         ch.segment.buf[ring + first_size + 40] ^= 0xFF  # a payload byte of message 1
         msgs = reader.poll()
-        assert [m.value for m in msgs] == ["message 0"]
-        assert reader.corrupt == 1 and reader.lost == 2
+        assert [m.value for m in msgs] == ["message 0", "message 2"]  # its length is still good
+        assert (reader.corrupt, reader.corrupt_records, reader.lost) == (1, 1, 0)
         w.send("after")
         assert [m.value for m in reader.poll()] == ["after"]
-        assert reader.lost == 2
+        assert (reader.corrupt, reader.lost) == (1, 0)  # received + lost + corrupt == sent
 
 
 @pytest.mark.parametrize("field, value", [("length", 1 << 30), ("type", 77), ("seq", 0), ("count", 0)])
@@ -329,7 +329,10 @@ def test_record_headers_that_lie_are_treated_as_corrupt(shm_name, field, value):
         import struct
         struct.pack_into(fmt, ch.segment.buf, ring + L.record_size(5) + at, value)
         assert reader.poll() == []
-        assert reader.corrupt == 1 and reader.lost == 1
+        assert (reader.corrupt, reader.corrupt_records, reader.lost) == (1, 1, 0)
+        w.send("two")
+        assert [m.value for m in reader.poll()] == ["two"]  # and reading goes on
+        assert (reader.corrupt, reader.lost) == (1, 0)
 
 
 def test_garbage_payload_in_a_valid_record_is_a_format_error_not_a_crash(shm_name):
@@ -431,7 +434,76 @@ def test_a_reader_that_could_not_date_its_start_is_not_poisoned_by_a_corrupt_fir
         at = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE + L.record_size(len(b"\xa6before"))
         struct.pack_into("<Q", ch.segment.buf, at + 8, 999_999)  # a sequence number from nowhere
         ch.segment.buf[at + 33] ^= 0xFF                           # and a payload that fails its CRC
-        assert reader.poll() == [] and reader.corrupt == 1
+        assert reader.poll() == [] and reader.corrupt_records == 1
         w.send("after")
         w.send("more")
         assert [m.value for m in reader.poll()] == ["after", "more"]
+
+
+def test_one_corrupt_record_in_a_long_lane_costs_only_its_own_message(shm_name):
+    with Channel.create(shm_name, lanes=1, lane_size=1 << 20) as ch, ch.writer() as w:
+        for i in range(10_000):
+            w.send(i)
+        ring = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE
+        size = L.record_size(len(msgpack_bytes(5000)))
+        ch.segment.buf[ring + 5000 * size + L.RECORD_HEADER_SIZE] ^= 0x01  # message 5000's payload
+        late = ch.reader(start="oldest")
+        got = drain(late, 10_000)
+    assert [m.value for m in got] == [i for i in range(10_000) if i != 5000]
+    assert (late.corrupt, late.lost) == (1, 0)
+
+
+def msgpack_bytes(value) -> bytes:
+    import msgpack
+
+    return msgpack.packb(value)
+
+
+def test_a_lane_laid_out_again_under_a_reader_is_read_from_its_new_start(shm_name):
+    with Channel.create(shm_name, lanes=1, lane_size=1 << 16) as ch:
+        reader = ch.reader()
+        with ch.writer("first") as w:
+            for i in range(1000):
+                w.send(i)
+        assert len(drain(reader, 1000)) == 1000
+        Channel.format(ch.segment, lanes=1, lane_size=1 << 16).detach()  # zeroed, laid out again
+        with ch.writer("second") as w:
+            for i in range(500):
+                w.send(f"new {i}")
+        got = drain(reader, 500)
+    assert [m.value for m in got] == [f"new {i}" for i in range(500)]
+    assert (reader.resets, reader.lost, reader.corrupt) == (1, 0, 0)
+
+
+def test_a_writer_that_starts_its_numbering_over_is_followed_not_counted_corrupt(shm_name):
+    with Channel.create(shm_name, lanes=1, lane_size=1 << 16) as ch:
+        reader = ch.reader()
+        with ch.writer() as w:
+            for i in range(100):
+                w.send(i)
+        assert len(drain(reader, 100)) == 100
+        ch.words[L.lane_offset(0, ch.capacity) // 8 + L.COUNT_WORD] = 0  # numbering forgotten
+        with ch.writer() as w:  # takes the lane over, numbering from 0 after 100 others
+            for i in range(10):
+                w.send(f"again {i}")
+        got = drain(reader, 10)
+    assert [(m.seq, m.value) for m in got] == [(i, f"again {i}") for i in range(10)]
+    assert (reader.resets, reader.lost, reader.corrupt) == (1, 0, 0)
+
+
+def test_a_garbage_message_count_is_not_taken_for_a_loss(shm_name):
+    with Channel.create(shm_name, lanes=1, lane_size=4096) as ch, ch.writer() as w:
+        reader = ch.reader()
+        w.send("one")
+        w.send("two")
+        base = L.lane_offset(0, ch.capacity) // 8
+        ring = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE
+        ch.segment.buf[ring] = 0xFF   # "one"'s length: its end cannot be found
+        ch.segment.buf[ring + 2] = 0xFF
+        ch.words[base + L.COUNT_WORD] = 1 << 62  # and a header someone scribbled on
+        assert reader.poll() == []
+        assert (reader.lost, reader.corrupt_records) == (0, 1)
+        w.send("three")
+        assert [m.value for m in reader.poll()] == ["three"]
+        # received 1 + lost 0 + corrupt 2 == sent 3: the count came from "three"'s number
+        assert (reader.lost, reader.corrupt) == (0, 2)

@@ -335,3 +335,24 @@ def test_info_on_a_large_channel_reads_headers_not_rings(shm_name):
     assert "lane 3: 0 messages" in proc.stdout
     maxrss_kib = int(proc.stderr.rsplit("maxrss", 1)[1].split()[0])
     assert maxrss_kib < 200 * 1024  # a 512 MiB channel, looked at through its headers
+
+
+def test_listen_tells_corrupt_messages_apart_from_lost_ones(shm_name):
+    import json as _json
+
+    from mmfviewer import layout as L
+    from mmfviewer.channel import Channel
+
+    with Channel.create(shm_name, lanes=1, lane_size=4096) as ch, ch.writer() as w:
+        for i in range(3):
+            w.send(f"message {i}")
+        ring = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE
+        ch.segment.buf[ring + L.record_size(len(b"\xa9message 0")) + 40] ^= 0xFF  # message 1
+        text = run_cli("listen", shm_name, "--from-start", "--timeout", "1")
+        as_json = run_cli("listen", shm_name, "--from-start", "--timeout", "1", "--json")
+    assert text.returncode == 0, text.stderr
+    assert "-- corrupt 1 message: their records failed their checks" in text.stderr
+    assert "received 2 messages, lost 0, corrupt 1" in text.stderr
+    lines = [_json.loads(line) for line in as_json.stdout.splitlines()]
+    assert {"corrupt": 1} in lines and not any("lost" in line for line in lines)
+    assert [line["value"] for line in lines if "value" in line] == ["message 0", "message 2"]

@@ -154,8 +154,8 @@ class MessagePane(QWidget):
         self.clear_button.setToolTip("Remove every message from the table")
         self.counters = QLabel()
         self.counters.setToolTip("received: messages read · lost: messages sent but overwritten "
-                                 "before we read them (exact) · corrupt: records that failed "
-                                 "their checks and were skipped")
+                                 "before we read them · corrupt: messages in records that failed "
+                                 "their checks and were skipped · received + lost + corrupt = sent")
         self.toolbar = QWidget()
         bar = QHBoxLayout(self.toolbar)
         bar.setContentsMargins(4, 2, 4, 2)

@@ -50,6 +50,13 @@ Start = Literal["now", "oldest"]
 READ_CHUNK = 64 * 1024  # bytes a reader takes from one lane per poll (at least one record)
 
 
+def msgpack_error_text(err: Exception) -> str:
+    """What went wrong in msgpack's words, with a reason where msgpack gives none."""
+    if isinstance(err, msgpack.StackError):
+        return "nested too deeply (msgpack stops at 1024 levels)"
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+
+
 def decode_msgpack(payload: bytes) -> Any:
     """Decode one msgpack value with msgpack's size limits (no bombs, no deep nests)."""
     return Message(0, 0, 0, 0, L.TYPE_MSGPACK, payload).value
@@ -102,7 +109,7 @@ class Message(tuple):
             try:
                 return _unpackb(self[5], strict_map_key=False)
             except Exception as err:  # msgpack raises several unrelated types
-                raise FormatError(f"payload is not valid msgpack: {type(err).__name__}: {err}") from None
+                raise FormatError(f"payload is not valid msgpack: {msgpack_error_text(err)}") from None
         if kind == _TEXT:
             return self[5].decode("utf-8", "replace")
         return self[5]

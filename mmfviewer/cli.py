@@ -35,7 +35,7 @@ from .layout import (
     DEFAULT_CAPACITY,
     DEFAULT_LANES,
     MIN_CAPACITY,
-    capacity_for,
+    ring_capacity_for,
     segment_size,
     validate_dimensions,
 )
@@ -142,8 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
                  f"{PROG} create big --size 1GiB --mode 640",
                  f"{PROG} create --file /tmp/map.bin --size 64KiB"], cmd_create)
     _add_target(p)
-    p.add_argument("--size", help=f"size of the segment: {SIZE_HELP} "
-                                  "(required, except for a channel: 1 MiB per lane)")
+    p.add_argument("--size", help=f"size of the segment: {SIZE_HELP} (required, except for a "
+                                  "channel; for a channel, what its lanes' rings share, the headers "
+                                  "coming on top: '--lanes 8 --size 8MiB' makes 1 MiB lanes; "
+                                  "default 1 MiB per lane)")
     p.add_argument("--layout", choices=[x.value for x in Layout], default="raw",
                    help="'channel' lays out a message channel; the others just create the "
                         "segment (zeros) for that use (default: raw)")
@@ -352,9 +354,14 @@ def cmd_create(args: argparse.Namespace) -> int:
     if args.size is None and not channel:
         raise UsageError(f"--size is required (see '{PROG} create --help')")
     size = parse_size(args.size) if args.size is not None else segment_size(args.lanes, DEFAULT_CAPACITY)
+    capacity = None
     if channel:
         validate_dimensions(args.lanes, MIN_CAPACITY)
-        capacity_for(size, args.lanes)  # a clear error before anything is created
+        if args.size is not None:
+            # --size is what the lanes' rings share; the headers come on top (128 bytes,
+            # and 256 per lane), so "8 lanes, 8 MiB" gives 1 MiB lanes, none wasted.
+            capacity = ring_capacity_for(size, args.lanes)
+            size = segment_size(args.lanes, capacity)
     if path is not None:
         if os.path.exists(path):
             raise MmfError(f"file {path!r} already exists; '{PROG} info --file {path}' shows it")
@@ -365,13 +372,13 @@ def cmd_create(args: argparse.Namespace) -> int:
         what = ""
         if channel:
             try:
-                ch = Channel.format(seg, args.lanes, zero=False)  # just created: all zeros
+                ch = Channel.format(seg, args.lanes, capacity, zero=False)  # just created: all zeros
             except BaseException:
                 seg.unlink()
                 raise
             what = f", a channel of {ch.lanes} lanes x {format_size(ch.capacity)}"
         print(f"created {seg.label}: {seg.size} bytes ({format_size(seg.size)}){what}, "
-              f"mode {mode:04o}, at {seg.path}")
+              f"mode {mode:04o}, at {printable(seg.path)}")
     return 0
 
 
@@ -440,7 +447,9 @@ def _info_fields(info: SegmentInfo) -> list[tuple[str, str]]:
         ("mode", info.mode_text),
         ("modified", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.modified))),
         ("access", f"{info.access_text} (for you)"),
-        ("attached", "\n           ".join(attached) if attached else "no process maps it"),
+        ("attached", "\n           ".join(attached) if attached else
+         "no process maps it" if not info.uninspected else
+         f"no process we may look into maps it ({info.uninspected} could not be inspected)"),
     ]
 
 

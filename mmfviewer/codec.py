@@ -36,6 +36,7 @@ from .errors import (
     SegmentNotFoundError,
     SegmentPermissionError,
 )
+from .channel import msgpack_error_text
 from .layout import looks_like_channel
 from .segment import Segment
 from .hextext import parse_hex_bytes
@@ -184,7 +185,7 @@ def decode_mailbox(data: bytes) -> Mailbox:
     except msgpack.OutOfData:
         raise FormatError("the mailbox value is cut short: the segment ends inside it") from None
     except Exception as err:  # msgpack raises several unrelated types on bad input
-        raise FormatError(f"no mailbox value at offset 0: {type(err).__name__}: {err}") from None
+        raise FormatError(f"no mailbox value at offset 0: {msgpack_error_text(err)}") from None
     if not isinstance(value, (dict, list)) or not value:
         raise FormatError(f"offset 0 holds a msgpack {type(value).__name__}, not a map or array")
     if isinstance(value, dict) and not all(isinstance(k, str) for k in value):

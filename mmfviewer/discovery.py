@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 from .errors import SegmentNotFoundError
@@ -58,6 +58,8 @@ class SegmentInfo:
     writable: bool
     deleted: bool = False
     attached: tuple[Attachment, ...] = field(default_factory=tuple)
+    #: Processes we were not allowed to look into (they may map it too).
+    uninspected: int = 0
 
     @property
     def mode_text(self) -> str:
@@ -143,7 +145,8 @@ def segment_info(name: str | None = None, *, path: str | None = None) -> Segment
     check_regular(st.st_mode, printable(path))  # a link is not followed, a FIFO not opened
     key = (st.st_dev, st.st_ino)
     scan = scan_processes(lambda p: p == path)
-    return _info(name if name is not None else path, path, st, scan.by_inode.get(key, []))
+    info = _info(name if name is not None else path, path, st, scan.by_inode.get(key, []))
+    return replace(info, uninspected=scan.hidden_processes)
 
 
 def scan_processes(wanted: Callable[[str], bool]) -> Scan:

@@ -165,6 +165,15 @@ def capacity_for(total_size: int, lanes: int) -> int:
     return 1 << (room.bit_length() - 1)
 
 
+def ring_capacity_for(rings_size: int, lanes: int) -> int:
+    """The largest power-of-two lane capacity whose ``lanes`` rings fit in ``rings_size``."""
+    each = rings_size // max(lanes, 1)
+    if each < MIN_CAPACITY:
+        raise FormatError(f"{rings_size} bytes cannot hold {lanes} lanes of at least {MIN_CAPACITY} "
+                          f"bytes; their rings need at least {lanes * MIN_CAPACITY} bytes")
+    return 1 << (each.bit_length() - 1)
+
+
 def checkpoint_slot(position: int, capacity: int) -> int:
     """Which eighth of the ring ``position`` falls in (the checkpoint slot it updates)."""
     return (position & (capacity - 1)) * CHECKPOINTS // capacity

@@ -231,6 +231,12 @@ class Segment:
             except OSError as err:
                 raise _segment_error(err, f"file {shown}") from None
             created = True
+            try:
+                os.fchmod(fd, mode)  # the mode asked for, exactly: not filtered by the umask
+            except BaseException:
+                _close_quietly(fd)
+                os.unlink(path)
+                raise
         except OSError as err:
             raise _segment_error(err, f"file {shown}", readonly=readonly) from None
         try:

@@ -65,4 +65,8 @@ def parse_mode(text: str) -> int:
     digits = text.lower().removeprefix("0o")
     if not re.fullmatch(r"[0-7]{1,4}", digits):
         raise InvalidSizeError(f"mode {text!r} is not an octal permission such as 600 or 644")
-    return int(digits, 8)
+    mode = int(digits, 8)
+    if mode > 0o777:
+        raise InvalidSizeError(f"mode {text!r} sets setuid, setgid or sticky bits, which mean nothing "
+                               "for a segment; give read/write bits only, such as 600 or 644")
+    return mode

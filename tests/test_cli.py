@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 
 import hexdump
 import pytest
@@ -12,7 +13,7 @@ from mmfviewer import Segment
 from mmfviewer.cli import build_parser
 from mmfviewer.segment import SHM_DIR
 
-from .conftest import needs_dev_shm, needs_unprivileged, run_cli
+from .conftest import needs_dev_shm, needs_unprivileged, run_cli, run_python
 
 SEED_TEXT = "The world is going down."
 COMMANDS = ["gui", "demo", "peer", "ls", "create", "info", "dump", "write", "send", "listen", "bench", "rm"]
@@ -358,3 +359,56 @@ def test_listen_tells_corrupt_messages_apart_from_lost_ones(shm_name):
     lines = [_json.loads(line) for line in as_json.stdout.splitlines()]
     assert {"corrupt": 1} in lines and not any("lost" in line for line in lines)
     assert [line["value"] for line in lines if "value" in line] == ["message 0", "message 2"]
+
+
+def test_create_file_mode_is_exact_whatever_the_umask(tmp_path):
+    path = tmp_path / "map.bin"
+    proc = run_python("-c", "import os, sys; os.umask(0o077); from mmfviewer.cli import main; "
+                      "sys.exit(main(['create', '--file', sys.argv[1], '--size', '4096', '--mode', '666']))",
+                      str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666
+
+
+@pytest.mark.parametrize("mode", ["4755", "2600", "1666"])
+def test_special_mode_bits_are_refused(shm_name, mode):
+    proc = run_cli("create", shm_name, "--size", "64", "--mode", mode)
+    assert proc.returncode == 1 and "setuid, setgid or sticky" in proc.stderr
+    assert not os.path.exists(os.path.join(SHM_DIR, shm_name))
+
+
+def test_a_channel_size_is_what_its_rings_share(shm_name):
+    out = run_cli("create", shm_name, "--layout", "channel", "--lanes", "8", "--size", "8MiB", check=True).stdout
+    assert "a channel of 8 lanes x 1 MiB" in out
+
+
+def test_msgpack_nested_too_deep_says_so():
+    from mmfviewer.codec import decode_mailbox
+    from mmfviewer.errors import FormatError
+
+    with pytest.raises(FormatError, match="nested too deeply"):
+        decode_mailbox(b"\x91" * 3000 + b"\x00")
+
+
+def test_gui_screenshot_leaves_no_settings_behind(shm_name, tmp_path):
+    import tempfile
+
+    Segment.create(shm_name, 4096).close()
+    before = set(os.listdir(tempfile.gettempdir()))
+    proc = run_python("-m", "mmfviewer", "gui", shm_name, "--screenshot", str(tmp_path / "shot.png"),
+                      "--ticks", "1", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert not [n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith("mmfviewer-shot-")]
+
+
+def test_info_does_not_say_no_process_maps_it_when_some_could_not_be_looked_into(shm_name):
+    from dataclasses import replace
+
+    from mmfviewer.cli import _info_fields
+    from mmfviewer.discovery import segment_info
+
+    Segment.create(shm_name, 64).close()
+    info = segment_info(shm_name)
+    fields = dict(_info_fields(replace(info, attached=(), uninspected=3)))
+    assert fields["attached"] == "no process we may look into maps it (3 could not be inspected)"
+    assert dict(_info_fields(replace(info, attached=(), uninspected=0)))["attached"] == "no process maps it"

@@ -78,9 +78,10 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
     app.setApplicationName("mmfviewer")
     app.setOrganizationName("mmfviewer")
     settings = None
+    scratch = None
     if screenshot:  # a screenshot is the same on every machine: no remembered state
-        scratch = tempfile.mkdtemp(prefix="mmfviewer-shot-")
-        settings = QSettings(os.path.join(scratch, "settings.ini"), QSettings.IniFormat)
+        scratch = tempfile.TemporaryDirectory(prefix="mmfviewer-shot-")  # removed at the end
+        settings = QSettings(os.path.join(scratch.name, "settings.ini"), QSettings.IniFormat)
     window = MainWindow(refresh_ms=refresh_ms, history=history, settings=settings)
     for name in names:
         window.open_name(name, readonly=not read_write)
@@ -122,5 +123,10 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
     timer = QTimer()
     timer.timeout.connect(shoot)
     timer.start(20)
-    app.exec()
+    try:
+        app.exec()
+    finally:
+        if scratch is not None and settings is not None:
+            settings.sync()  # written now, so nothing is left to write (and recreate) at exit
+            scratch.cleanup()
     return result["status"]

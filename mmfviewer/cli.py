@@ -20,7 +20,16 @@ import msgpack
 
 from . import __version__
 from .channel import Channel, Message
-from .codec import WINDOW, Layout, detect_layout, layout_display, layout_label, read_stable, read_value
+from .codec import (
+    WINDOW,
+    Layout,
+    detect_layout,
+    layout_display,
+    layout_label,
+    looks_like_one_msgpack_value,
+    read_stable,
+    read_value,
+)
 from .discovery import SegmentInfo, segment_info, survey
 from .errors import (
     FormatError,
@@ -530,6 +539,9 @@ def cmd_send(args: argparse.Namespace) -> int:
                 raise MmfError(f"{seg.label} holds {layout.label} data, which --class would overwrite; "
                                "add --layout dotnet to do it anyway")
             layout = Layout.DOTNET
+        if (layout == Layout.TEXT and not args.layout and args.text is None
+                and looks_like_one_msgpack_value(seg.read(0, WINDOW))):
+            layout = Layout.MAILBOX  # "*" is text, and the msgpack number 42: a value is meant
         if layout == Layout.RAW:
             if any(seg.read(0, WINDOW)):  # bytes of unknown meaning: never overwrite by guess
                 raise MmfError(f"{seg.label} holds bytes of no known layout and sending would overwrite "
@@ -544,15 +556,20 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_listen(args: argparse.Namespace) -> int:
     name, path = _target(args)
-    with _open(name, path, readonly=True) as seg:
+    opened = [_open(name, path, readonly=True)]  # the last is the one followed now
+    try:
         while True:
+            seg = opened[-1]
             layout = Layout(args.layout) if args.layout else detect_layout(seg)
             if layout == Layout.CHANNEL:
                 with Channel.attach(seg, own=False) as ch:
                     return _listen_channel(ch, args)
-            if not _listen_value(seg, layout, args, follow_layout=args.layout is None):
+            if not _listen_value(opened, layout, args, follow_layout=args.layout is None):
                 return 0
             # the segment became a channel while we watched it: listen to that now
+    finally:
+        for seg in opened:
+            seg.close()
 
 
 def _listen_channel(ch: Channel, args: argparse.Namespace) -> int:
@@ -594,12 +611,15 @@ def _listen_channel(ch: Channel, args: argparse.Namespace) -> int:
     return 0
 
 
-def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace, *,
+def _listen_value(opened: list[Segment], layout: Layout, args: argparse.Namespace, *,
                   follow_layout: bool) -> bool:
     """Seed 1's client: look at offset 0 every interval, print each new value. With
     ``follow_layout``, what the bytes are is decided on every look (a segment opened
-    empty may receive text, a mailbox value, or become a channel). Returns True when
-    the segment turned into a channel, False when done."""
+    empty may receive text, a mailbox value, or become a channel). A named segment
+    that is removed is waited for; once created again, the new one is followed (it is
+    appended to ``opened``). Returns True when the segment turned into a channel,
+    False when done."""
+    seg = opened[-1]
     shown: Any = _NOTHING
     seen = 0
     idle_since = time.monotonic()
@@ -609,6 +629,12 @@ def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace, *,
         print(f"watching {seg.label} ({layout}) every {args.interval}s; Ctrl+C to stop", file=sys.stderr)
     try:
         while args.count is None or seen < args.count:
+            if seg.name is not None and seg.state().removed:
+                again = _wait_for_new(seg, args)
+                if again is None:
+                    break  # --timeout passed while it was gone
+                opened.append(again)
+                seg, last, idle_since = again, None, time.monotonic()
             data = read_stable(seg, window)
             if data != last:  # decode only what changed
                 last = data
@@ -638,6 +664,24 @@ def _listen_value(seg: Segment, layout: Layout, args: argparse.Namespace, *,
     except KeyboardInterrupt:
         pass
     return False
+
+
+def _wait_for_new(seg: Segment, args: argparse.Namespace) -> Segment | None:
+    """Say that ``seg`` was removed and wait (up to --timeout) for a segment of the
+    same name; say so and return it once it exists."""
+    assert seg.name is not None
+    print(f"{PROG}: {seg.label} was removed (or replaced); waiting for it to be created again",
+          file=sys.stderr, flush=True)
+    since = time.monotonic()
+    while args.timeout is None or time.monotonic() - since <= args.timeout:
+        try:
+            again = Segment.open(seg.name, readonly=True)
+        except SegmentError:
+            time.sleep(args.interval)
+            continue
+        print(f"{PROG}: {again.label} exists again: following the new one", file=sys.stderr, flush=True)
+        return again
+    return None
 
 
 def _read_listened_value(seg: Segment, kind: Layout, data: bytes) -> tuple[bytes, Any] | _Unreadable:

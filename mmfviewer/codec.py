@@ -170,12 +170,20 @@ def detect_layout(source: Segment | bytes) -> Layout:
         decode_text(data)
         return Layout.TEXT
     except FormatError:
+        pass
+    try:  # not text: any single msgpack value (a string, a number) is a mailbox's
+        decode_mailbox(data, any_value=True)
+        return Layout.MAILBOX
+    except FormatError:
         return Layout.RAW
 
 
-def decode_mailbox(data: bytes) -> Mailbox:
-    """The msgpack value at offset 0. To count as a mailbox it must be a non-empty
-    map or array (a bare number or string is more likely text or noise)."""
+def decode_mailbox(data: bytes, *, any_value: bool = False) -> Mailbox:
+    """The msgpack value at offset 0. To be taken for a mailbox unasked it must be a
+    non-empty map or array (a bare number or string is more likely text or noise);
+    with ``any_value`` any msgpack value will do, followed by a zero byte or nothing
+    (what a mailbox holds once it is known to be one, and what detection accepts
+    when the bytes are not text)."""
     if not data or data[0] == 0:
         raise FormatError("no mailbox value: the segment starts with a zero byte")
     unpacker = msgpack.Unpacker(max_buffer_size=max(len(data), 1), strict_map_key=False)
@@ -186,11 +194,16 @@ def decode_mailbox(data: bytes) -> Mailbox:
         raise FormatError("the mailbox value is cut short: the segment ends inside it") from None
     except Exception as err:  # msgpack raises several unrelated types on bad input
         raise FormatError(f"no mailbox value at offset 0: {msgpack_error_text(err)}") from None
+    length = unpacker.tell()
+    if any_value:
+        if length < len(data) and data[length] != 0:
+            raise FormatError("offset 0 holds a msgpack value followed by more bytes: not one value")
+        return Mailbox(value, length)
     if not isinstance(value, (dict, list)) or not value:
         raise FormatError(f"offset 0 holds a msgpack {type(value).__name__}, not a map or array")
     if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
         raise FormatError("the msgpack map at offset 0 has keys that are not strings")
-    return Mailbox(value, unpacker.tell())
+    return Mailbox(value, length)
 
 
 def decode_text(data: bytes) -> Text:
@@ -214,7 +227,7 @@ def decode_value(data: bytes, layout: Layout) -> Decoded:
         text = decode_text(data)
         return Decoded(layout, bytes(data[:text.length]), text.untrimmed_length, value=text.text)
     if layout == Layout.MAILBOX:
-        box = decode_mailbox(data)
+        box = decode_mailbox(data, any_value=True)
         return Decoded(layout, bytes(data[:box.length]), len(data), value=box.value)
     if layout == Layout.DOTNET:
         root = nrbf.decode(data)
@@ -272,11 +285,7 @@ def write_mailbox(segment: Segment, value: Any) -> int:
         packed = msgpack.packb(value, use_bin_type=True)
     except (TypeError, ValueError, OverflowError) as err:
         raise FormatError(f"cannot write {type(value).__name__} as msgpack: {err}") from None
-    try:
-        previous = decode_mailbox(read_stable(segment)).length
-    except FormatError:
-        previous = 0
-    return _overwrite(segment, packed, previous)
+    return _overwrite(segment, packed, value_length(segment))
 
 
 def write_dotnet(segment: Segment, values: dict[str, Any],
@@ -307,7 +316,9 @@ def write_dotnet(segment: Segment, values: dict[str, Any],
 
 
 def value_length(segment: Segment) -> int:
-    """How many bytes the value at offset 0 takes, whatever its layout (0 if none)."""
+    """How many bytes the value at offset 0 takes, whatever its layout (0 if none):
+    what a new value written over it must zero, so nothing of the old one trails it
+    even when the kind of value changes."""
     layout = detect_layout(segment)
     if not layout.holds_a_value:
         return 0
@@ -315,6 +326,16 @@ def value_length(segment: Segment) -> int:
         return read_value(segment, layout)[1].length
     except FormatError:
         return 0
+
+
+def looks_like_one_msgpack_value(data: bytes) -> bool:
+    """True when the bytes before the first zero byte are exactly one msgpack value:
+    such a segment may be read as text or as a mailbox ("*" is also the number 42)."""
+    try:
+        decode_mailbox(data, any_value=True)
+    except FormatError:
+        return False
+    return True
 
 
 def coerce_members(shape: nrbf.ClassShape, values: dict[str, Any]) -> dict[str, Any]:
@@ -387,11 +408,7 @@ def _coerce_item(index: int, kind: str, value: Any) -> Any:
 def write_text(segment: Segment, text: str) -> int:
     """Overwrite the text at offset 0, zeroing what is left of the previous text."""
     encoded = text.encode("utf-8")
-    try:
-        previous = decode_text(read_stable(segment)).length
-    except FormatError:
-        previous = 0
-    return _overwrite(segment, encoded, previous)
+    return _overwrite(segment, encoded, value_length(segment))
 
 
 def _overwrite(segment: Segment, data: bytes, previous: int) -> int:

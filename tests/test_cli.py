@@ -412,3 +412,59 @@ def test_info_does_not_say_no_process_maps_it_when_some_could_not_be_looked_into
     fields = dict(_info_fields(replace(info, attached=(), uninspected=3)))
     assert fields["attached"] == "no process we may look into maps it (3 could not be inspected)"
     assert dict(_info_fields(replace(info, attached=(), uninspected=0)))["attached"] == "no process maps it"
+
+
+def test_a_mailbox_takes_any_msgpack_value_and_stays_a_mailbox(shm_name):
+    run_cli("create", shm_name, "--size", "256", check=True)
+
+    def shown(*layout: str) -> str:
+        return run_cli("listen", shm_name, *layout, "--count", "1", check=True).stdout.split("  ", 1)[1].rstrip("\n")
+
+    run_cli("send", shm_name, "--json", "42", check=True)
+    # 42 is the byte "*": the same bytes are text too, so sending more JSON must still work.
+    assert run_cli("send", shm_name, "--json", "43").returncode == 0
+    assert shown("--layout", "mailbox") == "43"
+    run_cli("send", shm_name, "--json", "4200", check=True)
+    assert shown() == "4200"
+    run_cli("send", shm_name, "--text", "hello", check=True)  # a msgpack string in a mailbox
+    assert shown() == "'hello'"
+    run_cli("send", shm_name, "--json", "[1, 2]", check=True)
+    assert shown() == "[1, 2]"
+    assert "layout:    mailbox" in run_cli("info", shm_name, check=True).stdout
+
+
+def test_switching_a_segment_from_a_mailbox_to_text_leaves_no_stale_tail(shm_name):
+    run_cli("create", shm_name, "--size", "256", check=True)
+    run_cli("send", shm_name, "--title", "test", "--content", "a long content.json form", check=True)
+    run_cli("send", shm_name, "--layout", "text", "--text", "short", check=True)
+    data = open(os.path.join(SHM_DIR, shm_name), "rb").read()
+    assert data[:5] == b"short" and not any(data[5:])
+
+
+def test_listen_follows_a_value_segment_removed_and_created_again(shm_name):
+    import subprocess
+    import sys
+    import time
+
+    from mmfviewer.segment import unlink_segment
+
+    run_cli("create", shm_name, "--size", "128", check=True)
+    run_cli("send", shm_name, "--text", "first", check=True)
+    listen = subprocess.Popen([sys.executable, "-m", "mmfviewer", "listen", shm_name, "--count", "2",
+                               "--interval", "0.02", "--timeout", "30"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert listen.stdout.readline().endswith("  first\n")
+        unlink_segment(shm_name)
+        time.sleep(0.3)
+        run_cli("create", shm_name, "--size", "128", check=True)
+        run_cli("send", shm_name, "--text", "second", check=True)
+        assert listen.stdout.readline().endswith("  second\n")
+        assert listen.wait(30) == 0
+        err = listen.stderr.read()
+        assert "was removed (or replaced); waiting" in err and "exists again: following the new one" in err
+    finally:
+        listen.kill()
+        listen.wait()
+        listen.stdout.close()
+        listen.stderr.close()

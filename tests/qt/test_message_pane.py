@@ -485,7 +485,7 @@ def test_a_raw_segment_says_there_is_nothing_to_decode(pane, segment):
 
 
 def test_a_garbage_mailbox_shows_the_decoders_error_without_crashing(qtbot, pane, segment):
-    segment.write(0, b"\x82\xa5title")
+    segment.write(0, b"\xc1\xa5title")  # 0xc1 is never valid msgpack
     with qtbot.waitSignal(pane.highlightCleared):
         pane.set_seed(segment, Layout.MAILBOX)
     text = pane.seed_label.text()

@@ -363,7 +363,7 @@ class MessagePane(QWidget):
         """Read what is new. Channel: the number of new messages (held back while
         paused, counted all the same). Seed layouts: 1 if the value changed, else 0.
         An error stops reading and is shown in the pane; it is never raised."""
-        if self._stopped:
+        if self._stopped and not self._can_resume():
             return 0
         if self.reader is not None:
             return self._poll_channel(self.reader)
@@ -439,6 +439,21 @@ class MessagePane(QWidget):
         self.highlightRequested.emit(0, value.length)
         self._show_seed_value(value)  # after: a part still selected outlines itself instead
         return 1
+
+    def _can_resume(self) -> bool:
+        """After reading stopped because the segment shrank: true (and reading goes
+        on) once it is back to its full size; the reader then finds where it is."""
+        segment = self.channel.segment if self.channel is not None else self.segment
+        try:
+            if segment is None or segment.closed or segment.current_size() < segment.size:
+                return False
+        except OSError:
+            return False
+        self._stopped = False
+        self._error = None
+        self.error_label.hide()
+        self._seed_bytes = None  # read the value again, whatever it was
+        return True
 
     def _stop(self, message: str) -> None:
         self._stopped = True

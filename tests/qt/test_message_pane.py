@@ -515,3 +515,17 @@ def test_screenshot_of_a_live_pane_with_a_selected_message(qtbot, pane, channel,
     screenshot = tmp_path / "message_pane.png"
     assert pane.grab().save(str(screenshot))
     assert screenshot.stat().st_size > 10_000
+
+
+def test_a_pane_stopped_by_a_truncation_goes_on_when_the_channel_is_regrown(pane, channel, shm_name):
+    writer = channel.writer("t")
+    pane.set_channel(channel)
+    writer.send(1)
+    assert pane.poll() == 1
+    path = os.path.join(SHM_DIR, shm_name)
+    os.truncate(path, 4096)
+    assert pane.poll() == 0 and "shrank" in pane.error
+    os.truncate(path, channel.segment.size)  # back to its size (the lost part is zeros)
+    writer.send(2)
+    assert pane.poll() == 1 and pane.error is None and pane.error_label.isHidden()
+    assert [m.value for m in (pane.model.message_at(i) for i in range(pane.model.rowCount()))] == [1, 2]

@@ -82,16 +82,20 @@ class PlainReader(_Mapped):
 
     def __init__(self, name: str, start: str = "now") -> None:
         super().__init__(name, writable=False)
-        self.lost = self.corrupt = self.paddings = self.short_skips = 0
+        self.lost = self.corrupt = self.paddings = self.short_skips = self.restarts = 0
         self.pos, self.expected = [0] * self.lanes, [0] * self.lanes
+        self.garbled = [False] * self.lanes     # a corrupt record skipped since the last good one
         for lane in range(self.lanes):
             self.start_now(lane)
             if start == "oldest":
-                tail, intent = self.word(lane, TAIL), self.word(lane, INTENT)
-                ok = [c for c in self.checkpoints(lane) if intent - self.cap <= c < tail]
-                if ok:
-                    self.pos[lane] = min(ok)
-                    self.expected[lane] = REC.unpack_from(self.map, self.ring(lane, min(ok)))[3]
+                self.start_oldest(lane)
+
+    def start_oldest(self, lane: int) -> None:
+        tail, intent = self.word(lane, TAIL), self.word(lane, INTENT)
+        ok = [c for c in self.checkpoints(lane) if c + self.cap >= intent and c < tail]  # no underflow
+        if ok:
+            self.pos[lane] = min(ok)
+            self.expected[lane] = REC.unpack_from(self.map, self.ring(lane, min(ok)))[3]
 
     def ring(self, lane: int, position: int) -> int:
         return self.lane_at(lane) + 256 + (position & (self.cap - 1))
@@ -131,10 +135,19 @@ class PlainReader(_Mapped):
     def skip_to_tail(self, lane: int) -> None:
         tail = self.word(lane, TAIL)
         total = self.word(lane, COUNT)
-        if self.word(lane, TAIL) == tail and self.expected[lane] is not None and total > self.expected[lane]:
-            self.lost += total - self.expected[lane]
+        most = ((tail - self.pos[lane]) // 32 + 1) * 65535
+        if (self.word(lane, TAIL) == tail and self.expected[lane] is not None
+                and self.expected[lane] < total <= self.expected[lane] + most):
+            self.count_gap(lane, total - self.expected[lane])
             self.expected[lane] = total
         self.pos[lane] = tail
+
+    def count_gap(self, lane: int, gap: int) -> None:
+        if self.garbled[lane]:
+            self.corrupt += gap
+        else:
+            self.lost += gap
+        self.garbled[lane] = False
 
     def resync(self, lane: int) -> None:
         tail, intent = self.word(lane, TAIL), self.word(lane, INTENT)
@@ -153,6 +166,10 @@ class PlainReader(_Mapped):
                 position, tail = self.pos[lane], self.word(lane, TAIL)
                 if tail == position:
                     break
+                if tail < position:                     # laid out again: start "oldest" afresh
+                    self.restarts += 1
+                    self.start_oldest(lane)
+                    continue
                 if tail - position > self.cap:
                     self.resync(lane)
                     continue
@@ -161,7 +178,7 @@ class PlainReader(_Mapped):
                 ring, offset, n = self.lane_at(lane) + 256, position & (self.cap - 1), tail - position
                 first = min(n, self.cap - offset)       # two pieces if it wraps
                 data = self.map[ring + offset:ring + offset + first] + self.map[ring:ring + n - first]
-                if position < self.word(lane, INTENT) - self.cap:
+                if position + self.cap < self.word(lane, INTENT):
                     self.resync(lane)
                     continue
                 self.walk(lane, position, data, out)
@@ -176,6 +193,7 @@ class PlainReader(_Mapped):
                 i, self.short_skips = i + room, self.short_skips + 1
                 continue
             values = None
+            size = 0
             if i + 32 <= len(data):
                 length, type_, count, seq, _ts, crc, pid = REC.unpack_from(data, i)
                 if type_ == 0:                  # a padding record: next lap
@@ -188,15 +206,31 @@ class PlainReader(_Mapped):
                         and 1 <= type_ <= 4 and count >= 1 and seq >= floor
                         and zlib.crc32(payload) == crc):
                     values = self.decode(type_, count, payload)
-            if values is None:                  # corrupt: count it, skip to the tail
-                self.corrupt += 1
-                self.skip_to_tail(lane)
+            if values is None:                  # corrupt: its messages count as corrupt
+                self.garbled[lane] = True
+                if 0 < size <= room and i + size <= len(data) and self.plausible(data, i + size, position, lane):
+                    i += size                   # its length looks right: go on
+                    continue
+                self.skip_to_tail(lane)         # (no checkpoint rule here: the tail will do)
                 return
-            self.lost += seq - floor
+            if seq > floor:
+                self.count_gap(lane, seq - floor)
+            self.garbled[lane] = False
             out.extend((lane, seq + k, type_, pid, v) for k, v in enumerate(values))
             self.expected[lane] = seq + count
             i += size
         self.pos[lane] = position + i
+
+    def plausible(self, data: bytes, j: int, position: int, lane: int) -> bool:
+        """"What follows it is the end of the copy, the end of a lap, padding, or a
+        header with a plausible type, count and length and seq ≥ expected"."""
+        room = self.cap - ((position + j) & (self.cap - 1))
+        if j == len(data) or room < 32 or len(data) - j < 32:
+            return True
+        length, type_, count, seq = REC.unpack_from(data, j)[:4]
+        expected = self.expected[lane]
+        return type_ == 0 or (1 <= type_ <= 4 and count >= 1 and 32 + length <= self.max_record
+                              and (expected is None or seq >= expected))
 
     @staticmethod
     def decode(type_: int, count: int, payload: bytes) -> list | None:
@@ -500,11 +534,13 @@ def test_plain_reader_skips_a_corrupt_record_and_counts_it(channel, shm_name):
     at = 128 + writer.lane * (256 + CAP) + 256 + 5 * ((32 + 9 + 7) & ~7) + 32
     channel.segment.buf[at] ^= 0xFF             # one payload byte of message 5
     got = reader.poll()
-    assert [v for (*_, v) in got] == sent[:5] and (reader.corrupt, reader.lost) == (1, 5)
+    # Its length still fits what follows: only its own message is missed, counted corrupt.
+    assert [v for (*_, v) in got] == sent[:5] + sent[6:10] and (reader.corrupt, reader.lost) == (1, 0)
     for text in sent[10:]:
         writer.send_text(text)
     got += drain(reader)
-    assert [v for (*_, v) in got] == sent[:5] + sent[10:] and reader.lost == 5
+    assert [v for (*_, v) in got] == sent[:5] + sent[6:] and (reader.corrupt, reader.lost) == (1, 0)
+    assert len(got) + reader.corrupt + reader.lost == len(sent)
 
 
 def test_plain_reader_rejects_headers_that_break_the_table(channel, shm_name):
@@ -516,3 +552,40 @@ def test_plain_reader_rejects_headers_that_break_the_table(channel, shm_name):
         struct.pack_into("<" + fmt, bad, offset, value)
         with pytest.raises(ValueError):
             parse_header(bytes(bad))
+
+
+def test_nonzero_reserved_bytes_are_ignored_by_both_readers(channel, shm_name):
+    writer = channel.writer()
+    writer.send("before")
+    buf = channel.segment.buf
+    buf[56:128] = b"\xab" * 72                                  # the segment header's reserved bytes
+    lane_at = 128 + writer.lane * (256 + CAP)
+    buf[lane_at + 168:lane_at + 256] = b"\xcd" * 88              # a lane header's reserved bytes
+    plain, ours = PlainReader(shm_name, "oldest"), Channel.open(shm_name, readonly=True)
+    try:
+        assert [v for (*_, v) in plain.poll()] == ["before"]
+        assert [m.value for m in ours.reader(start="oldest").poll()] == ["before"]
+    finally:
+        ours.close()
+
+
+def test_the_first_lap_intent_check_needs_no_negative_numbers(channel, shm_name):
+    reader = PlainReader(shm_name, "oldest")
+    writer = channel.writer()
+    for i in range(5):  # far from a lap: tail_intent − cap would be negative
+        writer.send(i)
+    assert [v for (*_, v) in reader.poll()] == [0, 1, 2, 3, 4] and reader.lost == 0
+
+
+def test_a_lane_laid_out_again_is_read_afresh_by_both_readers(channel, shm_name):
+    plain, ours = PlainReader(shm_name, "now"), channel.reader()
+    with channel.writer() as writer:
+        for i in range(50):
+            writer.send(i)
+    assert len(drain(plain)) == 50 and len(ours.poll()) == 50
+    Channel.format(channel.segment, lanes=channel.lanes, lane_size=CAP).detach()
+    with channel.writer() as writer:
+        for i in range(3):
+            writer.send(f"new {i}")
+    assert [v for (*_, v) in drain(plain)] == ["new 0", "new 1", "new 2"] and plain.restarts == 1
+    assert [m.value for m in ours.poll()] == ["new 0", "new 1", "new 2"] and ours.resets == 1

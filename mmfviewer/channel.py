@@ -422,7 +422,10 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msg
     state = L.LaneState.unpack(lane, buf, lane_at)
     tail = state.tail
     intent = max(state.tail_intent, state.tail)  # a dead writer may have announced more
-    seq = state.message_count
+    # A writer that died between committing a record and storing message_count left a
+    # count one record behind: the records themselves say which number comes next.
+    walked = next_seq_at(buf, lane_at, capacity, tail, state.tail_intent, state.checkpoints)
+    seq = max(state.message_count, walked or 0)
     slot = -1
     L.LANE_NAME.pack_into(buf, lane_at + L.NAME_OFFSET, L.encode_owner_name(name))
     words[base + L.OWNER_WORD] = pid | (state.generation + 1 & 0xFFFFFFFF) << 32
@@ -736,8 +739,11 @@ class Reader:
         self._pos[lane] = position + i
         if lost:
             self._resync_past(lane, position + i)
-        elif complete and i >= n and self._garbled[lane]:
-            self._skip_to_tail(lane)  # at the tail: count the skipped messages now
+        elif complete and i >= n and self._garbled[lane] \
+                and self._words[self._tail_word[lane]] == position + i:
+            # Still at the tail: count the skipped messages now. (If more was committed
+            # meanwhile, the next record's number counts them instead.)
+            self._skip_to_tail(lane)
 
     def _note_sender(self, lane: int) -> None:
         """Remember the name of the lane's current writer, by pid, for viewers."""
@@ -750,6 +756,8 @@ class Reader:
 
     def _resync(self, lane: int, *, oldest: bool = False) -> None:
         """Move to the oldest record that is safe to read (lapped, or start="oldest")."""
+        # Lapped: the messages skipped now are lost, even if a corrupt one was among them.
+        self._garbled[lane] = False
         words = self._words
         base = self._lane_at[lane] // 8
         tail = words[base + L.TAIL_WORD]
@@ -826,40 +834,47 @@ class Reader:
             self._skip_to_tail(lane)
 
     def _seq_at(self, lane: int, tail: int) -> int | None:
-        """The sequence number of the record that will start at ``tail``.
-
-        Found by walking the committed record headers from the nearest checkpoint
-        below ``tail`` (at most an eighth of the ring). None when that is impossible:
-        no checkpoint to start from, headers that are not records, or the writer
-        overwrote them while we walked.
-        """
-        if tail == 0:
-            return 0  # nothing was ever committed: a lane's first record is number 0
-        words, buf, capacity, mask = self._words, self._buf, self._capacity, self._mask
-        base = self._lane_at[lane] // 8
-        floor = words[base + L.INTENT_WORD] - capacity
-        checkpoints = words[base + L.CHECKPOINT_WORD:base + L.CHECKPOINT_WORD + L.CHECKPOINTS]
-        starts = [c for c in checkpoints if floor <= c < tail]
-        if not starts:
-            return None
-        start = position = max(starts)
-        ring, header, max_record = self._ring_at[lane], _HEADER, self._max_record
-        seq = None
-        while position < tail:
-            room = capacity - (position & mask)
-            if room >= header:
-                length, type_, count, first = _unpack_walk(buf, ring + (position & mask))
-                if type_ != _PADDING:
-                    size = (header + length + 7) & ~7
-                    if size > room or size > max_record or count == 0 or (seq is not None and first != seq):
-                        return None  # not a chain of records
-                    seq = first + count
-                    position += size
-                    continue
-            position += room
-        if position != tail or start < words[base + L.INTENT_WORD] - capacity:
-            return None  # not a record boundary, or overwritten while we walked
+        """The sequence number of the record that will start at ``tail`` (see
+        :func:`next_seq_at`), or None when it cannot be told."""
+        at = self._lane_at[lane]
+        base = at // 8
+        checkpoints = tuple(self._words[base + L.CHECKPOINT_WORD:base + L.CHECKPOINT_WORD + L.CHECKPOINTS])
+        seq = next_seq_at(self._buf, at, self._capacity, tail, self._words[base + L.INTENT_WORD], checkpoints)
+        if seq is not None and self._words[base + L.INTENT_WORD] - self._capacity > max(
+                (c for c in checkpoints if c < tail), default=tail):
+            return None  # overwritten while we walked
         return seq
+
+
+def next_seq_at(buf: Any, lane_at: int, capacity: int, tail: int, intent: int,
+                checkpoints: tuple[int, ...]) -> int | None:
+    """The sequence number of the record that will start at ``tail`` in the lane
+    whose header is at ``lane_at``, found by walking the committed record headers from
+    the nearest checkpoint below ``tail`` (at most an eighth of the ring). None when
+    that is impossible: no checkpoint to start from, or headers that are not a chain
+    of records ending exactly at ``tail``. ``0`` for a lane never written to."""
+    if tail == 0:
+        return 0
+    mask = capacity - 1
+    starts = [c for c in checkpoints if intent - capacity <= c < tail]
+    if not starts:
+        return None
+    position = max(starts)
+    ring, max_record = lane_at + L.LANE_HEADER_SIZE, L.max_record_size(capacity)
+    seq = None
+    while position < tail:
+        room = capacity - (position & mask)
+        if room >= _HEADER:
+            length, type_, count, first = _unpack_walk(buf, ring + (position & mask))
+            if type_ != _PADDING:
+                size = (_HEADER + length + 7) & ~7
+                if size > room or size > max_record or count == 0 or (seq is not None and first != seq):
+                    return None  # not a chain of records
+                seq = first + count
+                position += size
+                continue
+        position += room
+    return seq if position == tail else None
 
 
 def _looks_like_a_record_at(data: bytes, j: int, n: int, position: int, capacity: int,

@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("peer", "a headless peer: echoes each message on a channel and sends a tick every second",
                 [f"{PROG} peer mmf1", f"{PROG} peer mmf1 --interval 0.5 --count 10"], cmd_peer)
     p.add_argument("name", metavar="NAME", help="the channel")
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between ticks (default 1)")
+    p.add_argument("--interval", type=_positive_seconds, default=1.0, help="seconds between ticks (default 1)")
     p.add_argument("--count", type=int, help="stop after this many ticks")
 
     p = command("ls", "list every shared-memory segment on this machine, its layout, and who maps it",
@@ -228,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one JSON object per line: lane, pid, seq, ts, value (and lost counts)")
     p.add_argument("--count", type=int, help="stop after this many messages")
     p.add_argument("--timeout", type=float, help="stop after this many seconds without a message")
-    p.add_argument("--interval", type=float, default=0.1,
+    p.add_argument("--interval", type=_positive_seconds, default=0.1,
                    help="seconds between looks at a mailbox/text segment (default 0.1)")
     p.add_argument("--layout", choices=[x.value for x in Layout],
                    help="how to read, instead of detecting it from the segment's bytes")
@@ -248,6 +248,17 @@ def build_parser() -> argparse.ArgumentParser:
                 [f"{PROG} rm news-channel", f"{PROG} rm a b c"], cmd_rm)
     p.add_argument("names", nargs="+", metavar="NAME", help="segment names")
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    """An interval in seconds: a number above 0 (argparse turns the error into usage)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"an interval must be more than 0 seconds, got {text}")
+    return value
 
 
 def _add_target(p: argparse.ArgumentParser) -> None:
@@ -290,7 +301,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except SegmentExistsError:
         with Segment.open(name) as seg:
             if detect_layout(seg) != Layout.CHANNEL:
-                raise MmfError(f"{name!r} exists and is not a channel; name another: {PROG} demo NAME") from None
+                raise MmfError(f"{quoted(name)} exists and is not a channel; name another: {PROG} demo NAME") from None
         print(f"using the existing channel {quoted(name)}", file=sys.stderr)
     with Channel.open(name) as ch, ch.writer("demo") as writer:  # something to see at once
         writer.send({"title": "Hello", "content": f"from the demo (pid {os.getpid()}): type below and press Ctrl+Enter"})
@@ -373,7 +384,7 @@ def cmd_create(args: argparse.Namespace) -> int:
             size = segment_size(args.lanes, capacity)
     if path is not None:
         if os.path.exists(path):
-            raise MmfError(f"file {path!r} already exists; '{PROG} info --file {path}' shows it")
+            raise MmfError(f"file {quoted(path)} already exists; '{PROG} info --file {printable(path)}' shows it")
         seg = Segment.from_file(path, size, readonly=False, mode=mode)
     else:
         seg = Segment.create(name, size, mode=mode)
@@ -408,7 +419,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     if value is not None:
         print(f"{'value:':<10} {printable(value['text']) if 'text' in value else value['error']}")
     for lane in lanes:
-        owner = (f"pid {lane['owner_pid']} {lane['owner_name']!r} "
+        owner = (f"pid {lane['owner_pid']} {quoted(lane['owner_name'])} "
                  f"({'writing' if lane['claimed'] else 'gone'})" if lane["owner_pid"] else "never used")
         print(f"  lane {lane['lane']}: {lane['messages']} messages, {owner}")
     return 0
@@ -633,6 +644,7 @@ def _listen_value(opened: list[Segment], layout: Layout, args: argparse.Namespac
                 again = _wait_for_new(seg, args)
                 if again is None:
                     break  # --timeout passed while it was gone
+                seg.close()  # the removed one: its pages are freed once nobody maps them
                 opened.append(again)
                 seg, last, idle_since = again, None, time.monotonic()
             data = read_stable(seg, window)

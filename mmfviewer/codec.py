@@ -171,11 +171,13 @@ def detect_layout(source: Segment | bytes) -> Layout:
         return Layout.TEXT
     except FormatError:
         pass
-    try:  # not text: any single msgpack value (a string, a number) is a mailbox's
-        decode_mailbox(data, any_value=True)
-        return Layout.MAILBOX
+    try:  # not text: a lone msgpack string or number, with only zeros after it
+        box = decode_mailbox(data, any_value=True)
+        if box.length >= 2 and not any(data[box.length:]):  # one byte alone is too likely noise
+            return Layout.MAILBOX
     except FormatError:
-        return Layout.RAW
+        pass
+    return Layout.RAW
 
 
 def decode_mailbox(data: bytes, *, any_value: bool = False) -> Mailbox:

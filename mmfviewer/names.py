@@ -57,6 +57,8 @@ def parse_name(text: str) -> str:
         code = int(token[1:], 16)
         if token[0] == "x" and code >= 0x80:
             return chr(0xDC00 + code)  # the undecodable byte, as os.fsdecode spells it
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            return match.group(0)  # no such character: keep what was written
         return chr(code)
 
     return _ESCAPE.sub(replace, text)

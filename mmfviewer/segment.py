@@ -79,6 +79,8 @@ def validate_name(name: str) -> str:
         raise InvalidNameError("a segment name must not be empty")
     if "\0" in bare:
         raise InvalidNameError(f"a segment name must not contain a NUL byte: {quoted(name)}")
+    if any(0xD800 <= ord(ch) <= 0xDFFF and not 0xDC80 <= ord(ch) <= 0xDCFF for ch in bare):
+        raise InvalidNameError(f"a segment name must be text or bytes, not lone surrogates: {quoted(name)}")
     if "/" in bare:
         raise InvalidNameError(
             f"a segment name must not contain '/' (it is a name, not a path): {quoted(name)}; "
@@ -299,7 +301,8 @@ class Segment:
         if self.name is not None and not os.path.isdir(SHM_DIR):
             return True  # no file-system view of shm names here (macOS): cannot tell
         try:
-            st = os.stat(self.path)
+            # A name is never followed (a link planted under it is not our segment).
+            st = os.lstat(self.path) if self.name is not None else os.stat(self.path)
         except FileNotFoundError:
             return False
         except OSError:
@@ -470,7 +473,8 @@ def _shm_open(name: str, flags: int, mode: int, *, readonly: bool) -> int:
             # are not UTF-8 (shm_open's Python binding cannot).
             fd = os.open(os.path.join(SHM_DIR, name), flags | _OPEN_FLAGS | os.O_NOFOLLOW, mode or 0o600)
         elif _posixshmem is not None:
-            fd = _posixshmem.shm_open("/" + name, flags | os.O_NONBLOCK, mode or 0o600)
+            # No /dev/shm to plant FIFOs in here; some systems refuse other flags.
+            fd = _posixshmem.shm_open("/" + name, flags, mode or 0o600)
         else:
             # Windows named mappings (CreateFileMapping) would go here, behind this API.
             raise SegmentError(
@@ -479,6 +483,9 @@ def _shm_open(name: str, flags: int, mode: int, *, readonly: bool) -> int:
         if err.errno == errno.ELOOP:
             raise SegmentError(f"{_display_path(name)} is a symbolic link, not a segment; "
                                "refusing to follow it") from None
+        if err.errno == errno.ENXIO:  # a socket someone put there
+            raise SegmentError(f"{_display_path(name)} is a socket, not a regular file: "
+                               "nothing to map") from None
         raise _segment_error(err, what, path=_shm_file(name), readonly=readonly) from None
     try:
         _check_regular(fd, _display_path(name))

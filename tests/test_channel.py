@@ -482,13 +482,66 @@ def test_a_writer_that_starts_its_numbering_over_is_followed_not_counted_corrupt
             for i in range(100):
                 w.send(i)
         assert len(drain(reader, 100)) == 100
-        ch.words[L.lane_offset(0, ch.capacity) // 8 + L.COUNT_WORD] = 0  # numbering forgotten
+        base = L.lane_offset(0, ch.capacity) // 8
+        ch.words[base + L.COUNT_WORD] = 0  # numbering forgotten, and nothing to walk from:
+        for k in range(L.CHECKPOINTS):     # a writer that cannot tell goes on from 0
+            ch.words[base + L.CHECKPOINT_WORD + k] = 1 << 40
         with ch.writer() as w:  # takes the lane over, numbering from 0 after 100 others
             for i in range(10):
                 w.send(f"again {i}")
         got = drain(reader, 10)
     assert [(m.seq, m.value) for m in got] == [(i, f"again {i}") for i in range(10)]
     assert (reader.resets, reader.lost, reader.corrupt) == (1, 0, 0)
+
+
+def test_a_writer_taking_over_a_lane_numbers_on_from_the_records_not_a_stale_count(shm_name):
+    # Its predecessor died after committing a record but before storing message_count.
+    with Channel.create(shm_name, lanes=1, lane_size=1 << 16) as ch:
+        reader = ch.reader()
+        with ch.writer() as w:
+            for i in range(5):
+                w.send(i)
+        ch.words[L.lane_offset(0, ch.capacity) // 8 + L.COUNT_WORD] = 4  # one record behind
+        with ch.writer() as w:
+            assert w.send("next") == 5
+        got = drain(reader, 6)
+    assert [m.seq for m in got] == list(range(6))
+    assert (reader.lost, reader.corrupt, reader.corrupt_records, reader.resets) == (0, 0, 0, 0)
+
+
+def test_records_committed_while_a_corrupt_one_is_skipped_are_still_read(shm_name):
+    with Channel.create(shm_name, lanes=1, lane_size=4096) as ch, ch.writer() as w:
+        reader = ch.reader()
+        w.send("a")
+        w.send("b")
+        at = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE + L.record_size(2)
+        ch.segment.buf[at + L.RECORD_HEADER_SIZE] ^= 0xFF  # b's payload
+        # c and d are committed after the reader copied a and b, before it settles.
+        reader._copy, copy = (lambda *args: (copy(*args), w.send("c"), w.send("d"))[0]), reader._copy
+        got = [m.value for m in reader.poll()]
+        reader._copy = copy
+        got += [m.value for m in reader.poll()]
+    assert got == ["a", "c", "d"]
+    assert (reader.corrupt, reader.lost) == (1, 0)
+
+
+def test_a_reader_lapped_after_a_corrupt_record_counts_the_lap_as_lost(shm_name):
+    with Channel.create(shm_name, lanes=1, lane_size=4096) as ch, ch.writer() as w:
+        reader = ch.reader()
+        w.send("a")
+        w.send("b")
+        at = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE + L.record_size(2)
+        ch.segment.buf[at + L.RECORD_HEADER_SIZE] ^= 0xFF  # b's payload
+        reader._copy, copy = (lambda *args: (copy(*args), w.send("c"))[0]), reader._copy
+        reader.poll()  # a read, b skipped, c committed meanwhile: b's count waits for c
+        reader._copy = copy
+        sent = 3
+        for i in range(400):  # lap the reader many times over
+            w.send(i)
+        sent += 400
+        got = drain(reader, sent - 1)  # "a" was received by the first poll
+    assert reader.corrupt <= 1 and reader.lost > 0
+    assert 1 + len(got) + reader.lost + reader.corrupt == sent
 
 
 def test_a_garbage_message_count_is_not_taken_for_a_loss(shm_name):

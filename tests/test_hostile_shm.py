@@ -152,3 +152,19 @@ def test_opening_a_planted_file_by_path_refuses_a_fifo_without_waiting(tmp_path)
     os.mkfifo(fifo)
     with pytest.raises(SegmentError, match="FIFO"):
         Segment.from_file(Path(fifo))
+
+
+def test_escapes_that_name_no_character_are_kept_as_written_and_refused_as_names():
+    for text in ["a\\UFFFFFFFF", "a\\U00110000", "a\\ud800", "a\\udc41"]:
+        assert parse_name(text) == text
+    proc = run_cli("info", "bad\\ud800x")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+
+
+def test_a_lone_byte_followed_by_zeros_is_not_taken_for_a_mailbox():
+    from mmfviewer.codec import Layout, detect_layout
+
+    assert detect_layout(b"\x01\x00\x00\x00\x2a" + bytes(59)) == Layout.RAW  # a little-endian struct
+    assert detect_layout(b"\xe5" + bytes(63)) == Layout.RAW
+    assert detect_layout(b"\xa5hello" + bytes(58)) == Layout.MAILBOX  # a msgpack string
+    assert detect_layout(b"\xcd\x10\x68" + bytes(61)) == Layout.MAILBOX  # the number 4200

@@ -35,7 +35,7 @@ from .. import __version__
 from ..codec import Layout
 from ..errors import MmfError
 from ..hextext import parse_hex_bytes
-from ..names import printable
+from ..names import parse_name, printable
 from ..segment import Segment
 from ..units import format_size, parse_size
 from .inspector_panel import InspectorPanel
@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
         tab.ticked.connect(lambda tab=tab: self._ticked(tab))
         tab.stateChanged.connect(lambda tab=tab: self._tab_state_changed(tab))
         index = self.tabs.addTab(tab, tab.title)
-        self.tabs.setTabToolTip(index, segment.path)
+        self.tabs.setTabToolTip(index, printable(segment.path))
         self.tabs.setCurrentIndex(index)
         self.stack.setCurrentWidget(self.tabs)
         self._remember(segment)
@@ -334,7 +334,10 @@ class MainWindow(QMainWindow):
         return tab
 
     def _remember(self, segment: Segment) -> None:
-        entry = f"name:{segment.name}" if segment.name is not None else f"file:{segment.path}"
+        # Stored escaped: Qt's settings drop bytes that are not UTF-8, and the menu
+        # shows the entries; parse_name reads them back.
+        entry = (f"name:{printable(segment.name)}" if segment.name is not None
+                 else f"file:{printable(segment.path)}")
         recent = [r for r in self._recent() if r != entry]
         self.settings.setValue("recent", [entry, *recent][:RECENT_MAX])
 
@@ -349,8 +352,9 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("(nothing yet)").setEnabled(False)
             return
         for entry in entries:
-            kind, _, target = entry.partition(":")
-            action = self.recent_menu.addAction(target if kind == "name" else f"{target} (file)")
+            kind, _, shown = entry.partition(":")
+            action = self.recent_menu.addAction(shown if kind == "name" else f"{shown} (file)")
+            target = parse_name(shown)
             action.triggered.connect(
                 lambda *_, k=kind, t=target: self.open_name(t) if k == "name" else self.open_file(t))
         self.recent_menu.addSeparator()

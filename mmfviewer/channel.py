@@ -137,6 +137,7 @@ _TEXT = L.TYPE_TEXT
 _unpack_record = L.RECORD_HEADER.unpack_from
 _unpack_length_type = struct.Struct("<IH").unpack_from
 _unpack_walk = struct.Struct("<IHHQ").unpack_from  # length, type, count, seq
+_CREATED_WORD = 40 // 8  # the segment header's created_ns, as a word
 _HEADER = L.RECORD_HEADER_SIZE
 _PADDING = L.TYPE_PADDING
 _BATCH = L.TYPE_MSGPACK_BATCH
@@ -509,7 +510,7 @@ class Reader:
         self.corrupt = 0
         #: Records that failed their checks (``corrupt`` counts their messages).
         self.corrupt_records = 0
-        #: Times a lane was found laid out again (its numbering restarted).
+        #: Times the channel, or one lane, was found laid out again (numbering restarted).
         self.resets = 0
         self.spin_seconds = spin_seconds
         #: pid -> name of every writer this reader has seen (see :attr:`Message.pid`).
@@ -528,6 +529,8 @@ class Reader:
         #: Per lane: a corrupt record was skipped, and the messages it held are counted
         #: (as corrupt) when the next good record shows how many there were.
         self._garbled = [False] * channel.lanes
+        #: When the channel was laid out: another value means it was laid out again.
+        self._created = channel.words[_CREATED_WORD]
         self._pos: list[int] = []
         #: Per lane, the sequence number the next record must carry; None until the
         #: first record read tells it (see :meth:`_start_now`).
@@ -542,6 +545,8 @@ class Reader:
     def poll(self) -> list[Message]:
         """Every message committed since the last call, lane by lane, oldest first."""
         self._check_size()
+        if self._words[_CREATED_WORD] != self._created:
+            self._laid_out_again()
         out: list[Message] = []
         words, tail_word, pos = self._words, self._tail_word, self._pos
         # A poll builds thousands of objects that all live on. Python's cyclic
@@ -585,6 +590,22 @@ class Reader:
             yield from self.wait()
 
     # -------------------------------------------------------------- internals
+
+    def _laid_out_again(self) -> None:
+        """The channel was laid out again under us (its creation time changed): every
+        lane is new. Read each from its oldest record; a new shape cannot be read."""
+        header = L.parse_segment_header(self._segment.read(0, L.SEGMENT_HEADER_SIZE),
+                                        self._segment.current_size())
+        if (header.lane_count, header.lane_capacity) != (self.channel.lanes, self._capacity):
+            raise ChannelTruncatedError(
+                f"{self._segment.label} was laid out again as {header.lane_count} lanes of "
+                f"{header.lane_capacity} bytes; open it again to read it")
+        self._created = header.created_ns
+        self.resets += 1
+        for lane in range(len(self._pos)):
+            self._garbled[lane] = False
+            self._start_now(lane)
+            self._resync(lane, oldest=True)
 
     def _check_size(self) -> None:
         # The hot path reads the mapping directly; a segment truncated under it would
@@ -731,6 +752,7 @@ class Reader:
             if type_ == batch:
                 if not _split_batch(lane, pid, seq, ts, payload, count, position + i, out):
                     self.corrupt += count  # a checked batch that does not split: a writer's bug
+                    self.corrupt_records += 1
             else:
                 append(make(cls, (lane, pid, seq, ts, type_, payload, position + i, undecoded)))
             expected = seq + count

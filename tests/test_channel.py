@@ -475,6 +475,23 @@ def test_a_lane_laid_out_again_under_a_reader_is_read_from_its_new_start(shm_nam
     assert (reader.resets, reader.lost, reader.corrupt) == (1, 0, 0)
 
 
+def test_a_channel_laid_out_again_past_where_a_reader_was_is_read_from_its_new_start(shm_name):
+    with Channel.create(shm_name, lanes=1, lane_size=1 << 16) as ch:
+        reader = ch.reader()
+        with ch.writer("first") as w:
+            for i in range(20):
+                w.send(i)
+        assert len(drain(reader, 20)) == 20
+        time.sleep(0.001)  # a later creation time
+        Channel.format(ch.segment, lanes=1, lane_size=1 << 16).detach()
+        with ch.writer("second") as w:
+            for i in range(100):  # the new tail passes the reader's old position
+                w.send(f"new {i}")
+        got = drain(reader, 100)
+    assert [m.value for m in got] == [f"new {i}" for i in range(100)]
+    assert (reader.resets, reader.lost, reader.corrupt) == (1, 0, 0)
+
+
 def test_a_writer_that_starts_its_numbering_over_is_followed_not_counted_corrupt(shm_name):
     with Channel.create(shm_name, lanes=1, lane_size=1 << 16) as ch:
         reader = ch.reader()

@@ -295,40 +295,48 @@ def memcpy_gbps(n: int = 2000) -> float:
 
 # ---------------------------------------------------------------------- report
 
-def run_channel_bench(n: int = 200_000, batch: int = 256,
+#: The throughput variants, in the order each round runs them: key -> (label, run).
+VARIANTS: dict[str, tuple[str, Callable[[int, int], tuple[float, int, int] | None]]] = {
+    "mmfviewer": ("mmfviewer send", lambda n, batch: throughput_mmfviewer(n)),
+    "mmfviewer_batch": ("mmfviewer batch", lambda n, batch: throughput_mmfviewer(n, batch)),
+    "queue": ("mp.Queue", lambda n, batch: throughput_queue(n)),
+    "pipe": ("mp.Pipe+msgpack", lambda n, batch: throughput_pipe(n)),
+    "zmq": ("zmq PUSH/PULL", lambda n, batch: throughput_zmq(n)),
+}
+
+
+def run_channel_bench(n: int = 200_000, batch: int = 256, rounds: int = 5,
                       progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """Run every variant; return the figures as the ``--json`` object."""
-    rates: dict[str, float | None] = {}
+    """Run every variant ``rounds`` times, interleaved (A B C … A B C …), so one noisy
+    moment of the machine hits one sample of each, not all of one; return medians,
+    ranges and per-round ratios as the ``--json`` object."""
+    samples: dict[str, list[float]] = {key: [] for key in VARIANTS}
     notes: dict[str, str] = {}
-
-    def record(key: str, result: tuple[float, int, int] | None) -> None:
-        if result is None:
-            rates[key] = None
-            notes[key] = "not installed"
-            return
-        rate, received, lost = result
-        rates[key] = rate
-        if lost:
-            notes[key] = f"{lost} lost of {received + lost}"
-
-    progress("mmfviewer (send)")
-    record("mmfviewer", throughput_mmfviewer(n))
-    progress(f"mmfviewer (send_many, batches of {batch})")
-    record("mmfviewer_batch", throughput_mmfviewer(n, batch))
-    progress("multiprocessing.Queue")
-    record("queue", throughput_queue(n))
-    progress("multiprocessing.Pipe + msgpack")
-    record("pipe", throughput_pipe(n))
-    progress("pyzmq PUSH/PULL ipc:// + msgpack")
-    record("zmq", throughput_zmq(n))
+    for r in range(rounds):
+        for key, (label, run) in VARIANTS.items():
+            progress(f"round {r + 1} of {rounds}: {label}")
+            result = run(n, batch)
+            if result is None:
+                notes[key] = "not installed"
+                continue
+            rate, received, lost = result
+            samples[key].append(rate)
+            if lost:
+                notes[key] = f"{lost} lost of {received + lost} in a round"
+    base = samples["mmfviewer"]
+    ratios = {key: [b / v for b, v in zip(base, values)] for key, values in samples.items() if values}
     progress("latency at 10,000 msg/s")
     latency = latency_mmfviewer()
     progress("1 MiB payloads")
-    large, _, large_lost = large_mmfviewer()
+    large, _, _ = large_mmfviewer()
     memcpy = memcpy_gbps()
     return {
         "messages": n,
-        "msgs_per_s": rates,
+        "rounds": rounds,
+        "msgs_per_s": {k: statistics.median(v) if v else None for k, v in samples.items()},
+        "msgs_per_s_range": {k: [min(v), max(v)] if v else None for k, v in samples.items()},
+        "mmfviewer_is": {k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
+                         for k, v in ratios.items()},
         "notes": notes,
         "latency_us": {"p50": latency["p50"], "p99": latency["p99"]},
         "large_gbps": {"mmfviewer": large, "memcpy": memcpy},
@@ -336,25 +344,24 @@ def run_channel_bench(n: int = 200_000, batch: int = 256,
 
 
 def format_channel_report(result: dict[str, Any]) -> str:
-    """The figures as a table with ratios to one ``send`` per message."""
-    rates = result["msgs_per_s"]
-    base = rates["mmfviewer"]
+    """The figures as a table: each variant's median and range over the rounds, and
+    the median of the per-round ratios of one ``send`` per message to it."""
+    rates, spans, ratios = result["msgs_per_s"], result["msgs_per_s_range"], result["mmfviewer_is"]
     lines = [f"channel throughput, {result['messages']:,} seed messages, writer process -> reader process "
-             f"(mmfviewer lanes of {BENCH_LANE >> 20} MiB; every value decoded by the reader)",
-             f"{'variant':<18}{'msg/s':>12}{'mmfviewer is':>14}  note"]
-    labels = {"mmfviewer": "mmfviewer send", "mmfviewer_batch": "mmfviewer batch",
-              "queue": "mp.Queue", "pipe": "mp.Pipe+msgpack", "zmq": "zmq PUSH/PULL"}
-    for key, label in labels.items():
-        rate = rates.get(key)
+             f"(mmfviewer lanes of {BENCH_LANE >> 20} MiB; every value decoded by the reader); "
+             f"{result['rounds']} interleaved rounds: median (min-max)",
+             f"{'variant':<18}{'msg/s':>12}{'range':>22}{'mmfviewer is':>14}{'ratio range':>16}  note"]
+    for key, (label, _run) in VARIANTS.items():
         note = result["notes"].get(key, "")
-        if rate is None:
-            lines.append(f"{label:<18}{'-':>12}{'-':>14}  {note}")
-        else:
-            lines.append(f"{label:<18}{rate:>12,.0f}{base / rate:>13.2f}x  {note}")
-    zmq = rates.get("zmq")
-    if zmq:
-        lines.append(f"mmfviewer send / zmq = {base / zmq:.2f}x, batch / zmq = "
-                     f"{rates['mmfviewer_batch'] / zmq:.2f}x, send / Queue = {base / rates['queue']:.2f}x")
+        if rates.get(key) is None:
+            lines.append(f"{label:<18}{'-':>12}{'-':>22}{'-':>14}{'-':>16}  {note}")
+            continue
+        low, high = spans[key]
+        ratio = ratios[key]
+        span = f"{low:,.0f}-{high:,.0f}"
+        ratio_span = f"{ratio['min']:.2f}-{ratio['max']:.2f}x"
+        lines.append(f"{label:<18}{rates[key]:>12,.0f}{span:>22}{ratio['median']:>13.2f}x"
+                     f"{ratio_span:>16}  {note}")
     lat = result["latency_us"]
     lines.append(f"one-way latency at 10,000 msg/s: p50 {lat['p50']:.1f} us, p99 {lat['p99']:.1f} us")
     large = result["large_gbps"]

@@ -243,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "decode: a 1 MiB .NET BinaryFormatter value beside the same in msgpack")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--count", type=int, default=200_000, help="messages per throughput run (default 200000)")
+    p.add_argument("--rounds", type=int, default=5,
+                   help="channel: rounds of every variant, interleaved; medians and ranges are "
+                        "reported (default 5)")
 
     p = command("rm", "remove named segments (processes that map them keep their view)",
                 [f"{PROG} rm news-channel", f"{PROG} rm a b c"], cmd_rm)
@@ -772,7 +775,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     from .bench import format_channel_report, run_channel_bench
 
-    result = run_channel_bench(n=args.count, progress=progress)
+    result = run_channel_bench(n=args.count, rounds=args.rounds, progress=progress)
     print(json.dumps(result, indent=2) if args.json else format_channel_report(result))
     return 0
 

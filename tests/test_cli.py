@@ -287,11 +287,18 @@ def test_send_never_overwrites_bytes_of_unknown_meaning_by_guess(shm_name):
 
 
 def test_bench_channel_runs_every_variant_and_prints_the_documented_json():
-    proc = run_cli("bench", "channel", "--count", "5000", "--json", timeout=300)
+    proc = run_cli("bench", "channel", "--count", "5000", "--rounds", "2", "--json", timeout=300)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert set(result["msgs_per_s"]) == {"mmfviewer", "mmfviewer_batch", "queue", "pipe", "zmq"}
     assert all(v > 0 for k, v in result["msgs_per_s"].items() if v is not None)
+    assert result["rounds"] == 2
+    for key, median in result["msgs_per_s"].items():
+        if median is not None:  # a median lies within its range; ratios are per round
+            low, high = result["msgs_per_s_range"][key]
+            assert low <= median <= high
+            assert result["mmfviewer_is"][key]["min"] <= result["mmfviewer_is"][key]["median"]
+    assert result["mmfviewer_is"]["mmfviewer"]["median"] == 1.0
     assert set(result["latency_us"]) == {"p50", "p99"}
     assert set(result["large_gbps"]) == {"mmfviewer", "memcpy"}
 

@@ -602,11 +602,6 @@ def decode(data: bytes | bytearray | memoryview, *, max_nodes: int = MAX_NODES) 
     return root
 
 
-def stream_length(root: Node) -> int:
-    """How many bytes the stream that :func:`decode` read takes (through MessageEnd)."""
-    return root.end
-
-
 def _renamed(node: Node, name: str) -> Node:
     return Node(name, node.type, node.value, node.start, node.end, node.children, node.kind,
                 None, node.note, node.id, node.library, node.packed)

@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - isal has wheels for every common platf
     from zlib import crc32
 
 from . import layout as L
+from .channel_io import ChannelBytes, SyscallStores, channel_bytes, channel_stores
 from .errors import (
     ChannelTruncatedError,
     FormatError,
@@ -137,7 +138,9 @@ _TEXT = L.TYPE_TEXT
 _unpack_record = L.RECORD_HEADER.unpack_from
 _unpack_length_type = struct.Struct("<IH").unpack_from
 _unpack_walk = struct.Struct("<IHHQ").unpack_from  # length, type, count, seq
+_WALK_SIZE = 16
 _CREATED_WORD = 40 // 8  # the segment header's created_ns, as a word
+_LANE_WORDS = L.CHECKPOINT_WORD + L.CHECKPOINTS  # the lane-header words a reader loads
 _HEADER = L.RECORD_HEADER_SIZE
 _PADDING = L.TYPE_PADDING
 _BATCH = L.TYPE_MSGPACK_BATCH
@@ -153,8 +156,9 @@ class Channel:
         self.lanes = header.lane_count
         self.capacity = header.lane_capacity
         self.max_payload = L.max_payload(self.capacity)
-        #: The channel's bytes as aligned 8-byte words: lane-header fields that others
-        #: read concurrently are stored and loaded through this, one whole word at a time.
+        #: The channel's bytes as aligned 8-byte words, through the mapping (loads and
+        #: stores of whole words; fatal to the process if the segment is truncated
+        #: under it: readers and safe writers use :mod:`mmfviewer.channel_io` instead).
         self.words = segment.buf[:header.segment_size].cast("Q")
 
     # -------------------------------------------------------------- make / open
@@ -189,12 +193,13 @@ class Channel:
         if header.segment_size > segment.size:
             raise FormatError(f"{lanes} lanes of {capacity} bytes need {header.segment_size} bytes; "
                               f"{segment.label} has {segment.size}")
-        buf = segment.buf
+        # pwrite, not the mapping: a segment truncated meanwhile is an error, not a SIGBUS.
         if zero:
-            buf[:header.segment_size] = bytes(header.segment_size)
-        packed = header.pack()
-        buf[:len(packed)] = packed
-        L.READY_WORD.pack_into(buf, L.READY_OFFSET, L.READY)  # last: the channel now exists
+            zeros = bytes(min(header.segment_size, 1 << 20))
+            for at in range(0, header.segment_size, len(zeros)):
+                segment.write(at, zeros[:header.segment_size - at])
+        segment.write(0, header.pack())
+        segment.write(L.READY_OFFSET, L.READY_WORD.pack(L.READY))  # last: the channel now exists
         return cls(segment, L.parse_segment_header(segment.read(0, L.SEGMENT_HEADER_SIZE),
                                                    segment.current_size()))
 
@@ -232,12 +237,17 @@ class Channel:
 
     # -------------------------------------------------------------- use
 
-    def writer(self, name: str | None = None) -> Writer:
+    def writer(self, name: str | None = None, *, access: str | None = None) -> Writer:
         """Claim a free lane and return its writer. ``name`` labels the lane for viewers
-        (default: the program's name)."""
+        (default: the program's name).
+
+        ``access="syscall"`` stores through ``pwrite``: a segment truncated by another
+        process is then an error for this sender, never a SIGBUS that kills it (the
+        command line and the GUI send this way). The default stores through the
+        mapping, which is faster (``bench channel`` prints both)."""
         if self.segment.readonly:
             raise ReadOnlyError(f"{self.segment.label} is open read-only; open it read-write to send")
-        return Writer(self, name if name is not None else _program_name())
+        return Writer(self, name if name is not None else _program_name(), access=access)
 
     def reader(self, start: Start = "now") -> Reader:
         """A reader that sees messages sent from now on, or from the oldest still held."""
@@ -258,16 +268,17 @@ class Channel:
     def record_span(self, message: Message) -> tuple[int, int] | None:
         """Where the message's record lies in the segment, as (offset, length), while
         the ring still holds it; None once the writer has written over it."""
-        if self.segment.current_size() < self.header.segment_size:
-            return None  # truncated under us: touching the mapping now would SIGBUS
         capacity = self.capacity
         lane_at = L.lane_offset(message.lane, capacity)
-        intent = self.words[lane_at // 8 + L.INTENT_WORD]
-        if message.position < 0 or message.position < intent - capacity:
-            return None
         ring_at = lane_at + L.LANE_HEADER_SIZE
-        length = _unpack_length_type(self.segment.buf, ring_at + (message.position & (capacity - 1)))[0]
-        return ring_at + (message.position & (capacity - 1)), L.record_size(length)
+        at = ring_at + (message.position & (capacity - 1))
+        header = self.segment.read(at, 8)  # then the intent, which says it was still whole
+        intent = self.segment.read(lane_at + 8 * L.INTENT_WORD, 8)
+        if len(intent) < 8 or len(header) < 8:
+            return None  # truncated under us
+        if message.position < 0 or message.position < int.from_bytes(intent, "little") - capacity:
+            return None
+        return at, L.record_size(_unpack_length_type(header, 0)[0])
 
     def lane_is_claimed(self, lane: int) -> bool:
         """True if a live process holds the lane's writer lock right now."""
@@ -296,7 +307,8 @@ class Channel:
 class Writer:
     """Sends messages on one lane; the lane is ours until :meth:`close` or process exit."""
 
-    def __init__(self, channel: Channel, name: str) -> None:
+    def __init__(self, channel: Channel, name: str, *, access: str | None = None) -> None:
+        """Claim a lane of ``channel``; see :meth:`Channel.writer`."""
         self.channel = channel
         self.pid = os.getpid()
         self._lock_fd = -1
@@ -305,7 +317,7 @@ class Writer:
         self._max_payload = channel.max_payload
         self._packer = msgpack.Packer(use_bin_type=True)
         self._append, self._beat, self._position = _make_appender(
-            channel, self.lane, self.pid, name, self._packer, self._too_large)
+            channel, self.lane, self.pid, name, self._packer, self._too_large, access)
         # send(obj) is the appender itself: one Python call per message, no wrapper.
         self.send: Callable[[Any], int] = self._append
 
@@ -388,7 +400,7 @@ class Writer:
 
 
 def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msgpack.Packer,
-                   too_large: Callable[[int], Exception]) -> tuple[
+                   too_large: Callable[[int], Exception], access: str | None) -> tuple[
                        Callable[..., int], Callable[[], None], Callable[[], tuple[int, int]]]:
     """Claim-time set-up of a lane, and the function that appends one record to it.
 
@@ -397,10 +409,16 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msg
     costs less to reach than an attribute. Returns ``append(obj, type=msgpack,
     count=1, packed=False)`` (``obj`` is packed with msgpack unless ``packed``),
     ``beat()`` (refresh the heartbeat) and ``position()`` -> (tail, next seq).
+    ``access`` is how bytes are stored (see :func:`channel_stores`).
     """
     pack = packer.pack
-    buf = channel.segment.buf
-    words = channel.words
+    stores = channel_stores(channel.segment, channel.header.segment_size, access)
+    # The append below is written once for both ways of storing: ``words[i] = v`` and
+    # ``buf[a:b] = data`` reach the mapping itself on the fast path (a function call
+    # per store there halved the send rate), and stand-ins that pwrite on the safe
+    # path, which also checks the segment's size before each record.
+    buf, words = stores.buffers()
+    check = stores.check if isinstance(stores, SyscallStores) else None
     capacity = channel.capacity
     mask = capacity - 1
     max_payload = channel.max_payload
@@ -417,18 +435,20 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msg
     intent_step = max(capacity // 16, L.RECORD_ALIGN)
     slot_shift = (capacity // L.CHECKPOINTS).bit_length() - 1
     header_size = L.RECORD_HEADER_SIZE
-    pack_header = L.RECORD_HEADER.pack_into  # zero-fills first: fine, nobody reads it yet
+    pack_header = L.RECORD_HEADER.pack
     clock = time.time_ns
 
-    state = L.LaneState.unpack(lane, buf, lane_at)
+    loads = channel_bytes(channel.segment, channel.header.segment_size)
+    state = L.LaneState.unpack(lane, loads.read(lane_at, L.LANE_STATE.size))
     tail = state.tail
     intent = max(state.tail_intent, state.tail)  # a dead writer may have announced more
     # A writer that died between committing a record and storing message_count left a
     # count one record behind: the records themselves say which number comes next.
-    walked = next_seq_at(buf, lane_at, capacity, tail, state.tail_intent, state.checkpoints)
+    walked = next_seq_at(loads.read, lane_at, capacity, tail, state.tail_intent, state.checkpoints)
     seq = max(state.message_count, walked or 0)
     slot = -1
-    L.LANE_NAME.pack_into(buf, lane_at + L.NAME_OFFSET, L.encode_owner_name(name))
+    name_at = lane_at + L.NAME_OFFSET
+    buf[name_at:name_at + L.LANE_NAME.size] = L.LANE_NAME.pack(L.encode_owner_name(name))
     words[base + L.OWNER_WORD] = pid | (state.generation + 1 & 0xFFFFFFFF) << 32
     words[heartbeat_word] = clock()
 
@@ -443,6 +463,8 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msg
         n = len(payload)
         if n > max_payload:
             raise too_large(n)
+        if check is not None:
+            check()
         size = (header_size + n + 7) & ~7
         position = tail
         offset = position & mask
@@ -452,7 +474,8 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msg
                 intent = position + room + size + intent_step
                 words[intent_word] = intent
             if room >= header_size:
-                pack_header(buf, ring_at + offset, room - header_size, 0, 0, seq, 0, 0, pid)
+                at = ring_at + offset
+                buf[at:at + header_size] = pack_header(room - header_size, 0, 0, seq, 0, 0, pid)
             position += room
             offset = 0
         end = position + size
@@ -461,7 +484,7 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msg
             words[intent_word] = intent
         at = ring_at + offset
         now = clock()
-        pack_header(buf, at, n, type_, count, seq, now, crc32(payload), pid)
+        buf[at:at + header_size] = pack_header(n, type_, count, seq, now, crc32(payload), pid)
         buf[at + header_size:at + header_size + n] = payload
         if offset >> slot_shift != slot:
             slot = offset >> slot_shift
@@ -502,7 +525,12 @@ class Reader:
     order, or a false loss of one would be counted).
     """
 
-    def __init__(self, channel: Channel, start: Start = "now", *, spin_seconds: float = 0.0002) -> None:
+    def __init__(self, channel: Channel, start: Start = "now", *, spin_seconds: float = 0.0002,
+                 access: str | None = None) -> None:
+        """``access`` is how the segment's bytes are reached: ``"syscall"`` (``pread``,
+        the default where it works: a segment truncated under the reader is an error,
+        never a SIGBUS) or ``"mapped"`` (loads from the mapping: see ``bench channel``
+        for what the difference costs)."""
         if start not in ("now", "oldest"):
             raise ValueError(f"start must be 'now' or 'oldest', got {start!r}")
         self.channel = channel
@@ -516,21 +544,19 @@ class Reader:
         #: pid -> name of every writer this reader has seen (see :attr:`Message.pid`).
         self.senders: dict[int, str] = {}
         self._segment = channel.segment
-        self._buf = channel.segment.buf
-        self._words = channel.words
+        self._io: ChannelBytes = channel_bytes(channel.segment, channel.header.segment_size, access)
         self._capacity = channel.capacity
         self._mask = channel.capacity - 1
         self._max_record = L.max_record_size(channel.capacity)
         self._lane_at = [L.lane_offset(i, channel.capacity) for i in range(channel.lanes)]
         self._ring_at = [at + L.LANE_HEADER_SIZE for at in self._lane_at]
         self._tail_word = [at // 8 + L.TAIL_WORD for at in self._lane_at]
-        self._intent_word = [at // 8 + L.INTENT_WORD for at in self._lane_at]
         self._generations = [-1] * channel.lanes
         #: Per lane: a corrupt record was skipped, and the messages it held are counted
         #: (as corrupt) when the next good record shows how many there were.
         self._garbled = [False] * channel.lanes
         #: When the channel was laid out: another value means it was laid out again.
-        self._created = channel.words[_CREATED_WORD]
+        self._created = self._io.word(_CREATED_WORD)
         self._pos: list[int] = []
         #: Per lane, the sequence number the next record must carry; None until the
         #: first record read tells it (see :meth:`_start_now`).
@@ -544,11 +570,12 @@ class Reader:
 
     def poll(self) -> list[Message]:
         """Every message committed since the last call, lane by lane, oldest first."""
-        self._check_size()
-        if self._words[_CREATED_WORD] != self._created:
+        io = self._io
+        io.check()
+        if io.word(_CREATED_WORD) != self._created:
             self._laid_out_again()
         out: list[Message] = []
-        words, tail_word, pos = self._words, self._tail_word, self._pos
+        word, tail_word, pos = io.word, self._tail_word, self._pos
         # A poll builds thousands of objects that all live on. Python's cyclic
         # collector would walk them again and again while they are made (reading
         # batches took twice as long with it on); messages hold no cycles, so it is
@@ -557,8 +584,9 @@ class Reader:
         gc.disable()
         try:
             for lane in range(len(pos)):
-                if words[tail_word[lane]] != pos[lane]:
-                    self._poll_lane(lane, out)
+                tail = word(tail_word[lane])
+                if tail != pos[lane]:
+                    self._poll_lane(lane, tail, out)
         finally:
             if collecting:
                 gc.enable()
@@ -607,23 +635,18 @@ class Reader:
             self._start_now(lane)
             self._resync(lane, oldest=True)
 
-    def _check_size(self) -> None:
-        # The hot path reads the mapping directly; a segment truncated under it would
-        # SIGBUS, so look at its size first (one fstat per poll).
-        size = os.fstat(self._segment.fd).st_size
-        if size < self.channel.header.segment_size:
-            raise ChannelTruncatedError(
-                f"{self._segment.label} shrank to {size} bytes under the channel "
-                f"({self.channel.header.segment_size} bytes); reading stopped")
-
-    def _poll_lane(self, lane: int, out: list[Message]) -> None:
-        words, buf, capacity = self._words, self._buf, self._capacity
-        for _attempt in range(8):
+    def _poll_lane(self, lane: int, tail: int, out: list[Message]) -> None:
+        io, capacity = self._io, self._capacity
+        base = self._lane_at[lane] // 8
+        for attempt in range(8):
             position = self._pos[lane]
-            tail = words[self._tail_word[lane]]
+            if attempt:
+                tail = io.word(self._tail_word[lane])
             if tail == position:
                 return
             if tail < position:
+                if io.word(self._tail_word[lane]) != tail:
+                    continue  # it moved while we looked: look again before believing it
                 # The lane was laid out again under us: what it holds now is new.
                 self.resets += 1
                 self._garbled[lane] = False
@@ -632,37 +655,32 @@ class Reader:
             if tail - position > capacity:
                 self._resync(lane)
                 continue
-            at = self._ring_at[lane] + (position & self._mask)
-            room = capacity - (position & self._mask)
-            length = 0
-            if room >= _HEADER:
-                length, type_ = _unpack_length_type(buf, at)
-            if room < _HEADER or type_ == _PADDING:
-                # The rest of this lap is padding: go to the next without copying it.
-                # (A header overwritten under us only costs messages, counted by seq.)
-                self._pos[lane] = position + room
-                continue
-            # Read a bounded slice per poll (at least the next record): it stays in the
+            # Copy a bounded span per poll (at least the next record): it stays in the
             # CPU cache, and a reader far behind gets a few thousand messages at a time.
-            record = min((_HEADER + length + 7) & ~7, self._max_record)
-            end = min(tail, position + max(READ_CHUNK, record))
+            end = min(tail, position + READ_CHUNK)
             data = self._copy(lane, position, end)
-            if position < words[self._intent_word[lane]] - capacity:
+            if end < tail and capacity - (position & self._mask) >= _HEADER:
+                length, type_ = _unpack_length_type(data, 0)
+                record = (_HEADER + length + 7) & ~7
+                if type_ != _PADDING and len(data) < record <= min(self._max_record, tail - position):
+                    end = position + record
+                    data = self._copy(lane, position, end)
+            owner, intent = io.words(base + L.OWNER_WORD, 2)
+            if position < intent - capacity:
                 self._resync(lane)  # overwritten while we copied: we were lapped
                 continue
-            self._note_sender(lane)
+            self._note_sender(lane, owner)
             self._parse(lane, position, data, end == tail, out)
             return
 
     def _copy(self, lane: int, position: int, tail: int) -> bytes:
-        ring = self._ring_at[lane]
+        read, ring = self._io.read, self._ring_at[lane]
         start = position & self._mask
         length = tail - position
         if start + length <= self._capacity:
-            return self._buf[ring + start:ring + start + length].tobytes()
+            return read(ring + start, length)
         first = self._capacity - start
-        return (self._buf[ring + start:ring + self._capacity].tobytes()
-                + self._buf[ring:ring + length - first].tobytes())
+        return read(ring + start, first) + read(ring, length - first)
 
     def _parse(self, lane: int, position: int, data: bytes, complete: bool,
                out: list[Message]) -> None:
@@ -762,32 +780,31 @@ class Reader:
         if lost:
             self._resync_past(lane, position + i)
         elif complete and i >= n and self._garbled[lane] \
-                and self._words[self._tail_word[lane]] == position + i:
+                and self._io.word(self._tail_word[lane]) == position + i:
             # Still at the tail: count the skipped messages now. (If more was committed
             # meanwhile, the next record's number counts them instead.)
             self._skip_to_tail(lane)
 
-    def _note_sender(self, lane: int) -> None:
+    def _note_sender(self, lane: int, owner: int) -> None:
         """Remember the name of the lane's current writer, by pid, for viewers."""
-        owner = self._words[self._lane_at[lane] // 8 + L.OWNER_WORD]
         pid, generation = owner & 0xFFFFFFFF, owner >> 32
         if self._generations[lane] != generation:
-            raw = L.LANE_NAME.unpack_from(self._buf, self._lane_at[lane] + L.NAME_OFFSET)[0]
+            raw = self._io.read(self._lane_at[lane] + L.NAME_OFFSET, L.LANE_NAME.size)
             self.senders[pid] = raw.rstrip(b"\0").decode("utf-8", "replace")
             self._generations[lane] = generation
+
+    def _lane_words(self, lane: int) -> tuple[int, ...]:
+        return self._io.words(self._lane_at[lane] // 8, _LANE_WORDS)
 
     def _resync(self, lane: int, *, oldest: bool = False) -> None:
         """Move to the oldest record that is safe to read (lapped, or start="oldest")."""
         # Lapped: the messages skipped now are lost, even if a corrupt one was among them.
         self._garbled[lane] = False
-        words = self._words
-        base = self._lane_at[lane] // 8
-        tail = words[base + L.TAIL_WORD]
-        intent = words[base + L.INTENT_WORD]
-        checkpoints = words[base + L.CHECKPOINT_WORD:base + L.CHECKPOINT_WORD + L.CHECKPOINTS]
+        state = self._lane_words(lane)
+        tail, intent = state[L.TAIL_WORD], state[L.INTENT_WORD]
         # Keep an eighth of a lap of slack so the copy is not overwritten at once.
         floor = intent - self._capacity + (0 if oldest else self._capacity // L.CHECKPOINTS)
-        safe = [c for c in checkpoints if floor <= c < tail]
+        safe = [c for c in state[L.CHECKPOINT_WORD:] if floor <= c < tail]
         if not safe:
             if oldest:
                 self._start_now(lane)
@@ -798,8 +815,8 @@ class Reader:
         if oldest:
             # A late joiner has lost nothing: it starts counting at the oldest record.
             at = self._ring_at[lane] + (position & self._mask)
-            self._seq[lane] = _unpack_walk(self._buf, at)[3]
-            if position < words[base + L.INTENT_WORD] - self._capacity:
+            self._seq[lane] = _unpack_walk(self._io.read(at, _WALK_SIZE), 0)[3]
+            if position < self._io.word(self._lane_at[lane] // 8 + L.INTENT_WORD) - self._capacity:
                 self._start_now(lane)  # overwritten while we looked
                 return
         self._pos[lane] = position
@@ -807,8 +824,9 @@ class Reader:
     def _start_now(self, lane: int) -> None:
         """Start at the lane's tail, knowing which sequence number comes next."""
         for _attempt in range(8):
-            tail = self._words[self._tail_word[lane]]
-            seq = self._seq_at(lane, tail)
+            state = self._lane_words(lane)
+            tail = state[L.TAIL_WORD]
+            seq = self._seq_at(lane, state)
             if seq is not None:
                 break
         # Still None: the writer laps faster than we can look, or the lane holds no
@@ -826,11 +844,10 @@ class Reader:
         (a lane header overwritten): it is ignored, and the next record's sequence
         number says how many were missed.
         """
-        words, tail_word = self._words, self._tail_word[lane]
-        tail = words[tail_word]
-        count = words[tail_word + L.COUNT_WORD - L.TAIL_WORD]
+        io, tail_word = self._io, self._tail_word[lane]
+        tail, count = io.words(tail_word, 2)  # the count is the word after the tail
         expected = self._seq[lane]
-        if words[tail_word] == tail and expected is not None and count > expected:
+        if io.word(tail_word) == tail and expected is not None and count > expected:
             most = (max(tail - self._pos[lane], 0) // _HEADER + 1) * 0xFFFF
             if count - expected <= most:
                 if self._garbled[lane]:
@@ -844,37 +861,35 @@ class Reader:
     def _resync_past(self, lane: int, position: int) -> None:
         """Go on at the first checkpoint after a record we cannot find the end of
         (its messages, and those up to the checkpoint, count as corrupt)."""
-        words = self._words
-        base = self._lane_at[lane] // 8
-        tail = words[base + L.TAIL_WORD]
-        floor = words[base + L.INTENT_WORD] - self._capacity + self._capacity // L.CHECKPOINTS
-        after = [c for c in words[base + L.CHECKPOINT_WORD:base + L.CHECKPOINT_WORD + L.CHECKPOINTS]
-                 if position < c < tail and c >= floor]
+        state = self._lane_words(lane)
+        tail = state[L.TAIL_WORD]
+        floor = state[L.INTENT_WORD] - self._capacity + self._capacity // L.CHECKPOINTS
+        after = [c for c in state[L.CHECKPOINT_WORD:] if position < c < tail and c >= floor]
         if after:
             self._pos[lane] = min(after)
         else:
             self._skip_to_tail(lane)
 
-    def _seq_at(self, lane: int, tail: int) -> int | None:
-        """The sequence number of the record that will start at ``tail`` (see
+    def _seq_at(self, lane: int, state: tuple[int, ...]) -> int | None:
+        """The sequence number of the record that will start at the lane's tail (see
         :func:`next_seq_at`), or None when it cannot be told."""
-        at = self._lane_at[lane]
-        base = at // 8
-        checkpoints = tuple(self._words[base + L.CHECKPOINT_WORD:base + L.CHECKPOINT_WORD + L.CHECKPOINTS])
-        seq = next_seq_at(self._buf, at, self._capacity, tail, self._words[base + L.INTENT_WORD], checkpoints)
-        if seq is not None and self._words[base + L.INTENT_WORD] - self._capacity > max(
+        tail, intent = state[L.TAIL_WORD], state[L.INTENT_WORD]
+        checkpoints = state[L.CHECKPOINT_WORD:]
+        seq = next_seq_at(self._io.read, self._lane_at[lane], self._capacity, tail, intent, checkpoints)
+        if seq is not None and self._io.word(self._lane_at[lane] // 8 + L.INTENT_WORD) - self._capacity > max(
                 (c for c in checkpoints if c < tail), default=tail):
             return None  # overwritten while we walked
         return seq
 
 
-def next_seq_at(buf: Any, lane_at: int, capacity: int, tail: int, intent: int,
-                checkpoints: tuple[int, ...]) -> int | None:
+def next_seq_at(read: Callable[[int, int], bytes], lane_at: int, capacity: int, tail: int,
+                intent: int, checkpoints: tuple[int, ...]) -> int | None:
     """The sequence number of the record that will start at ``tail`` in the lane
     whose header is at ``lane_at``, found by walking the committed record headers from
-    the nearest checkpoint below ``tail`` (at most an eighth of the ring). None when
-    that is impossible: no checkpoint to start from, or headers that are not a chain
-    of records ending exactly at ``tail``. ``0`` for a lane never written to."""
+    the nearest checkpoint below ``tail`` (at most an eighth of the ring), taken in
+    spans through ``read(offset, n)``. None when that is impossible: no checkpoint to
+    start from, or headers that are not a chain of records ending exactly at
+    ``tail``. ``0`` for a lane never written to."""
     if tail == 0:
         return 0
     mask = capacity - 1
@@ -884,10 +899,14 @@ def next_seq_at(buf: Any, lane_at: int, capacity: int, tail: int, intent: int,
     position = max(starts)
     ring, max_record = lane_at + L.LANE_HEADER_SIZE, L.max_record_size(capacity)
     seq = None
+    span, span_at = b"", 0  # the copied bytes, from ring offset span_at
     while position < tail:
-        room = capacity - (position & mask)
+        offset = position & mask
+        room = capacity - offset
         if room >= _HEADER:
-            length, type_, count, first = _unpack_walk(buf, ring + (position & mask))
+            if not span_at <= offset <= span_at + len(span) - _WALK_SIZE:
+                span, span_at = read(ring + offset, min(READ_CHUNK, room)), offset
+            length, type_, count, first = _unpack_walk(span, offset - span_at)
             if type_ != _PADDING:
                 size = (_HEADER + length + 7) & ~7
                 if size > room or size > max_record or count == 0 or (seq is not None and first != seq):

@@ -306,7 +306,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             if detect_layout(seg) != Layout.CHANNEL:
                 raise MmfError(f"{quoted(name)} exists and is not a channel; name another: {PROG} demo NAME") from None
         print(f"using the existing channel {quoted(name)}", file=sys.stderr)
-    with Channel.open(name) as ch, ch.writer("demo") as writer:  # something to see at once
+    with Channel.open(name) as ch, ch.writer("demo", access="syscall") as writer:  # something to see at once
         writer.send({"title": "Hello", "content": f"from the demo (pid {os.getpid()}): type below and press Ctrl+Enter"})
     peer_cmd = [sys.executable, "-m", "mmfviewer"]
     if args.peer == "headless":

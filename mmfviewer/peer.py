@@ -29,7 +29,7 @@ def run_peer(name: str, *, interval: float = 1.0, count: int | None = None,
     number of messages echoed."""
     echoed = ticks = 0
     me = os.getpid()
-    with Channel.open(name) as channel, channel.writer("peer") as writer:
+    with Channel.open(name) as channel, channel.writer("peer", access="syscall") as writer:
         reader = channel.reader()
         say(f"peer on {channel.segment.label}, lane {writer.lane}: echoing, and a tick every {interval:g} s")
         next_tick = time.monotonic()

@@ -65,6 +65,12 @@ NAME_MAX = 30 if sys.platform == "darwin" else 255
 _HAS_PREAD = hasattr(os, "pread") and sys.platform.startswith("linux")
 
 
+def pread_works() -> bool:
+    """Whether ``pread``/``pwrite`` reach shared memory here (Linux: yes; macOS: its
+    shm objects refuse them, so only the mapping reaches their bytes)."""
+    return _HAS_PREAD
+
+
 def validate_name(name: str) -> str:
     """Return ``name`` as a shared-memory name, or raise :class:`InvalidNameError`.
 

@@ -131,5 +131,5 @@ class Sender:
             if self._channel is None:
                 self._channel = Channel.attach(self.segment, own=False)
                 self._owns_channel = True
-            self._writer = self._channel.writer(self.name)
+            self._writer = self._channel.writer(self.name, access="syscall")
         return self._writer

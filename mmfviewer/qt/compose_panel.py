@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
 
 from ..channel import encode_msgpack
 from ..codec import Layout, read_value
-from ..errors import ChannelTruncatedError, FormatError, MmfError, SegmentClosedError
+from ..errors import FormatError, MmfError, SegmentClosedError
 from ..hextext import BYTES_PER_LINE, parse_hex_bytes
 from ..nrbf import WRITABLE_TYPES
 from ..sender import Sender
@@ -802,21 +802,11 @@ class ComposePanel(QWidget):
 
     @staticmethod
     def _check_segment(sender: Sender) -> None:
-        """Refuse a send that would crash the process rather than fail.
-
-        A channel is written through the mapping (its hot path); touching a mapping
-        past the end of a segment someone truncated is a SIGBUS nothing can catch.
-        Other layouts write with ``pwrite``, which fails cleanly on its own.
-        """
+        """Refuse a send into a closed segment. (A truncated one is refused by the
+        send itself: it writes with ``pwrite``, which cannot fault.)"""
         segment = sender.segment
         if segment.closed:
             raise SegmentClosedError(f"{segment.label} is closed: reopen it to send")
-        if Layout(sender.layout) == Layout.CHANNEL:
-            live = segment.current_size()
-            if live < segment.size:
-                raise ChannelTruncatedError(
-                    f"{segment.label} was truncated to {live} bytes by another process "
-                    f"(the channel needs {segment.size}): nothing can be sent into it")
 
     def _fail(self, text: str) -> bool:
         self.error_label.setText(text)

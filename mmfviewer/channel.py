@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - isal has wheels for every common platf
     from zlib import crc32
 
 from . import layout as L
+from . import msgpack_bounds as bounded
 from .channel_io import ChannelBytes, SyscallStores, channel_bytes, channel_stores
 from .errors import (
     ChannelTruncatedError,
@@ -45,6 +46,7 @@ from .errors import (
     NoFreeLaneError,
     ReadOnlyError,
 )
+from .msgpack_bounds import TooManyObjectsError
 from .segment import Segment
 
 Start = Literal["now", "oldest"]
@@ -107,8 +109,13 @@ class Message(tuple):
             return value
         kind = self[4]
         if kind == _MSGPACK:
+            payload = self[5]
             try:
-                return _unpackb(self[5], strict_map_key=False)
+                if len(payload) <= _UNGUARDED:  # the common case, without a call more
+                    return _unpackb(payload, strict_map_key=False)
+                return bounded.unpackb(payload, strict_map_key=False)
+            except TooManyObjectsError:
+                raise
             except Exception as err:  # msgpack raises several unrelated types
                 raise FormatError(f"payload is not valid msgpack: {msgpack_error_text(err)}") from None
         if kind == _TEXT:
@@ -131,6 +138,7 @@ class Message(tuple):
 
 
 _unpackb = msgpack.unpackb
+_UNGUARDED = bounded.UNGUARDED
 _new_tuple = tuple.__new__
 _UNDECODED: Any = object()
 _MSGPACK = L.TYPE_MSGPACK
@@ -956,7 +964,7 @@ class _Batch:
         """The raw bytes of value ``index``, found on first need (reading rarely needs
         them: the values come decoded)."""
         if self._offsets is None:
-            unpacker = msgpack.Unpacker(max_buffer_size=max(len(self.payload), 1))
+            unpacker = bounded.unpacker(len(self.payload))
             unpacker.feed(self.payload)
             offsets = [0]
             while offsets[-1] < len(self.payload):
@@ -985,10 +993,12 @@ def _split_batch(lane: int, pid: int, seq: int, ts: int, payload: bytes, count: 
     are built by C iterators: no Python code runs per message, which is what makes
     batches cheap to read.
     """
-    unpacker = msgpack.Unpacker(max_buffer_size=max(len(payload), 1), strict_map_key=False)
+    unpacker = bounded.unpacker(len(payload), strict_map_key=False)
     unpacker.feed(payload)
     try:
         values = list(unpacker)
+    except TooManyObjectsError:  # valid, but too costly to decode at once: cut it raw
+        return _split_batch_undecoded(lane, pid, seq, ts, payload, count, position, out)
     except Exception:  # a malformed value: the record is corrupt
         return False
     if len(values) != count or unpacker.tell() != len(payload):
@@ -997,6 +1007,25 @@ def _split_batch(lane: int, pid: int, seq: int, ts: int, payload: bytes, count: 
     out.extend(map(_new_tuple, repeat(_BatchMessage), zip(
         repeat(lane), repeat(pid), range(seq, seq + count), repeat(ts), repeat(_MSGPACK),
         repeat(None), repeat(position), values, repeat(batch), range(count))))
+    return True
+
+
+def _split_batch_undecoded(lane: int, pid: int, seq: int, ts: int, payload: bytes, count: int,
+                           position: int, out: list[Message]) -> bool:
+    """Cut a batch record into messages that each decode (within the bound) when asked."""
+    unpacker = msgpack.Unpacker(max_buffer_size=max(len(payload), 1))
+    unpacker.feed(payload)
+    ends = []
+    try:
+        while unpacker.tell() < len(payload):
+            unpacker.skip()  # walks a value without building it
+            ends.append(unpacker.tell())
+    except Exception:
+        return False
+    if len(ends) != count:
+        return False
+    for k, (start, end) in enumerate(zip([0, *ends], ends)):
+        out.append(Message(lane, pid, seq + k, ts, _MSGPACK, payload[start:end], position))
     return True
 
 

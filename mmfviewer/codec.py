@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgpack
 
+from . import msgpack_bounds as bounded
 from . import nrbf
 from .errors import (
     FormatError,
@@ -180,6 +181,10 @@ def detect_layout(source: Segment | bytes) -> Layout:
     return Layout.RAW
 
 
+class CutShortError(FormatError):
+    """The bytes end inside the value: more of them may hold all of it."""
+
+
 def decode_mailbox(data: bytes, *, any_value: bool = False) -> Mailbox:
     """The msgpack value at offset 0. To be taken for a mailbox unasked it must be a
     non-empty map or array (a bare number or string is more likely text or noise);
@@ -188,13 +193,18 @@ def decode_mailbox(data: bytes, *, any_value: bool = False) -> Mailbox:
     when the bytes are not text)."""
     if not data or data[0] == 0:
         raise FormatError("no mailbox value: the segment starts with a zero byte")
-    unpacker = msgpack.Unpacker(max_buffer_size=max(len(data), 1), strict_map_key=False)
+    unpacker = bounded.unpacker(len(data), strict_map_key=False)
     unpacker.feed(data)
     try:
         value = unpacker.unpack()
     except msgpack.OutOfData:
-        raise FormatError("the mailbox value is cut short: the segment ends inside it") from None
+        raise CutShortError("the mailbox value is cut short: the segment ends inside it") from None
+    except bounded.TooManyObjectsError:
+        raise
     except Exception as err:  # msgpack raises several unrelated types on bad input
+        if isinstance(err, ValueError) and "exceeds max_" in str(err):
+            # A length that claims more than the bytes read: cut short, if it is true.
+            raise CutShortError(f"the mailbox value is cut short: {err}") from None
         raise FormatError(f"no mailbox value at offset 0: {msgpack_error_text(err)}") from None
     length = unpacker.tell()
     if any_value:
@@ -255,8 +265,9 @@ def read_value(segment: Segment, layout: Layout, data: bytes | None = None) -> t
             data = read_stable(segment, n)
         try:
             return data, decode_value(data, layout)
-        except nrbf.NrbfError as err:
-            if not err.truncated or len(data) < n or n >= MAX_VALUE_BYTES:
+        except (nrbf.NrbfError, CutShortError) as err:
+            cut_short = isinstance(err, CutShortError) or err.truncated
+            if not cut_short or len(data) < n or n >= MAX_VALUE_BYTES:
                 raise
             n, data = min(n * 16, MAX_VALUE_BYTES), None
 

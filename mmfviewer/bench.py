@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import msgpack
 
-from .channel import Channel
+from .channel import Channel, Reader
 from .segment import unlink_segment
 
 _ctx = mp.get_context("spawn")
@@ -131,6 +131,71 @@ def _zmq_reader(address: str, n: int, ready: Any, out: Any) -> None:
     sock.close()
 
 
+def _iceoryx2_service(name: str) -> tuple[Any, Any]:
+    import ctypes
+
+    import iceoryx2 as iox2
+    iox2.set_log_level(iox2.LogLevel.Error)
+    node = iox2.NodeBuilder.new().create(iox2.ServiceType.Ipc)
+    # Delivery with back-pressure (as the queues and pipes here), never overwriting
+    # what the subscriber has not taken yet.
+    service = (node.service_builder(iox2.ServiceName.new(name))
+               .publish_subscribe(iox2.Slice[ctypes.c_uint8])
+               .enable_safe_overflow(False).subscriber_max_buffer_size(4096).open_or_create())
+    return node, service
+
+
+def _iceoryx2_writer(name: str, n: int, ready: Any, out: Any) -> None:
+    import ctypes
+
+    import iceoryx2 as iox2
+    node, service = _iceoryx2_service(name)
+    publisher = (service.publisher_builder().initial_max_slice_len(256)
+                 .backpressure_strategy(iox2.BackpressureStrategy.RetryUntilDelivered).create())
+    memmove = ctypes.memmove
+
+    def send(data: bytes) -> None:
+        sample = publisher.loan_slice_uninit(len(data))
+        memmove(sample.payload().as_ptr(), data, len(data))
+        sample.assume_init().send()
+
+    _send_packed(send, n, ready, out)
+    time.sleep(0.5)  # the service lives while the reader drains it
+    del publisher, service, node
+
+
+def _iceoryx2_reader(name: str, n: int, ready: Any, out: Any) -> None:
+    node, service = _iceoryx2_service(name)
+    subscriber = service.subscriber_builder().buffer_size(4096).create()
+    ready.set()
+
+    def recv() -> bytes:
+        while True:
+            sample = subscriber.receive()
+            if sample is not None:
+                return bytes(sample.payload().as_memory_view())  # the sample goes back
+
+    _receive_packed(recv, n, out)
+    del subscriber, service, node
+
+
+def _fifo_writer(q: Any, n: int, ready: Any, out: Any) -> None:
+    messages = [seed_message(i) for i in range(n)]
+    ready.wait()
+    t0 = time.perf_counter()
+    for m in messages:
+        q.put(m, timeout=60)
+    out.put(("writer", t0))
+
+
+def _fifo_reader(q: Any, n: int, ready: Any, out: Any) -> None:
+    ready.set()
+    got = 0
+    while got < n:  # taking many at a time is how faster-fifo is meant to be read
+        got += len(q.get_many(timeout=60, max_messages_to_get=1000))  # unpickling is the decode
+    out.put(("reader", time.perf_counter(), got, 0))
+
+
 def _run_pair(writer: Callable[..., None], reader: Callable[..., None],
               wargs: tuple[Any, ...], rargs: tuple[Any, ...]) -> tuple[float, int, int]:
     """Start reader and writer processes; return (msgs/s delivered, received, lost)."""
@@ -196,6 +261,74 @@ def throughput_zmq(n: int) -> tuple[float, int, int] | None:
             os.unlink(address.removeprefix("ipc://"))
         except FileNotFoundError:
             pass
+
+
+def throughput_iceoryx2(n: int) -> tuple[float, int, int] | None:
+    if importlib.util.find_spec("iceoryx2") is None:
+        return None
+    name = f"mmfv-bench-{uuid.uuid4().hex[:8]}"
+    return _run_pair(_iceoryx2_writer, _iceoryx2_reader, (name, n), (name, n))
+
+
+def throughput_faster_fifo(n: int) -> tuple[float, int, int] | None:
+    if importlib.util.find_spec("faster_fifo") is None:
+        return None
+    from faster_fifo import Queue
+    import faster_fifo_reduction  # noqa: F401  (lets the queue travel to spawned processes)
+    q = Queue(max_size_bytes=16 << 20)
+    return _run_pair(_fifo_writer, _fifo_reader, (q, n), (q, n))
+
+
+# ---------------------------------------------------------------------- one side alone
+# What the safe paths cost: a reader draining a full lane with pread or through the
+# mapping, and a writer filling one with the mapping or with pwrite, in one process
+# (no peer to wait for, no decoding), so the difference is only how bytes move.
+
+def _drain_rate(channel: Channel, n: int, access: str) -> float:
+    reader = Reader(channel, "oldest", access=access)
+    t0 = time.perf_counter()
+    got = 0
+    while got < n:
+        got += len(reader.poll())
+    return got / (time.perf_counter() - t0)
+
+
+def _fill_rate(channel: Channel, messages: list[Any], access: str) -> float:
+    with channel.writer("bench", access=access) as w:
+        send = w.send
+        t0 = time.perf_counter()
+        for m in messages:
+            send(m)
+        return len(messages) / (time.perf_counter() - t0)
+
+
+def run_access_bench(n: int = 200_000, rounds: int = 5,
+                     progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """Reader and writer rates per way of reaching the segment, interleaved rounds."""
+    messages = [seed_message(i) for i in range(n)]
+    samples: dict[str, list[float]] = {key: [] for key in ACCESS_VARIANTS}
+    for r in range(rounds):
+        progress(f"round {r + 1} of {rounds}: reader and writer alone")
+        for key in ACCESS_VARIANTS:
+            side, access = key.split("_")
+
+            def one(name: str) -> float:
+                with Channel.open(name) as ch:
+                    if side == "writer":
+                        return _fill_rate(ch, messages, access)
+                    _fill_rate(ch, messages, "mapped")
+                    return _drain_rate(ch, n, access)
+            samples[key].append(_with_channel(one, lanes=1, lane_size=64 << 20))
+    return {k: {"median": statistics.median(v), "min": min(v), "max": max(v)} for k, v in samples.items()}
+
+
+#: One side alone: key -> label; ``side_access``.
+ACCESS_VARIANTS = {
+    "reader_syscall": "reader, pread (safe; the default)",
+    "reader_mapped": "reader, mapping (can SIGBUS)",
+    "writer_mapped": "writer, mapping (the default)",
+    "writer_syscall": "writer, pwrite (safe; CLI, GUI)",
+}
 
 
 # ---------------------------------------------------------------------- latency
@@ -302,6 +435,8 @@ VARIANTS: dict[str, tuple[str, Callable[[int, int], tuple[float, int, int] | Non
     "queue": ("mp.Queue", lambda n, batch: throughput_queue(n)),
     "pipe": ("mp.Pipe+msgpack", lambda n, batch: throughput_pipe(n)),
     "zmq": ("zmq PUSH/PULL", lambda n, batch: throughput_zmq(n)),
+    "iceoryx2": ("iceoryx2 pub/sub", lambda n, batch: throughput_iceoryx2(n)),
+    "faster_fifo": ("faster-fifo", lambda n, batch: throughput_faster_fifo(n)),
 }
 
 
@@ -317,7 +452,7 @@ def run_channel_bench(n: int = 200_000, batch: int = 256, rounds: int = 5,
             progress(f"round {r + 1} of {rounds}: {label}")
             result = run(n, batch)
             if result is None:
-                notes[key] = "not installed"
+                notes[key] = "not installed: pip install 'mmfviewer[bench]'"
                 continue
             rate, received, lost = result
             samples[key].append(rate)
@@ -325,6 +460,7 @@ def run_channel_bench(n: int = 200_000, batch: int = 256, rounds: int = 5,
                 notes[key] = f"{lost} lost of {received + lost} in a round"
     base = samples["mmfviewer"]
     ratios = {key: [b / v for b, v in zip(base, values)] for key, values in samples.items() if values}
+    one_side = run_access_bench(n, rounds, progress)
     progress("latency at 10,000 msg/s")
     latency = latency_mmfviewer()
     progress("1 MiB payloads")
@@ -338,6 +474,7 @@ def run_channel_bench(n: int = 200_000, batch: int = 256, rounds: int = 5,
         "mmfviewer_is": {k: {"median": statistics.median(v), "min": min(v), "max": max(v)}
                          for k, v in ratios.items()},
         "notes": notes,
+        "one_side_msgs_per_s": one_side,
         "latency_us": {"p50": latency["p50"], "p99": latency["p99"]},
         "large_gbps": {"mmfviewer": large, "memcpy": memcpy},
     }
@@ -362,6 +499,16 @@ def format_channel_report(result: dict[str, Any]) -> str:
         ratio_span = f"{ratio['min']:.2f}-{ratio['max']:.2f}x"
         lines.append(f"{label:<18}{rates[key]:>12,.0f}{span:>22}{ratio['median']:>13.2f}x"
                      f"{ratio_span:>16}  {note}")
+    one_side = result["one_side_msgs_per_s"]
+    lines.append(f"one side alone, {result['messages']:,} messages through a 64 MiB lane, no decoding: "
+                 "median (min-max)")
+    for key, label in ACCESS_VARIANTS.items():
+        figures = one_side[key]
+        span = f"{figures['min']:,.0f}-{figures['max']:,.0f}"
+        lines.append(f"  {label:<34}{figures['median']:>12,.0f}{span:>24}")
+    for side in ("reader", "writer"):
+        safe, mapped = one_side[f"{side}_syscall"]["median"], one_side[f"{side}_mapped"]["median"]
+        lines.append(f"  the safe {side} runs at {safe / mapped:.2f}x the mapped one")
     lat = result["latency_us"]
     lines.append(f"one-way latency at 10,000 msg/s: p50 {lat['p50']:.1f} us, p99 {lat['p99']:.1f} us")
     large = result["large_gbps"]

@@ -290,7 +290,10 @@ def test_bench_channel_runs_every_variant_and_prints_the_documented_json():
     proc = run_cli("bench", "channel", "--count", "5000", "--rounds", "2", "--json", timeout=300)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    assert set(result["msgs_per_s"]) == {"mmfviewer", "mmfviewer_batch", "queue", "pipe", "zmq"}
+    assert set(result["msgs_per_s"]) == {"mmfviewer", "mmfviewer_batch", "queue", "pipe", "zmq",
+                                         "iceoryx2", "faster_fifo"}
+    for key, rate in result["msgs_per_s"].items():  # a missing peer says so instead
+        assert rate is not None or "not installed" in result["notes"][key]
     assert all(v > 0 for k, v in result["msgs_per_s"].items() if v is not None)
     assert result["rounds"] == 2
     for key, median in result["msgs_per_s"].items():
@@ -301,6 +304,9 @@ def test_bench_channel_runs_every_variant_and_prints_the_documented_json():
     assert result["mmfviewer_is"]["mmfviewer"]["median"] == 1.0
     assert set(result["latency_us"]) == {"p50", "p99"}
     assert set(result["large_gbps"]) == {"mmfviewer", "memcpy"}
+    one_side = result["one_side_msgs_per_s"]
+    assert set(one_side) == {"reader_syscall", "reader_mapped", "writer_mapped", "writer_syscall"}
+    assert all(0 < v["min"] <= v["median"] <= v["max"] for v in one_side.values())
 
 
 def test_listen_started_on_an_empty_segment_prints_the_text_written_later(shm_name):

@@ -8,13 +8,15 @@ only counts the messages that actually arrived.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import multiprocessing as mp
 import os
 import statistics
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import msgpack
 
@@ -55,7 +57,7 @@ def _read_all(reader: Any, n: int, progress: Any = None) -> int:
     got = 0
     while got + reader.lost < n:
         for m in reader.wait(10):
-            m.value
+            _ = m.value  # the decode is part of the work measured
             got += 1
             if progress is not None:
                 progress.value = got
@@ -116,7 +118,7 @@ def _pipe_reader(conn: Any, n: int, ready: Any, out: Any) -> None:
 
 def _zmq_writer(address: str, n: int, ready: Any, out: Any) -> None:
     import zmq
-    sock = zmq.Context.instance().socket(zmq.PUSH)
+    sock: Any = zmq.Context.instance().socket(zmq.PUSH)
     sock.connect(address)
     _send_packed(sock.send, n, ready, out)
     sock.close(linger=-1)
@@ -124,7 +126,7 @@ def _zmq_writer(address: str, n: int, ready: Any, out: Any) -> None:
 
 def _zmq_reader(address: str, n: int, ready: Any, out: Any) -> None:
     import zmq
-    sock = zmq.Context.instance().socket(zmq.PULL)
+    sock: Any = zmq.Context.instance().socket(zmq.PULL)
     sock.bind(address)
     ready.set()
     _receive_packed(sock.recv, n, out)
@@ -161,7 +163,6 @@ def _iceoryx2_writer(name: str, n: int, ready: Any, out: Any) -> None:
 
     _send_packed(send, n, ready, out)
     time.sleep(0.5)  # the service lives while the reader drains it
-    del publisher, service, node
 
 
 def _iceoryx2_reader(name: str, n: int, ready: Any, out: Any) -> None:
@@ -176,7 +177,6 @@ def _iceoryx2_reader(name: str, n: int, ready: Any, out: Any) -> None:
                 return bytes(sample.payload().as_memory_view())  # the sample goes back
 
     _receive_packed(recv, n, out)
-    del subscriber, service, node
 
 
 def _fifo_writer(q: Any, n: int, ready: Any, out: Any) -> None:
@@ -237,7 +237,9 @@ def _with_channel(fn: Callable[[str], Any], lanes: int = 8, lane_size: int = BEN
 
 def throughput_mmfviewer(n: int, batch: int = 1) -> tuple[float, int, int]:
     """msgs/s through our channel, one ``send`` per message (or ``send_many``)."""
-    return _with_channel(lambda name: _run_pair(_mmf_writer, _mmf_reader, (name, n, batch), (name, n)))
+    result: tuple[float, int, int] = _with_channel(
+        lambda name: _run_pair(_mmf_writer, _mmf_reader, (name, n, batch), (name, n)))
+    return result
 
 
 def throughput_queue(n: int) -> tuple[float, int, int]:
@@ -273,8 +275,8 @@ def throughput_iceoryx2(n: int) -> tuple[float, int, int] | None:
 def throughput_faster_fifo(n: int) -> tuple[float, int, int] | None:
     if importlib.util.find_spec("faster_fifo") is None:
         return None
-    from faster_fifo import Queue
     import faster_fifo_reduction  # noqa: F401  (lets the queue travel to spawned processes)
+    from faster_fifo import Queue
     q = Queue(max_size_bytes=16 << 20)
     return _run_pair(_fifo_writer, _fifo_reader, (q, n), (q, n))
 
@@ -302,6 +304,14 @@ def _fill_rate(channel: Channel, messages: list[Any], access: str) -> float:
         return len(messages) / (time.perf_counter() - t0)
 
 
+def _one_side(name: str, side: str, access: str, messages: list[Any]) -> float:
+    with Channel.open(name) as ch:
+        if side == "writer":
+            return _fill_rate(ch, messages, access)
+        _fill_rate(ch, messages, "mapped")
+        return _drain_rate(ch, len(messages), access)
+
+
 def run_access_bench(n: int = 200_000, rounds: int = 5,
                      progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Reader and writer rates per way of reaching the segment, interleaved rounds."""
@@ -311,14 +321,8 @@ def run_access_bench(n: int = 200_000, rounds: int = 5,
         progress(f"round {r + 1} of {rounds}: reader and writer alone")
         for key in ACCESS_VARIANTS:
             side, access = key.split("_")
-
-            def one(name: str) -> float:
-                with Channel.open(name) as ch:
-                    if side == "writer":
-                        return _fill_rate(ch, messages, access)
-                    _fill_rate(ch, messages, "mapped")
-                    return _drain_rate(ch, n, access)
-            samples[key].append(_with_channel(one, lanes=1, lane_size=64 << 20))
+            one_side = functools.partial(_one_side, side=side, access=access, messages=messages)
+            samples[key].append(_with_channel(one_side, lanes=1, lane_size=64 << 20))
     return {k: {"median": statistics.median(v), "min": min(v), "max": max(v)} for k, v in samples.items()}
 
 
@@ -375,7 +379,8 @@ def latency_mmfviewer(n: int = 10_000, rate: float = 10_000.0) -> dict[str, floa
         delays, lost = results["reader"]
         q = statistics.quantiles(delays, n=100)
         return {"p50": q[49] / 1000, "p99": q[98] / 1000, "lost": lost}
-    return _with_channel(run)
+    figures: dict[str, float] = _with_channel(run)
+    return figures
 
 
 # ---------------------------------------------------------------------- large payloads
@@ -459,7 +464,7 @@ def run_channel_bench(n: int = 200_000, batch: int = 256, rounds: int = 5,
             if lost:
                 notes[key] = f"{lost} lost of {received + lost} in a round"
     base = samples["mmfviewer"]
-    ratios = {key: [b / v for b, v in zip(base, values)] for key, values in samples.items() if values}
+    ratios = {key: [b / v for b, v in zip(base, values, strict=True)] for key, values in samples.items() if values}
     one_side = run_access_bench(n, rounds, progress)
     progress("latency at 10,000 msg/s")
     latency = latency_mmfviewer()

@@ -31,7 +31,7 @@ import math
 import re
 import time
 from array import array
-from typing import Callable
+from collections.abc import Callable
 
 try:  # ISA-L's CRC-32 is ~10x faster than zlib's, and a declared dependency.
     from isal.isal_zlib import crc32
@@ -264,9 +264,9 @@ class ChangeTracker:
         else:
             get = recent.get
             for pos in range(offset, end):
-                stamp = get(pos)
-                if stamp is not None and stamp > start:
-                    level = int((stamp - start) * scale)
+                seen = get(pos)
+                if seen is not None and seen > start:
+                    level = int((seen - start) * scale)
                     out[pos - offset] = level if level < 256 else 255
         return bytes(out)
 
@@ -374,7 +374,7 @@ class ChangeTracker:
             busy = False
             if hashes != old or known.find(0) >= 0:
                 self._known[start:stop] = b"\x01" * (stop - start)
-                for i, (new_hash, old_hash) in enumerate(zip(hashes, old)):
+                for i, (new_hash, old_hash) in enumerate(zip(hashes, old, strict=False)):
                     if new_hash != old_hash and known[i]:
                         self._mark_page(start + i, now)
                         busy = True

@@ -2,7 +2,7 @@
 
 Many processes send many messages through one mapping; every reader sees every
 message in order, or is told exactly how many it missed. The byte layout is in
-:mod:`mmfviewer.layout` (and docs/FORMAT.md); this module is the behaviour::
+:mod:`mmfviewer.wire` (and docs/FORMAT.md); this module is the behaviour::
 
     with Channel.create("mmf1") as ch:          # or Channel.open("mmf1")
         w = ch.writer()                          # claims a free lane
@@ -25,9 +25,10 @@ import os
 import struct
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, Callable, Iterable, Iterator, Literal
+from typing import Any, Literal
 
 import msgpack
 
@@ -36,8 +37,8 @@ try:  # the same CRC-32 as zlib's, 3x faster on small records and ~9x on large o
 except ImportError:  # pragma: no cover - isal has wheels for every common platform
     from zlib import crc32
 
-from . import layout as L
 from . import msgpack_bounds as bounded
+from . import wire
 from .channel_io import ChannelBytes, SyscallStores, channel_bytes, channel_stores
 from .errors import (
     ChannelTruncatedError,
@@ -62,18 +63,19 @@ def msgpack_error_text(err: Exception) -> str:
 
 def decode_msgpack(payload: bytes) -> Any:
     """Decode one msgpack value with msgpack's size limits (no bombs, no deep nests)."""
-    return Message(0, 0, 0, 0, L.TYPE_MSGPACK, payload).value
+    return Message(0, 0, 0, 0, wire.TYPE_MSGPACK, payload).value
 
 
 def encode_msgpack(obj: Any) -> bytes:
     """Encode a value as msgpack; an unsupported type is a clear error."""
     try:
-        return msgpack.packb(obj, use_bin_type=True)
+        packed: bytes = msgpack.packb(obj, use_bin_type=True)
+        return packed
     except (TypeError, ValueError, OverflowError) as err:
         raise FormatError(f"cannot send {type(obj).__name__} as msgpack: {err}") from None
 
 
-class Message(tuple):
+class Message(tuple):  # type: ignore[type-arg]  # fields of several types, by position
     """One message as a reader received it: lane, pid, seq, timestamp_ns, type, payload.
 
     ``value`` is the decoded payload. Messages from a batch record arrive decoded (the
@@ -125,7 +127,7 @@ class Message(tuple):
     @property
     def type_name(self) -> str:
         """``msgpack``, ``text`` or ``bytes``."""
-        return L.TYPE_NAMES.get(self.type, f"type {self.type}")
+        return wire.TYPE_NAMES.get(self.type, f"type {self.type}")
 
     def to_json(self) -> dict[str, Any]:
         """The message as ``listen --json`` prints it."""
@@ -141,29 +143,29 @@ _unpackb = msgpack.unpackb
 _UNGUARDED = bounded.UNGUARDED
 _new_tuple = tuple.__new__
 _UNDECODED: Any = object()
-_MSGPACK = L.TYPE_MSGPACK
-_TEXT = L.TYPE_TEXT
-_unpack_record = L.RECORD_HEADER.unpack_from
+_MSGPACK = wire.TYPE_MSGPACK
+_TEXT = wire.TYPE_TEXT
+_unpack_record = wire.RECORD_HEADER.unpack_from
 _unpack_length_type = struct.Struct("<IH").unpack_from
 _unpack_walk = struct.Struct("<IHHQ").unpack_from  # length, type, count, seq
 _WALK_SIZE = 16
 _CREATED_WORD = 40 // 8  # the segment header's created_ns, as a word
-_LANE_WORDS = L.CHECKPOINT_WORD + L.CHECKPOINTS  # the lane-header words a reader loads
-_HEADER = L.RECORD_HEADER_SIZE
-_PADDING = L.TYPE_PADDING
-_BATCH = L.TYPE_MSGPACK_BATCH
+_LANE_WORDS = wire.CHECKPOINT_WORD + wire.CHECKPOINTS  # the lane-header words a reader loads
+_HEADER = wire.RECORD_HEADER_SIZE
+_PADDING = wire.TYPE_PADDING
+_BATCH = wire.TYPE_MSGPACK_BATCH
 
 
 class Channel:
     """A channel over a segment: create one, open one, then get writers and readers."""
 
-    def __init__(self, segment: Segment, header: L.SegmentHeader) -> None:
+    def __init__(self, segment: Segment, header: wire.SegmentHeader) -> None:
         """Wrap a segment whose header was checked; use the class methods instead."""
         self.segment = segment
         self.header = header
         self.lanes = header.lane_count
         self.capacity = header.lane_capacity
-        self.max_payload = L.max_payload(self.capacity)
+        self.max_payload = wire.max_payload(self.capacity)
         #: The channel's bytes as aligned 8-byte words, through the mapping (loads and
         #: stores of whole words; fatal to the process if the segment is truncated
         #: under it: readers and safe writers use :mod:`mmfviewer.channel_io` instead).
@@ -172,12 +174,12 @@ class Channel:
     # -------------------------------------------------------------- make / open
 
     @classmethod
-    def create(cls, name: str, lanes: int = L.DEFAULT_LANES, lane_size: int = L.DEFAULT_CAPACITY,
+    def create(cls, name: str, lanes: int = wire.DEFAULT_LANES, lane_size: int = wire.DEFAULT_CAPACITY,
                *, mode: int = 0o600) -> Channel:
         """Create a new named segment holding a channel of ``lanes`` lanes, each a
         ring of ``lane_size`` bytes (a power of two). Fails if the name exists."""
-        L.validate_dimensions(lanes, lane_size)
-        segment = Segment.create(name, L.segment_size(lanes, lane_size), mode=mode)
+        wire.validate_dimensions(lanes, lane_size)
+        segment = Segment.create(name, wire.segment_size(lanes, lane_size), mode=mode)
         try:
             return cls.format(segment, lanes, lane_size, zero=False)  # new segments are zeros
         except BaseException:
@@ -186,7 +188,7 @@ class Channel:
             raise
 
     @classmethod
-    def format(cls, segment: Segment, lanes: int = L.DEFAULT_LANES,
+    def format(cls, segment: Segment, lanes: int = wire.DEFAULT_LANES,
                lane_size: int | None = None, *, zero: bool = True) -> Channel:
         """Lay a fresh channel over a writable segment, erasing what it held.
 
@@ -196,8 +198,8 @@ class Channel:
         """
         if segment.readonly:
             raise ReadOnlyError(f"{segment.label} is open read-only; a channel cannot be made in it")
-        capacity = lane_size or L.capacity_for(segment.size, lanes)
-        header = L.SegmentHeader.new(lanes, capacity, time.time_ns())
+        capacity = lane_size or wire.capacity_for(segment.size, lanes)
+        header = wire.SegmentHeader.new(lanes, capacity, time.time_ns())
         if header.segment_size > segment.size:
             raise FormatError(f"{lanes} lanes of {capacity} bytes need {header.segment_size} bytes; "
                               f"{segment.label} has {segment.size}")
@@ -207,8 +209,8 @@ class Channel:
             for at in range(0, header.segment_size, len(zeros)):
                 segment.write(at, zeros[:header.segment_size - at])
         segment.write(0, header.pack())
-        segment.write(L.READY_OFFSET, L.READY_WORD.pack(L.READY))  # last: the channel now exists
-        return cls(segment, L.parse_segment_header(segment.read(0, L.SEGMENT_HEADER_SIZE),
+        segment.write(wire.READY_OFFSET, wire.READY_WORD.pack(wire.READY))  # last: the channel now exists
+        return cls(segment, wire.parse_segment_header(segment.read(0, wire.SEGMENT_HEADER_SIZE),
                                                    segment.current_size()))
 
     @classmethod
@@ -226,7 +228,7 @@ class Channel:
         try:
             deadline = time.monotonic() + timeout
             while True:
-                header = L.parse_segment_header(segment.read(0, L.SEGMENT_HEADER_SIZE),
+                header = wire.parse_segment_header(segment.read(0, wire.SEGMENT_HEADER_SIZE),
                                                 segment.current_size())
                 if header.ready:
                     break
@@ -261,36 +263,36 @@ class Channel:
         """A reader that sees messages sent from now on, or from the oldest still held."""
         return Reader(self, start)
 
-    def lane_states(self) -> list[L.LaneState]:
+    def lane_states(self) -> list[wire.LaneState]:
         """A snapshot of every lane header (owner, tail, message count, heartbeat),
         read header by header: never the rings (a 1 GiB channel costs kilobytes)."""
         states = []
         for i in range(self.lanes):
-            data = self.segment.read(L.lane_offset(i, self.capacity), L.LANE_STATE.size)
-            if len(data) < L.LANE_STATE.size:
+            data = self.segment.read(wire.lane_offset(i, self.capacity), wire.LANE_STATE.size)
+            if len(data) < wire.LANE_STATE.size:
                 raise ChannelTruncatedError(f"{self.segment.label} ends inside lane {i}'s header: "
                                             "it was truncated")
-            states.append(L.LaneState.unpack(i, data))
+            states.append(wire.LaneState.unpack(i, data))
         return states
 
     def record_span(self, message: Message) -> tuple[int, int] | None:
         """Where the message's record lies in the segment, as (offset, length), while
         the ring still holds it; None once the writer has written over it."""
         capacity = self.capacity
-        lane_at = L.lane_offset(message.lane, capacity)
-        ring_at = lane_at + L.LANE_HEADER_SIZE
+        lane_at = wire.lane_offset(message.lane, capacity)
+        ring_at = lane_at + wire.LANE_HEADER_SIZE
         at = ring_at + (message.position & (capacity - 1))
         header = self.segment.read(at, 8)  # then the intent, which says it was still whole
-        intent = self.segment.read(lane_at + 8 * L.INTENT_WORD, 8)
+        intent = self.segment.read(lane_at + 8 * wire.INTENT_WORD, 8)
         if len(intent) < 8 or len(header) < 8:
             return None  # truncated under us
         if message.position < 0 or message.position < int.from_bytes(intent, "little") - capacity:
             return None
-        return at, L.record_size(_unpack_length_type(header, 0)[0])
+        return at, wire.record_size(_unpack_length_type(header, 0)[0])
 
     def lane_is_claimed(self, lane: int) -> bool:
         """True if a live process holds the lane's writer lock right now."""
-        return _lock_holder_alive(self.segment.fd, L.lane_offset(lane, self.capacity))
+        return _lock_holder_alive(self.segment.fd, wire.lane_offset(lane, self.capacity))
 
     def detach(self) -> None:
         """Let go of the mapping's views and leave the segment open for its owner
@@ -341,11 +343,11 @@ class Writer:
 
     def send_bytes(self, data: bytes | bytearray | memoryview) -> int:
         """Send raw bytes (type ``bytes``); returns the sequence number."""
-        return self._append(data, L.TYPE_BYTES, 1, True)
+        return self._append(data, wire.TYPE_BYTES, 1, True)
 
     def send_text(self, text: str) -> int:
         """Send a string as UTF-8 (type ``text``); returns the sequence number."""
-        return self._append(text.encode("utf-8"), L.TYPE_TEXT, 1, True)
+        return self._append(text.encode("utf-8"), wire.TYPE_TEXT, 1, True)
 
     def send_many(self, objs: Iterable[Any]) -> int:
         """Send many values, packed into as few records as fit; returns how many.
@@ -375,9 +377,9 @@ class Writer:
             batches.append(parts)
         for parts in batches:
             if len(parts) == 1:
-                self._append(parts[0], L.TYPE_MSGPACK, 1, True)
+                self._append(parts[0], wire.TYPE_MSGPACK, 1, True)
             else:
-                self._append(b"".join(parts), L.TYPE_MSGPACK_BATCH, len(parts), True)
+                self._append(b"".join(parts), wire.TYPE_MSGPACK_BATCH, len(parts), True)
         return sum(len(parts) for parts in batches)
 
     def heartbeat(self) -> None:
@@ -430,24 +432,24 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msg
     capacity = channel.capacity
     mask = capacity - 1
     max_payload = channel.max_payload
-    lane_at = L.lane_offset(lane, capacity)
-    ring_at = lane_at + L.LANE_HEADER_SIZE
+    lane_at = wire.lane_offset(lane, capacity)
+    ring_at = lane_at + wire.LANE_HEADER_SIZE
     base = lane_at // 8
-    intent_word = base + L.INTENT_WORD
-    tail_word = base + L.TAIL_WORD
-    count_word = base + L.COUNT_WORD
-    heartbeat_word = base + L.HEARTBEAT_WORD
-    checkpoint_word = base + L.CHECKPOINT_WORD
+    intent_word = base + wire.INTENT_WORD
+    tail_word = base + wire.TAIL_WORD
+    count_word = base + wire.COUNT_WORD
+    heartbeat_word = base + wire.HEARTBEAT_WORD
+    checkpoint_word = base + wire.CHECKPOINT_WORD
     # Announce the intent ahead in steps, not per record: readers only need it to be
     # at least the end of anything being written.
-    intent_step = max(capacity // 16, L.RECORD_ALIGN)
-    slot_shift = (capacity // L.CHECKPOINTS).bit_length() - 1
-    header_size = L.RECORD_HEADER_SIZE
-    pack_header = L.RECORD_HEADER.pack
+    intent_step = max(capacity // 16, wire.RECORD_ALIGN)
+    slot_shift = (capacity // wire.CHECKPOINTS).bit_length() - 1
+    header_size = wire.RECORD_HEADER_SIZE
+    pack_header = wire.RECORD_HEADER.pack
     clock = time.time_ns
 
     loads = channel_bytes(channel.segment, channel.header.segment_size)
-    state = L.LaneState.unpack(lane, loads.read(lane_at, L.LANE_STATE.size))
+    state = wire.LaneState.unpack(lane, loads.read(lane_at, wire.LANE_STATE.size))
     tail = state.tail
     intent = max(state.tail_intent, state.tail)  # a dead writer may have announced more
     # A writer that died between committing a record and storing message_count left a
@@ -455,12 +457,12 @@ def _make_appender(channel: Channel, lane: int, pid: int, name: str, packer: msg
     walked = next_seq_at(loads.read, lane_at, capacity, tail, state.tail_intent, state.checkpoints)
     seq = max(state.message_count, walked or 0)
     slot = -1
-    name_at = lane_at + L.NAME_OFFSET
-    buf[name_at:name_at + L.LANE_NAME.size] = L.LANE_NAME.pack(L.encode_owner_name(name))
-    words[base + L.OWNER_WORD] = pid | (state.generation + 1 & 0xFFFFFFFF) << 32
+    name_at = lane_at + wire.NAME_OFFSET
+    buf[name_at:name_at + wire.LANE_NAME.size] = wire.LANE_NAME.pack(wire.encode_owner_name(name))
+    words[base + wire.OWNER_WORD] = pid | (state.generation + 1 & 0xFFFFFFFF) << 32
     words[heartbeat_word] = clock()
 
-    def append(payload: Any, type_: int = L.TYPE_MSGPACK, count: int = 1, packed: bool = False) -> int:
+    def append(payload: Any, type_: int = wire.TYPE_MSGPACK, count: int = 1, packed: bool = False) -> int:
         nonlocal tail, intent, seq, slot
         if not packed:
             try:
@@ -555,10 +557,10 @@ class Reader:
         self._io: ChannelBytes = channel_bytes(channel.segment, channel.header.segment_size, access)
         self._capacity = channel.capacity
         self._mask = channel.capacity - 1
-        self._max_record = L.max_record_size(channel.capacity)
-        self._lane_at = [L.lane_offset(i, channel.capacity) for i in range(channel.lanes)]
-        self._ring_at = [at + L.LANE_HEADER_SIZE for at in self._lane_at]
-        self._tail_word = [at // 8 + L.TAIL_WORD for at in self._lane_at]
+        self._max_record = wire.max_record_size(channel.capacity)
+        self._lane_at = [wire.lane_offset(i, channel.capacity) for i in range(channel.lanes)]
+        self._ring_at = [at + wire.LANE_HEADER_SIZE for at in self._lane_at]
+        self._tail_word = [at // 8 + wire.TAIL_WORD for at in self._lane_at]
         self._generations = [-1] * channel.lanes
         #: Per lane: a corrupt record was skipped, and the messages it held are counted
         #: (as corrupt) when the next good record shows how many there were.
@@ -630,7 +632,7 @@ class Reader:
     def _laid_out_again(self) -> None:
         """The channel was laid out again under us (its creation time changed): every
         lane is new. Read each from its oldest record; a new shape cannot be read."""
-        header = L.parse_segment_header(self._segment.read(0, L.SEGMENT_HEADER_SIZE),
+        header = wire.parse_segment_header(self._segment.read(0, wire.SEGMENT_HEADER_SIZE),
                                         self._segment.current_size())
         if (header.lane_count, header.lane_capacity) != (self.channel.lanes, self._capacity):
             raise ChannelTruncatedError(
@@ -673,7 +675,7 @@ class Reader:
                 if type_ != _PADDING and len(data) < record <= min(self._max_record, tail - position):
                     end = position + record
                     data = self._copy(lane, position, end)
-            owner, intent = io.words(base + L.OWNER_WORD, 2)
+            owner, intent = io.words(base + wire.OWNER_WORD, 2)
             if position < intent - capacity:
                 self._resync(lane)  # overwritten while we copied: we were lapped
                 continue
@@ -702,7 +704,7 @@ class Reader:
         append = out.append
         header, batch = _HEADER, _BATCH
         mask, capacity, max_record = self._mask, self._capacity, self._max_record
-        expected = self._seq[lane]
+        expected: Any = self._seq[lane]  # None only until a first record is read
         lost = False  # cannot tell where the next record starts: resynchronise
         i, n = 0, len(data)
         # Within a copy that does not cross the end of the ring, ordinary records need
@@ -797,7 +799,7 @@ class Reader:
         """Remember the name of the lane's current writer, by pid, for viewers."""
         pid, generation = owner & 0xFFFFFFFF, owner >> 32
         if self._generations[lane] != generation:
-            raw = self._io.read(self._lane_at[lane] + L.NAME_OFFSET, L.LANE_NAME.size)
+            raw = self._io.read(self._lane_at[lane] + wire.NAME_OFFSET, wire.LANE_NAME.size)
             self.senders[pid] = raw.rstrip(b"\0").decode("utf-8", "replace")
             self._generations[lane] = generation
 
@@ -809,10 +811,10 @@ class Reader:
         # Lapped: the messages skipped now are lost, even if a corrupt one was among them.
         self._garbled[lane] = False
         state = self._lane_words(lane)
-        tail, intent = state[L.TAIL_WORD], state[L.INTENT_WORD]
+        tail, intent = state[wire.TAIL_WORD], state[wire.INTENT_WORD]
         # Keep an eighth of a lap of slack so the copy is not overwritten at once.
-        floor = intent - self._capacity + (0 if oldest else self._capacity // L.CHECKPOINTS)
-        safe = [c for c in state[L.CHECKPOINT_WORD:] if floor <= c < tail]
+        floor = intent - self._capacity + (0 if oldest else self._capacity // wire.CHECKPOINTS)
+        safe = [c for c in state[wire.CHECKPOINT_WORD:] if floor <= c < tail]
         if not safe:
             if oldest:
                 self._start_now(lane)
@@ -824,7 +826,7 @@ class Reader:
             # A late joiner has lost nothing: it starts counting at the oldest record.
             at = self._ring_at[lane] + (position & self._mask)
             self._seq[lane] = _unpack_walk(self._io.read(at, _WALK_SIZE), 0)[3]
-            if position < self._io.word(self._lane_at[lane] // 8 + L.INTENT_WORD) - self._capacity:
+            if position < self._io.word(self._lane_at[lane] // 8 + wire.INTENT_WORD) - self._capacity:
                 self._start_now(lane)  # overwritten while we looked
                 return
         self._pos[lane] = position
@@ -833,7 +835,7 @@ class Reader:
         """Start at the lane's tail, knowing which sequence number comes next."""
         for _attempt in range(8):
             state = self._lane_words(lane)
-            tail = state[L.TAIL_WORD]
+            tail = state[wire.TAIL_WORD]
             seq = self._seq_at(lane, state)
             if seq is not None:
                 break
@@ -870,9 +872,9 @@ class Reader:
         """Go on at the first checkpoint after a record we cannot find the end of
         (its messages, and those up to the checkpoint, count as corrupt)."""
         state = self._lane_words(lane)
-        tail = state[L.TAIL_WORD]
-        floor = state[L.INTENT_WORD] - self._capacity + self._capacity // L.CHECKPOINTS
-        after = [c for c in state[L.CHECKPOINT_WORD:] if position < c < tail and c >= floor]
+        tail = state[wire.TAIL_WORD]
+        floor = state[wire.INTENT_WORD] - self._capacity + self._capacity // wire.CHECKPOINTS
+        after = [c for c in state[wire.CHECKPOINT_WORD:] if position < c < tail and c >= floor]
         if after:
             self._pos[lane] = min(after)
         else:
@@ -881,10 +883,10 @@ class Reader:
     def _seq_at(self, lane: int, state: tuple[int, ...]) -> int | None:
         """The sequence number of the record that will start at the lane's tail (see
         :func:`next_seq_at`), or None when it cannot be told."""
-        tail, intent = state[L.TAIL_WORD], state[L.INTENT_WORD]
-        checkpoints = state[L.CHECKPOINT_WORD:]
+        tail, intent = state[wire.TAIL_WORD], state[wire.INTENT_WORD]
+        checkpoints = state[wire.CHECKPOINT_WORD:]
         seq = next_seq_at(self._io.read, self._lane_at[lane], self._capacity, tail, intent, checkpoints)
-        if seq is not None and self._io.word(self._lane_at[lane] // 8 + L.INTENT_WORD) - self._capacity > max(
+        if seq is not None and self._io.word(self._lane_at[lane] // 8 + wire.INTENT_WORD) - self._capacity > max(
                 (c for c in checkpoints if c < tail), default=tail):
             return None  # overwritten while we walked
         return seq
@@ -905,7 +907,7 @@ def next_seq_at(read: Callable[[int, int], bytes], lane_at: int, capacity: int, 
     if not starts:
         return None
     position = max(starts)
-    ring, max_record = lane_at + L.LANE_HEADER_SIZE, L.max_record_size(capacity)
+    ring, max_record = lane_at + wire.LANE_HEADER_SIZE, wire.max_record_size(capacity)
     seq = None
     span, span_at = b"", 0  # the copied bytes, from ring offset span_at
     while position < tail:
@@ -947,8 +949,8 @@ def _chain_continues(data: bytes, j: int, n: int, next_seq: int) -> bool:
     if n - j < _HEADER:
         return False
     length, type_, count, seq, _ts, crc, _pid = _unpack_record(data, j)
-    return (seq == next_seq and 0 < type_ <= _BATCH and count > 0 and j + _HEADER + length <= n
-            and crc32(data[j + _HEADER:j + _HEADER + length]) == crc)
+    return bool(seq == next_seq and 0 < type_ <= _BATCH and count > 0 and j + _HEADER + length <= n
+                and crc32(data[j + _HEADER:j + _HEADER + length]) == crc)
 
 
 class _Batch:
@@ -980,9 +982,10 @@ class _BatchMessage(Message):
     __slots__ = ()
 
     @property
-    def payload(self) -> bytes:  # type: ignore[override]
+    def payload(self) -> bytes:
         """The raw payload bytes."""
-        return self[8].slice(self[9])
+        part: bytes = self[8].slice(self[9])
+        return part
 
 
 def _split_batch(lane: int, pid: int, seq: int, ts: int, payload: bytes, count: int,
@@ -1024,7 +1027,7 @@ def _split_batch_undecoded(lane: int, pid: int, seq: int, ts: int, payload: byte
         return False
     if len(ends) != count:
         return False
-    for k, (start, end) in enumerate(zip([0, *ends], ends)):
+    for k, (start, end) in enumerate(zip([0, *ends], ends, strict=False)):
         out.append(Message(lane, pid, seq + k, ts, _MSGPACK, payload[start:end], position))
     return True
 
@@ -1051,7 +1054,7 @@ def _claim_lane(segment: Segment, lanes: int, capacity: int) -> tuple[int, int]:
         st = os.fstat(fd)
         for lane in range(lanes):
             key = (st.st_dev, st.st_ino, lane)
-            if key in _claimed_here or not _try_lock(fd, L.lane_offset(lane, capacity)):
+            if key in _claimed_here or not _try_lock(fd, wire.lane_offset(lane, capacity)):
                 continue
             _claimed_here.add(key)
             return fd, lane
@@ -1087,7 +1090,7 @@ def _lock_holder_alive(fd: int, offset: int) -> bool:
     if _OFD:
         probe = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0)
         answer = fcntl.fcntl(fd, fcntl.F_OFD_GETLK, probe)
-        return struct.unpack(_FLOCK, answer)[0] != fcntl.F_UNLCK
+        return bool(struct.unpack(_FLOCK, answer)[0] != fcntl.F_UNLCK)
     try:
         fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, offset, os.SEEK_SET)
     except OSError:

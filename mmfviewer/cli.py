@@ -13,8 +13,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import msgpack
 
@@ -22,6 +23,7 @@ from . import __version__
 from .channel import Channel, Message
 from .codec import (
     WINDOW,
+    Decoded,
     Layout,
     detect_layout,
     layout_display,
@@ -40,7 +42,12 @@ from .errors import (
     SegmentNotFoundError,
 )
 from .hextext import hexdump_lines, parse_hex_bytes
-from .layout import (
+from .names import parse_name, printable
+from .nrbf import ClassShape
+from .segment import Segment, quoted, shm_path, unlink_segment
+from .sender import Sender
+from .units import SIZE_HELP, format_size, parse_mode, parse_size
+from .wire import (
     DEFAULT_CAPACITY,
     DEFAULT_LANES,
     MIN_CAPACITY,
@@ -48,11 +55,6 @@ from .layout import (
     segment_size,
     validate_dimensions,
 )
-from .names import parse_name, printable
-from .nrbf import ClassShape
-from .segment import Segment, quoted, shm_path, unlink_segment
-from .sender import Sender
-from .units import SIZE_HELP, format_size, parse_mode, parse_size
 
 PROG = "mmfviewer"
 DUMP_CHUNK = 64 * 1024  # a multiple of 16, so hexdump rows never straddle chunks
@@ -286,7 +288,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
         raise UsageError("--refresh-ms must be between 16 and 5000")
     if args.history is not None and args.history < 1:
         raise UsageError("--history must be at least 1")
-    return run_gui([parse_name(n) for n in args.names], args.file, refresh_ms=args.refresh_ms, read_write=args.read_write,
+    return run_gui([parse_name(n) for n in args.names], args.file, refresh_ms=args.refresh_ms,
+                   read_write=args.read_write,
                    screenshot=args.screenshot, ticks=max(args.ticks, 1), place=args.place, title=args.title,
                    history=args.history)
 
@@ -307,7 +310,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 raise MmfError(f"{quoted(name)} exists and is not a channel; name another: {PROG} demo NAME") from None
         print(f"using the existing channel {quoted(name)}", file=sys.stderr)
     with Channel.open(name) as ch, ch.writer("demo", access="syscall") as writer:  # something to see at once
-        writer.send({"title": "Hello", "content": f"from the demo (pid {os.getpid()}): type below and press Ctrl+Enter"})
+        writer.send({"title": "Hello",
+                     "content": f"from the demo (pid {os.getpid()}): type below and press Ctrl+Enter"})
     peer_cmd = [sys.executable, "-m", "mmfviewer"]
     if args.peer == "headless":
         peer_cmd += ["peer", name]
@@ -347,14 +351,14 @@ def cmd_ls(args: argparse.Namespace) -> int:
     segments, hidden = survey()
     layouts = [layout_label(s) for s in segments]
     if args.json:
-        print(json.dumps([{**s.to_json(), "layout": layout} for s, layout in zip(segments, layouts)],
+        print(json.dumps([{**s.to_json(), "layout": layout} for s, layout in zip(segments, layouts, strict=True)],
                          indent=2))
         return 0
     if not segments:
         print("no shared-memory segments")
     else:
         rows = [("NAME", "SIZE", "LAYOUT", "OWNER", "MODE", "MODIFIED", "ATTACHED")]
-        for s, layout in zip(segments, layouts):
+        for s, layout in zip(segments, layouts, strict=True):
             rows.append((
                 printable(s.name) + (" (deleted)" if s.deleted else "")
                 + ("" if s.readable or s.deleted else " (no access)"),
@@ -390,6 +394,7 @@ def cmd_create(args: argparse.Namespace) -> int:
             raise MmfError(f"file {quoted(path)} already exists; '{PROG} info --file {printable(path)}' shows it")
         seg = Segment.from_file(path, size, readonly=False, mode=mode)
     else:
+        assert name is not None  # the parser asks for a name or --file
         seg = Segment.create(name, size, mode=mode)
     with seg:
         what = ""
@@ -635,6 +640,7 @@ def _listen_value(opened: list[Segment], layout: Layout, args: argparse.Namespac
     False when done."""
     seg = opened[-1]
     shown: Any = _NOTHING
+    value: Decoded | _Unreadable
     seen = 0
     idle_since = time.monotonic()
     last: bytes | None = None
@@ -656,10 +662,12 @@ def _listen_value(opened: list[Segment], layout: Layout, args: argparse.Namespac
                 kind = detect_layout(seg) if follow_layout else layout
                 if kind == Layout.CHANNEL and follow_layout:
                     return True
-                value = _read_listened_value(seg, kind, data)
-                if isinstance(value, tuple):
-                    last, value = value
+                result = _read_listened_value(seg, kind, data)
+                if isinstance(result, tuple):
+                    last, value = result
                     window = max(WINDOW, len(last))
+                else:
+                    value = result
             if value != shown:
                 shown = value
                 idle_since = time.monotonic()
@@ -699,7 +707,7 @@ def _wait_for_new(seg: Segment, args: argparse.Namespace) -> Segment | None:
     return None
 
 
-def _read_listened_value(seg: Segment, kind: Layout, data: bytes) -> tuple[bytes, Any] | _Unreadable:
+def _read_listened_value(seg: Segment, kind: Layout, data: bytes) -> tuple[bytes, Decoded] | _Unreadable:
     """(the bytes read, the value) at offset 0, or why there is none."""
     try:
         if not kind.holds_a_value:
@@ -804,10 +812,10 @@ def _open(name: str | None, path: str | None, *, readonly: bool) -> Segment:
     return Segment.open(name or "", readonly=readonly)
 
 
-def _print_table(rows: list[tuple[str, ...]]) -> None:
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -821,7 +829,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:  # plain `mmfviewer` is the desktop app
             args = parser.parse_args(["gui", *([] if argv is None else argv)])
-        return args.run(args)
+        status: int = args.run(args)
+        return status
     except UsageError as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return 2

@@ -1,6 +1,6 @@
 """What the bytes of a segment mean: the layouts, and how to tell them apart.
 
-* ``channel`` — ours (see :mod:`mmfviewer.layout`): lanes of records.
+* ``channel`` — ours (see :mod:`mmfviewer.wire`): lanes of records.
 * ``dotnet`` — seed 1 as its programs really wrote it: a .NET BinaryFormatter value
   (MS-NRBF, :mod:`mmfviewer.nrbf`) at offset 0, overwritten on every send; listed
   as ``mailbox (.NET)``. The seed's ``Message`` class has ``title`` and ``content``.
@@ -30,6 +30,7 @@ import msgpack
 
 from . import msgpack_bounds as bounded
 from . import nrbf
+from .channel import msgpack_error_text
 from .errors import (
     FormatError,
     SegmentBoundsError,
@@ -37,10 +38,8 @@ from .errors import (
     SegmentNotFoundError,
     SegmentPermissionError,
 )
-from .channel import msgpack_error_text
-from .layout import looks_like_channel
-from .segment import Segment
 from .hextext import parse_hex_bytes
+from .segment import Segment
 from .shareable_list import (
     decode_shareable_list,
     looks_like_shareable_list,
@@ -48,6 +47,7 @@ from .shareable_list import (
     write_item,
 )
 from .tree import Node, one_line, to_json
+from .wire import looks_like_channel
 
 if TYPE_CHECKING:
     from .discovery import SegmentInfo
@@ -457,7 +457,7 @@ def layout_display(word: str) -> str:
         return word
 
 
-def layout_label(info: "SegmentInfo", cache: dict | None = None) -> str:
+def layout_label(info: SegmentInfo, cache: dict[tuple[str, int | None, float], str] | None = None) -> str:
     """What a listing shows as a segment's layout: ``deleted``, ``no access``, or its
     :func:`layout_of`. ``cache`` (keyed by name, size and mtime) spares re-opening
     segments that did not change between two listings."""

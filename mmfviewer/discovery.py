@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import stat
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator
 
 from .errors import SegmentNotFoundError
 from .names import printable

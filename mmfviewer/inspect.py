@@ -324,7 +324,7 @@ def _time_rows(data: bytes) -> list[InspectorRow]:
 
 # --- msgpack ----------------------------------------------------------------------
 
-class _Full(Exception):
+class _FullError(Exception):
     """The short repr has reached its length; stop walking the value."""
 
 
@@ -343,7 +343,7 @@ def short_repr(value: Any, limit: int = MAX_MSGPACK_CHARS) -> str:
         parts.append(text)
         budget -= len(text)
         if budget <= 0:
-            raise _Full
+            raise _FullError
 
     def walk(item: Any, depth: int) -> None:
         if depth > 32:  # deeper than anyone can read on one line; and Python's stack is finite
@@ -369,7 +369,7 @@ def short_repr(value: Any, limit: int = MAX_MSGPACK_CHARS) -> str:
 
     try:
         walk(value, 0)
-    except _Full:
+    except _FullError:
         pass
     return _clip("".join(parts), limit)
 

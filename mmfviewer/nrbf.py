@@ -193,7 +193,8 @@ class _Decoder:
         if pos + 4 > self.end:
             self.need(4, what)
         self.pos = pos + 4
-        return _unpack_i32(self.data, pos)[0]
+        value: int = _unpack_i32(self.data, pos)[0]
+        return value
 
     def count(self, what: str, each: int = 1) -> int:
         """A non-negative int32 count whose items (``each`` bytes at least) fit in what is left."""
@@ -238,7 +239,8 @@ class _Decoder:
         at = self.pos
         if code == P_CHAR:
             first = self.u8(what)
-            size = 1 if first < 0x80 else 2 if first >> 5 == 6 else 3 if first >> 4 == 14 else 4 if first >> 3 == 30 else 0
+            size = (1 if first < 0x80 else 2 if first >> 5 == 6 else 3 if first >> 4 == 14
+                    else 4 if first >> 3 == 30 else 0)
             if not size:
                 raise self.fail(f"{what} is not a UTF-8 character (first byte 0x{first:02x})", at)
             self.need(size - 1, what)
@@ -305,25 +307,25 @@ class _Decoder:
                 raise self.fail(f"member {name!r} of {frames[-1].node.type} has no type information "
                                 f"and is not a record (byte 0x{record:02x}): its size cannot be known, "
                                 "so reading stops here", at)
-            if record == OBJECT_NULL_MULTIPLE_256 or record == OBJECT_NULL_MULTIPLE:
+            if record in (OBJECT_NULL_MULTIPLE_256, OBJECT_NULL_MULTIPLE):
                 n = self.u8("a null count") if record == OBJECT_NULL_MULTIPLE_256 else self.count("a null count", 0)
                 if not frames:
                     raise self.fail("a run of nulls outside any array", at)
                 self.add_nulls(frames[-1], n, at)
                 continue
-            node, frame = self.record(record, name, at)
+            node, opened = self.record(record, name, at)
             if frames:
                 self.add(frames[-1], node)
                 if node.id is not None:
                     self.inline.add(node.id)  # already in place: references to it stay references
             elif node.id is None:
                 raise self.fail(f"a {RECORD_NAMES.get(record, record)} record outside any object", at)
-            if frame is not None:
-                frames.append(frame)
+            if opened is not None:
+                frames.append(opened)
         return self.resolve()
 
     def header(self) -> tuple[int, int, int, int, int]:
-        if self.data[:1] != b"\0":
+        if bytes(self.data[:1]) != b"\0":
             raise self.fail("not a BinaryFormatter stream: it does not start with a "
                             "SerializationHeader record (0x00)", 0)
         self.need(_HEADER.size, "the SerializationHeader record")

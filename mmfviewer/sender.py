@@ -47,8 +47,8 @@ class Sender:
     def send(self, value: Any) -> str:
         """Send a value (a msgpack message, or a mailbox write); returns what was done."""
         if self.layout == Layout.CHANNEL:
-            seq = self._channel_writer().send(value)
-            return f"sent message {seq} on lane {self._writer.lane}"
+            writer = self._channel_writer()
+            return f"sent message {writer.send(value)} on lane {writer.lane}"
         if self.layout == Layout.TEXT:
             if not isinstance(value, str):
                 raise FormatError(f"{self.segment.label} holds text: send text, or treat it as a mailbox")
@@ -89,8 +89,8 @@ class Sender:
         """Send a string: a text record on a channel, UTF-8 at offset 0 elsewhere (a
         msgpack string in a mailbox)."""
         if self.layout == Layout.CHANNEL:
-            seq = self._channel_writer().send_text(text)
-            return f"sent text message {seq} on lane {self._writer.lane}"
+            writer = self._channel_writer()
+            return f"sent text message {writer.send_text(text)} on lane {writer.lane}"
         if self.layout in (Layout.MAILBOX, Layout.DOTNET, Layout.SHAREABLE_LIST):
             return self.send(text)
         self._check_writable()
@@ -100,8 +100,8 @@ class Sender:
     def send_bytes(self, data: bytes, offset: int = 0) -> str:
         """Send raw bytes: a bytes record on a channel, else written at ``offset``."""
         if self.layout == Layout.CHANNEL:
-            seq = self._channel_writer().send_bytes(data)
-            return f"sent {len(data)} bytes as message {seq} on lane {self._writer.lane}"
+            writer = self._channel_writer()
+            return f"sent {len(data)} bytes as message {writer.send_bytes(data)} on lane {writer.lane}"
         self._check_writable()
         self.segment.write(offset, data)
         return f"wrote {len(data)} bytes at offset {offset}"

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 #: How deep :func:`to_json` and :func:`one_line` go before they say "…".
 PRINT_DEPTH = 64
@@ -102,7 +103,7 @@ class _PackedNodes(Sequence[Node]):
     def __len__(self) -> int:
         return len(self._packed.items)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             return [self._packed.node(j) for j in range(*i.indices(len(self)))]
         if i < 0:
@@ -147,7 +148,7 @@ def one_line(root: Node, limit: int = LINE_LIMIT) -> str:
     out: list[str] = []
     size = 0
     # Items: ("node", node, depth, is_item_of_list) or ("text", str).
-    stack: list[tuple] = [("node", root, 0, False)]
+    stack: list[tuple[Any, ...]] = [("node", root, 0, False)]
     while stack and size <= limit:
         item = stack.pop()
         if item[0] == "text":

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from mmfviewer.segment import SHM_DIR, segment_exists, unlink_segment  # noqa: E402
 
 from .dotnet_programs import dotnet  # noqa: E402, F401  (the .NET programs, for every test)
+
 
 @pytest.fixture
 def shm_name() -> Iterator[str]:

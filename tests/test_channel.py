@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from mmfviewer import layout as L
+from mmfviewer import wire
 from mmfviewer.channel import Channel, Message
 from mmfviewer.errors import (
     ChannelTruncatedError,
@@ -55,13 +55,13 @@ def _die_mid_record(name: str, ready) -> None:
     w = ch.writer("doomed")
     w.send("one")
     w.send("two")
-    lane_at = L.lane_offset(w.lane, ch.capacity)
-    tail = ch.words[lane_at // 8 + L.TAIL_WORD]
-    ring_at = lane_at + L.LANE_HEADER_SIZE
+    lane_at = wire.lane_offset(w.lane, ch.capacity)
+    tail = ch.words[lane_at // 8 + wire.TAIL_WORD]
+    ring_at = lane_at + wire.LANE_HEADER_SIZE
     payload = b"\xa9" + b"truncated"  # msgpack str of 9 bytes
     at = ring_at + (tail & (ch.capacity - 1))
-    ch.words[lane_at // 8 + L.INTENT_WORD] = tail + 64
-    L.RECORD_HEADER.pack_into(ch.segment.buf, at, len(payload), L.TYPE_MSGPACK, 1, 2,
+    ch.words[lane_at // 8 + wire.INTENT_WORD] = tail + 64
+    wire.RECORD_HEADER.pack_into(ch.segment.buf, at, len(payload), wire.TYPE_MSGPACK, 1, 2,
                               time.time_ns(), 0xDEADBEEF, os.getpid())
     ch.segment.buf[at + 32:at + 32 + 5] = payload[:5]
     ready.put(w.lane)
@@ -306,8 +306,8 @@ def test_a_corrupted_record_is_skipped_counted_and_never_returned_and_the_next_i
         reader = ch.reader()
         for i in range(3):
             w.send(f"message {i}")
-        ring = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE
-        first_size = L.record_size(len(b"\xa9message 0"))
+        ring = wire.lane_offset(0, ch.capacity) + wire.LANE_HEADER_SIZE
+        first_size = wire.record_size(len(b"\xa9message 0"))
         ch.segment.buf[ring + first_size + 40] ^= 0xFF  # a payload byte of message 1
         msgs = reader.poll()
         assert [m.value for m in msgs] == ["message 0", "message 2"]  # its length is still good
@@ -324,10 +324,10 @@ def test_record_headers_that_lie_are_treated_as_corrupt(shm_name, field, value):
         w.send("zero")
         reader = ch.reader()
         w.send("one")
-        ring = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE
+        ring = wire.lane_offset(0, ch.capacity) + wire.LANE_HEADER_SIZE
         at, fmt = offsets[field]
         import struct
-        struct.pack_into(fmt, ch.segment.buf, ring + L.record_size(5) + at, value)
+        struct.pack_into(fmt, ch.segment.buf, ring + wire.record_size(5) + at, value)
         assert reader.poll() == []
         assert (reader.corrupt, reader.corrupt_records, reader.lost) == (1, 1, 0)
         w.send("two")
@@ -338,12 +338,12 @@ def test_record_headers_that_lie_are_treated_as_corrupt(shm_name, field, value):
 def test_garbage_payload_in_a_valid_record_is_a_format_error_not_a_crash(shm_name):
     with Channel.create(shm_name, lanes=1, lane_size=16384) as ch, ch.writer() as w:
         reader = ch.reader()
-        w._append(b"\xc1\xc1", L.TYPE_MSGPACK, 1, True)  # 0xc1 is never valid msgpack
-        w._append(b"\xdd\xff\xff\xff\xff", L.TYPE_MSGPACK, 1, True)  # a 4-billion-item array
-        w._append(b"\x91" * 3000 + b"\x00", L.TYPE_MSGPACK, 1, True)  # nested too deep
+        w._append(b"\xc1\xc1", wire.TYPE_MSGPACK, 1, True)  # 0xc1 is never valid msgpack
+        w._append(b"\xdd\xff\xff\xff\xff", wire.TYPE_MSGPACK, 1, True)  # a 4-billion-item array
+        w._append(b"\x91" * 3000 + b"\x00", wire.TYPE_MSGPACK, 1, True)  # nested too deep
         for msg in reader.poll():
             with pytest.raises(FormatError):
-                msg.value
+                _ = msg.value
 
 
 @needs_dev_shm
@@ -373,7 +373,7 @@ def test_a_damaged_segment_header_is_refused_with_the_rule_it_breaks(shm_name, d
 def test_a_channel_never_marked_ready_is_refused(shm_name):
     Channel.create(shm_name, lanes=1, lane_size=4096).close()
     with Segment.open(shm_name, readonly=False) as seg:
-        L.READY_WORD.pack_into(seg.buf, L.READY_OFFSET, 0)
+        wire.READY_WORD.pack_into(seg.buf, wire.READY_OFFSET, 0)
     with pytest.raises(FormatError, match="never finished"):
         Channel.open(shm_name, timeout=0.05)
 
@@ -403,7 +403,7 @@ def test_a_received_message_knows_where_its_record_lies_until_it_is_overwritten(
         first, *batch = reader.poll()
         offset, length = ch.record_span(first)
         raw = ch.segment.read(offset, length)
-        assert raw[L.RECORD_HEADER_SIZE:L.RECORD_HEADER_SIZE + len(first.payload)] == first.payload
+        assert raw[wire.RECORD_HEADER_SIZE:wire.RECORD_HEADER_SIZE + len(first.payload)] == first.payload
         assert ch.record_span(batch[0]) == ch.record_span(batch[1])  # one batch record
         for i in range(500):  # lap the 4 KiB ring
             w.send(i)
@@ -425,13 +425,13 @@ def test_a_reader_that_could_not_date_its_start_is_not_poisoned_by_a_corrupt_fir
 
     with Channel.create(shm_name, lanes=1, lane_size=4096) as ch, ch.writer() as w:
         w.send("before")
-        base = L.lane_offset(0, ch.capacity) // 8
-        for k in range(L.CHECKPOINTS):  # nothing to walk from: the start cannot be dated
-            ch.words[base + L.CHECKPOINT_WORD + k] = 1 << 40
+        base = wire.lane_offset(0, ch.capacity) // 8
+        for k in range(wire.CHECKPOINTS):  # nothing to walk from: the start cannot be dated
+            ch.words[base + wire.CHECKPOINT_WORD + k] = 1 << 40
         reader = ch.reader()
         assert reader._seq[0] is None
         w.send("garbled")
-        at = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE + L.record_size(len(b"\xa6before"))
+        at = wire.lane_offset(0, ch.capacity) + wire.LANE_HEADER_SIZE + wire.record_size(len(b"\xa6before"))
         struct.pack_into("<Q", ch.segment.buf, at + 8, 999_999)  # a sequence number from nowhere
         ch.segment.buf[at + 33] ^= 0xFF                           # and a payload that fails its CRC
         assert reader.poll() == [] and reader.corrupt_records == 1
@@ -444,9 +444,9 @@ def test_one_corrupt_record_in_a_long_lane_costs_only_its_own_message(shm_name):
     with Channel.create(shm_name, lanes=1, lane_size=1 << 20) as ch, ch.writer() as w:
         for i in range(10_000):
             w.send(i)
-        ring = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE
-        size = L.record_size(len(msgpack_bytes(5000)))
-        ch.segment.buf[ring + 5000 * size + L.RECORD_HEADER_SIZE] ^= 0x01  # message 5000's payload
+        ring = wire.lane_offset(0, ch.capacity) + wire.LANE_HEADER_SIZE
+        size = wire.record_size(len(msgpack_bytes(5000)))
+        ch.segment.buf[ring + 5000 * size + wire.RECORD_HEADER_SIZE] ^= 0x01  # message 5000's payload
         late = ch.reader(start="oldest")
         got = drain(late, 10_000)
     assert [m.value for m in got] == [i for i in range(10_000) if i != 5000]
@@ -485,10 +485,10 @@ def test_a_writer_that_starts_its_numbering_over_is_followed_not_counted_corrupt
             for i in range(100):
                 w.send(i)
         assert len(drain(reader, 100)) == 100
-        base = L.lane_offset(0, ch.capacity) // 8
-        ch.words[base + L.COUNT_WORD] = 0  # numbering forgotten, and nothing to walk from:
-        for k in range(L.CHECKPOINTS):     # a writer that cannot tell goes on from 0
-            ch.words[base + L.CHECKPOINT_WORD + k] = 1 << 40
+        base = wire.lane_offset(0, ch.capacity) // 8
+        ch.words[base + wire.COUNT_WORD] = 0  # numbering forgotten, and nothing to walk from:
+        for k in range(wire.CHECKPOINTS):     # a writer that cannot tell goes on from 0
+            ch.words[base + wire.CHECKPOINT_WORD + k] = 1 << 40
         with ch.writer() as w:  # takes the lane over, numbering from 0 after 100 others
             for i in range(10):
                 w.send(f"again {i}")
@@ -504,7 +504,7 @@ def test_a_writer_taking_over_a_lane_numbers_on_from_the_records_not_a_stale_cou
         with ch.writer() as w:
             for i in range(5):
                 w.send(i)
-        ch.words[L.lane_offset(0, ch.capacity) // 8 + L.COUNT_WORD] = 4  # one record behind
+        ch.words[wire.lane_offset(0, ch.capacity) // 8 + wire.COUNT_WORD] = 4  # one record behind
         with ch.writer() as w:
             assert w.send("next") == 5
         got = drain(reader, 6)
@@ -517,8 +517,8 @@ def test_records_committed_while_a_corrupt_one_is_skipped_are_still_read(shm_nam
         reader = ch.reader()
         w.send("a")
         w.send("b")
-        at = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE + L.record_size(2)
-        ch.segment.buf[at + L.RECORD_HEADER_SIZE] ^= 0xFF  # b's payload
+        at = wire.lane_offset(0, ch.capacity) + wire.LANE_HEADER_SIZE + wire.record_size(2)
+        ch.segment.buf[at + wire.RECORD_HEADER_SIZE] ^= 0xFF  # b's payload
         # c and d are committed after the reader copied a and b, before it settles.
         reader._copy, copy = (lambda *args: (copy(*args), w.send("c"), w.send("d"))[0]), reader._copy
         got = [m.value for m in reader.poll()]
@@ -533,8 +533,8 @@ def test_a_reader_lapped_after_a_corrupt_record_counts_the_lap_as_lost(shm_name)
         reader = ch.reader()
         w.send("a")
         w.send("b")
-        at = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE + L.record_size(2)
-        ch.segment.buf[at + L.RECORD_HEADER_SIZE] ^= 0xFF  # b's payload
+        at = wire.lane_offset(0, ch.capacity) + wire.LANE_HEADER_SIZE + wire.record_size(2)
+        ch.segment.buf[at + wire.RECORD_HEADER_SIZE] ^= 0xFF  # b's payload
         reader._copy, copy = (lambda *args: (copy(*args), w.send("c"))[0]), reader._copy
         reader.poll()  # a read, b skipped, c committed meanwhile: b's count waits for c
         reader._copy = copy
@@ -552,11 +552,11 @@ def test_a_garbage_message_count_is_not_taken_for_a_loss(shm_name):
         reader = ch.reader()
         w.send("one")
         w.send("two")
-        base = L.lane_offset(0, ch.capacity) // 8
-        ring = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE
+        base = wire.lane_offset(0, ch.capacity) // 8
+        ring = wire.lane_offset(0, ch.capacity) + wire.LANE_HEADER_SIZE
         ch.segment.buf[ring] = 0xFF   # "one"'s length: its end cannot be found
         ch.segment.buf[ring + 2] = 0xFF
-        ch.words[base + L.COUNT_WORD] = 1 << 62  # and a header someone scribbled on
+        ch.words[base + wire.COUNT_WORD] = 1 << 62  # and a header someone scribbled on
         assert reader.poll() == []
         assert (reader.lost, reader.corrupt_records) == (0, 1)
         w.send("three")

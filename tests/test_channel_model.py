@@ -9,7 +9,7 @@ from collections import deque
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mmfviewer import layout as L
+from mmfviewer import wire
 from mmfviewer.channel import Channel
 from mmfviewer.codec import Layout, detect_layout
 from mmfviewer.errors import FormatError
@@ -35,7 +35,7 @@ operations = st.lists(st.one_of(
 
 def _size(value) -> int:
     import msgpack
-    return L.record_size(len(msgpack.packb(value, use_bin_type=True)))
+    return wire.record_size(len(msgpack.packb(value, use_bin_type=True)))
 
 
 @SETTINGS
@@ -46,7 +46,7 @@ def test_the_ring_agrees_with_a_plain_deque(shm_name, ops):
     """Every message received is the next one sent that the reader did not lose;
     nothing is lost while the reader keeps within half a ring; received + lost ==
     sent at the end."""
-    segment = Segment.create_or_open(shm_name, L.segment_size(1, CAPACITY))
+    segment = Segment.create_or_open(shm_name, wire.segment_size(1, CAPACITY))
     with Channel.format(segment, lanes=1, lane_size=CAPACITY) as ch, ch.writer() as w:
         reader = ch.reader()
         model: deque[tuple[int, object]] = deque()  # (seq, value) sent, not yet received
@@ -103,31 +103,31 @@ def test_random_bytes_never_break_layout_detection(shm_name, data):
 
 
 @SETTINGS
-@given(garbage=st.binary(min_size=L.LANE_HEADER_SIZE + CAPACITY, max_size=L.LANE_HEADER_SIZE + CAPACITY),
+@given(garbage=st.binary(min_size=wire.LANE_HEADER_SIZE + CAPACITY, max_size=wire.LANE_HEADER_SIZE + CAPACITY),
        reads=st.integers(1, 4))
 def test_a_reader_over_garbage_never_crashes_and_returns_only_checked_records(shm_name, garbage, reads):
     """A valid segment header over random lanes: polling may find nothing, or
     records whose CRC happens to hold, but never raises, hangs or allocates wildly."""
-    segment = Segment.create_or_open(shm_name, L.segment_size(1, CAPACITY))
+    segment = Segment.create_or_open(shm_name, wire.segment_size(1, CAPACITY))
     with Channel.format(segment, lanes=1, lane_size=CAPACITY) as ch:
         reader = ch.reader(start="oldest")
-        ch.segment.buf[L.SEGMENT_HEADER_SIZE:L.SEGMENT_HEADER_SIZE + len(garbage)] = garbage
+        ch.segment.buf[wire.SEGMENT_HEADER_SIZE:wire.SEGMENT_HEADER_SIZE + len(garbage)] = garbage
         for _ in range(reads):
             for msg in reader.poll():
                 assert len(msg.payload) <= ch.max_payload
                 try:
-                    msg.value
+                    _ = msg.value
                 except FormatError:
                     pass
 
 
 @SETTINGS
-@given(header=st.binary(min_size=L.SEGMENT_HEADER_SIZE, max_size=L.SEGMENT_HEADER_SIZE),
+@given(header=st.binary(min_size=wire.SEGMENT_HEADER_SIZE, max_size=wire.SEGMENT_HEADER_SIZE),
        keep_magic=st.booleans())
 def test_a_garbage_segment_header_is_a_format_error_or_a_valid_channel(shm_name, header, keep_magic):
     if keep_magic:
-        header = L.MAGIC + struct.pack("<H", L.VERSION) + header[10:]
-    with Segment.create_or_open(shm_name, L.segment_size(1, CAPACITY)) as seg:
+        header = wire.MAGIC + struct.pack("<H", wire.VERSION) + header[10:]
+    with Segment.create_or_open(shm_name, wire.segment_size(1, CAPACITY)) as seg:
         seg.write(0, header)
     try:
         Channel.open(shm_name, timeout=0).close()

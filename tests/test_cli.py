@@ -356,14 +356,14 @@ def test_info_on_a_large_channel_reads_headers_not_rings(shm_name):
 def test_listen_tells_corrupt_messages_apart_from_lost_ones(shm_name):
     import json as _json
 
-    from mmfviewer import layout as L
+    from mmfviewer import wire
     from mmfviewer.channel import Channel
 
     with Channel.create(shm_name, lanes=1, lane_size=4096) as ch, ch.writer() as w:
         for i in range(3):
             w.send(f"message {i}")
-        ring = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE
-        ch.segment.buf[ring + L.record_size(len(b"\xa9message 0")) + 40] ^= 0xFF  # message 1
+        ring = wire.lane_offset(0, ch.capacity) + wire.LANE_HEADER_SIZE
+        ch.segment.buf[ring + wire.record_size(len(b"\xa9message 0")) + 40] ^= 0xFF  # message 1
         text = run_cli("listen", shm_name, "--from-start", "--timeout", "1")
         as_json = run_cli("listen", shm_name, "--from-start", "--timeout", "1", "--json")
     assert text.returncode == 0, text.stderr
@@ -450,7 +450,8 @@ def test_switching_a_segment_from_a_mailbox_to_text_leaves_no_stale_tail(shm_nam
     run_cli("create", shm_name, "--size", "256", check=True)
     run_cli("send", shm_name, "--title", "test", "--content", "a long content.json form", check=True)
     run_cli("send", shm_name, "--layout", "text", "--text", "short", check=True)
-    data = open(os.path.join(SHM_DIR, shm_name), "rb").read()
+    with open(os.path.join(SHM_DIR, shm_name), "rb") as f:
+        data = f.read()
     assert data[:5] == b"short" and not any(data[5:])
 
 

@@ -2,7 +2,7 @@
 
 ``PlainReader`` and ``PlainWriter`` below were written from docs/FORMAT.md only, with
 nothing but ``struct``, ``mmap``, ``zlib.crc32``, ``fcntl``, ``msgpack`` and ``os`` -
-no ``mmfviewer.channel`` or ``mmfviewer.layout``. Comments name the section of the
+no ``mmfviewer.channel`` or ``mmfviewer.wire``. Comments name the section of the
 document a rule comes from, and the writer takes the steps of "Sending one record" in
 the document's order. The tests make them talk to the library's own writer and reader
 (``mmfviewer.channel.Channel`` plays the other side) and check them in corner cases.

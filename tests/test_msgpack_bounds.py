@@ -10,7 +10,7 @@ import tracemalloc
 import msgpack
 import pytest
 
-from mmfviewer import layout as L
+from mmfviewer import wire
 from mmfviewer.channel import Channel, decode_msgpack
 from mmfviewer.codec import Layout, read_value
 from mmfviewer.errors import FormatError
@@ -72,7 +72,7 @@ def test_small_values_decode_unguarded_whatever_they_hold():
 def test_a_bomb_in_a_channel_is_an_unreadable_message_and_listen_goes_on(shm_name):
     bomb = empty_arrays(16 * MIB)
     with Channel.create(shm_name, lanes=1, lane_size=128 * MIB) as ch, ch.writer("bomber") as w:
-        w._append(bomb, L.TYPE_MSGPACK, 1, True)  # a valid record whose value is a bomb
+        w._append(bomb, wire.TYPE_MSGPACK, 1, True)  # a valid record whose value is a bomb
         w.send({"after": "the bomb"})
     script = textwrap.dedent(f"""
         import resource, sys

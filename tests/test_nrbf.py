@@ -131,7 +131,8 @@ def test_class_with_id_reuses_the_members_of_an_earlier_class():
 
 
 def test_binary_arrays_rectangular_jagged_and_with_offsets():
-    rect = bytes([7]) + i32(1) + bytes([2]) + i32(2) + i32(2) + i32(3) + bytes([0, 8]) + b"".join(i32(i) for i in range(6))
+    rect = (bytes([7]) + i32(1) + bytes([2]) + i32(2) + i32(2) + i32(3) + bytes([0, 8])
+            + b"".join(i32(i) for i in range(6)))
     root = decode(header() + rect + END)
     assert root.type == "System.Int32[,]" and [n.value for n in root.items()] == list(range(6))
     jagged = (bytes([7]) + i32(1) + bytes([1]) + i32(1) + i32(2) + bytes([7, 8]) + ref(2) + NULL
@@ -263,7 +264,8 @@ def test_every_truncation_of_a_real_shape_is_a_value_or_a_format_error():
 def test_random_mutations_give_a_value_or_a_format_error(draw):
     base = (header() + library() + class_with_types(1, "Sample", [
         ("n", 0, bytes([8])), ("s", 1, b""), ("arr", 7, bytes([8])), ("o", 2, b"")])
-        + i32(5) + string(3, "x") + ref(4) + ref(1) + bytes([15]) + i32(4) + i32(2) + bytes([8]) + i32(1) + i32(2) + END)
+        + i32(5) + string(3, "x") + ref(4) + ref(1) + bytes([15]) + i32(4) + i32(2) + bytes([8])
+        + i32(1) + i32(2) + END)
     data = bytearray(base)
     for _ in range(draw.draw(st.integers(1, 8))):
         at = draw.draw(st.integers(0, len(data) - 1))

@@ -6,7 +6,7 @@ import os
 import sys
 import tempfile
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..errors import MmfError
 
@@ -81,7 +81,7 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
     scratch = None
     if screenshot:  # a screenshot is the same on every machine: no remembered state
         scratch = tempfile.TemporaryDirectory(prefix="mmfviewer-shot-")  # removed at the end
-        settings = QSettings(os.path.join(scratch.name, "settings.ini"), QSettings.IniFormat)
+        settings = QSettings(os.path.join(scratch.name, "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(refresh_ms=refresh_ms, history=history, settings=settings)
     for name in names:
         window.open_name(name, readonly=not read_write)
@@ -95,7 +95,7 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
         # (the segment list and the inspector stay one click away in View).
         window.browser_dock.hide()
         window.inspector_dock.hide()
-        area = app.primaryScreen().availableGeometry()
+        area = QApplication.primaryScreen().availableGeometry()
         half = area.width() // 2
         window.setGeometry(area.x() + (half if place == "right" else 0), area.y(), half, area.height())
     window.show()
@@ -106,8 +106,7 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
     result = {"status": 0}
 
     def ready() -> bool:
-        tabs = [window.tabs.widget(i) for i in range(window.tabs.count())]
-        return window.browser.scan_count > 0 and all(t.tick_count >= ticks + 1 for t in tabs)
+        return window.browser.scan_count > 0 and all(t.tick_count >= ticks + 1 for t in window.all_tabs())
 
     def shoot() -> None:
         if not ready() and time.monotonic() - started < SCREENSHOT_TIMEOUT:

@@ -13,7 +13,8 @@ import resource
 import statistics
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..segment import Segment, unlink_segment
 
@@ -44,7 +45,7 @@ def _app_and_window() -> tuple[Any, Any]:
     route_qt_messages()
     tune_gc_for_live_views()
     app = QApplication.instance() or QApplication(["mmfviewer-bench"])
-    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.IniFormat)
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "bench.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
     window.resize(1280, 900)
     window.show()
@@ -168,7 +169,7 @@ def _ingest(name: str, n: int, out: Any) -> None:
     writer = _ctx.Process(target=_flood, args=(name, n, go))
     writer.start()
     deadline = time.perf_counter() + 300
-    started = None
+    started: float | None = None
     while time.perf_counter() < deadline:
         app.processEvents()
         if started is None:
@@ -178,7 +179,7 @@ def _ingest(name: str, n: int, out: Any) -> None:
         if reader is not None and pane.received + reader.lost >= n:
             break
         time.sleep(0.001)
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - (started or time.perf_counter())
     writer.join(60)
     reader = pane.reader
     q_tick = statistics.quantiles(ticks, n=100) if len(ticks) > 2 else [0.0] * 99

@@ -609,9 +609,9 @@ class ComposePanel(QWidget):
             return self._json_error
         if form == "raw" and self._raw_error is not None:
             return self._raw_error
-        if self._layout() == Layout.TEXT and form in ("message", "json", "members"):
-            if not (form == "json" and isinstance(self._json_value, str)):
-                return "this segment holds text: use the Text or Raw bytes form"
+        if (self._layout() == Layout.TEXT and form in ("message", "json", "members")
+                and not (form == "json" and isinstance(self._json_value, str))):
+            return "this segment holds text: use the Text or Raw bytes form"
         if form == "members" and (self._members_shape is None or self._members_problem):
             return self._members_problem or "no .NET object to send one like"
         if form == "members" and not self._members_payload():

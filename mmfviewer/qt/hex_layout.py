@@ -20,7 +20,6 @@ from PySide6.QtGui import QFont, QFontMetricsF
 
 from ..hextext import hexdump_text
 
-
 #: Rows the scrollbar can count exactly; beyond this its values are scaled.
 SCROLL_MAX = 1 << 30
 #: Bytes per C array line in "copy as C".

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QWidget
 
 from .hex_layout import ASCII_CHAR, HEX_TEXT, HexLayout, hex_row_text, hex_row_width
 
-
 #: Highest opacity of the change highlight (0..255), at age 0.
 CHANGE_MAX_ALPHA = 200
 
@@ -41,7 +40,7 @@ class HexColors:
     @classmethod
     def for_palette(cls, pal: QPalette) -> HexColors:
         """Colours that read well on this palette's base colour."""
-        base = pal.color(QPalette.Base)
+        base = pal.color(QPalette.ColorRole.Base)
         dark = base.lightness() < 128
         if dark:
             classes = ("#7f7f7f", "#4dd0e1", "#81c784", "#ce93d8", "#fdd835")
@@ -51,7 +50,7 @@ class HexColors:
             classes = ("#a8a8a8", "#00707a", "#2e7d32", "#8e24aa", "#a0522d")
             gutter = base.darker(106)
             change = QColor(255, 150, 30)
-        selection = QColor(pal.color(QPalette.Highlight))
+        selection = QColor(pal.color(QPalette.ColorRole.Highlight))
         selection.setAlpha(90)
         mark = QColor(40, 170, 90, 60)
         changes = []
@@ -60,11 +59,11 @@ class HexColors:
             c.setAlpha(level * CHANGE_MAX_ALPHA // 255)
             changes.append(c)
         return cls(
-            base=base, gutter=gutter, grid=pal.color(QPalette.Mid),
-            offset=pal.color(QPalette.PlaceholderText) if not dark else QColor("#9e9e9e"),
+            base=base, gutter=gutter, grid=pal.color(QPalette.ColorRole.Mid),
+            offset=pal.color(QPalette.ColorRole.PlaceholderText) if not dark else QColor("#9e9e9e"),
             classes=tuple(QColor(c) for c in classes),  # type: ignore[arg-type]
-            selection=selection, cursor=pal.color(QPalette.Highlight),
-            cursor_text=pal.color(QPalette.HighlightedText),
+            selection=selection, cursor=pal.color(QPalette.ColorRole.Highlight),
+            cursor_text=pal.color(QPalette.ColorRole.HighlightedText),
             mark=mark, mark_line=QColor(30, 150, 70), change=tuple(changes),
         )
 
@@ -98,7 +97,7 @@ class RowGlyphs:
         bpr = layout.bytes_per_row
         chars = _HEX_DIGIT_CHARS + ASCII_CHAR
         indexes = self.raw.glyphIndexesForString(chars) if self.raw.isValid() else []
-        glyph = dict(zip(chars, indexes))
+        glyph = dict(zip(chars, indexes, strict=True))
         self.usable = len(indexes) == len(chars) and all(indexes)
         #: Per byte: the glyphs of its two hex digits and of its ASCII character.
         self.byte_glyphs = tuple((glyph[HEX_TEXT[b][0]], glyph[HEX_TEXT[b][1]], glyph[ASCII_CHAR[b]])
@@ -134,7 +133,7 @@ class RowGlyphs:
             lay = self._layout
             y = lay.row_y(len(rows)) + lay.text_baseline
             rows.append(([(QPointF(hi, y), QPointF(lo, y), QPointF(a, y))
-                          for (hi, lo), a in zip(self._hex_x, self._ascii_x)],
+                          for (hi, lo), a in zip(self._hex_x, self._ascii_x, strict=True)],
                          [QPointF(x, y) for x in self._offset_x]))
         return rows[visible_row]
 
@@ -145,4 +144,4 @@ def _char_xs(font: QFont, text: str) -> list[float]:
     layout.beginLayout()
     line = layout.createLine()
     layout.endLayout()
-    return [line.cursorToX(k)[0] for k in range(len(text))]
+    return [float(line.cursorToX(k)[0]) for k in range(len(text))]  # type: ignore[index]

@@ -41,8 +41,8 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QRegion,
     QPen,
+    QRegion,
     QResizeEvent,
     QUndoCommand,
     QUndoStack,
@@ -53,6 +53,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSlider, QApplication
 from ..changes import ChangeTracker
 from ..errors import MmfError
 from ..segment import Segment
+from .fonts import monospace_font
 from .hex_layout import (
     ASCII_CHAR,
     CLASS_OF,
@@ -68,10 +69,8 @@ from .hex_layout import (
     scroll_value_for_row,
     scrollbar_maximum,
 )
-from .fonts import monospace_font
 from .hex_render import HexColors, RowGlyphs
 from .overview_strip import STRIP_WIDTH, OverviewStrip
-
 
 #: Bytes read per chunk while searching, plus an overlap of len(pattern) - 1.
 FIND_CHUNK = 1 << 20
@@ -144,8 +143,8 @@ class WriteBytesCommand(QUndoCommand):
 # ---------------------------------------------------------------------- the view
 
 _NAV_KEYS = frozenset({
-    Qt.Key_Left, Qt.Key_Right, Qt.Key_Up, Qt.Key_Down, Qt.Key_PageUp, Qt.Key_PageDown,
-    Qt.Key_Home, Qt.Key_End, Qt.Key_Tab, Qt.Key_Backtab,
+    Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
+    Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Tab, Qt.Key.Key_Backtab,
 })
 _HEX_DIGITS = frozenset(string.hexdigits)
 
@@ -206,9 +205,9 @@ class HexView(QAbstractScrollArea):
 
         self._strip = OverviewStrip(self._strip_heat, self._strip_visible, self._strip_jump, self)
         self.setViewportMargins(0, 0, STRIP_WIDTH, 0)
-        self.setFocusPolicy(Qt.StrongFocus)
-        self.viewport().setCursor(Qt.IBeamCursor)
-        self.viewport().setAttribute(Qt.WA_OpaquePaintEvent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         vbar = self.verticalScrollBar()
         vbar.valueChanged.connect(self._on_scroll_value)
         vbar.actionTriggered.connect(self._on_scroll_action)
@@ -304,7 +303,7 @@ class HexView(QAbstractScrollArea):
         """Visible rows that meet ``region``: a tick repaints only the rows it changed."""
         lay = self._layout
         rows: set[int] = set()
-        for rect in region:
+        for rect in region:  # type: ignore[attr-defined]  # QRegion iterates its rectangles
             first = int((rect.top() - lay.header_height) // lay.row_height)
             last = int((rect.bottom() - lay.header_height) // lay.row_height)
             rows.update(range(max(0, first), min(nrows - 1, last) + 1))
@@ -377,7 +376,7 @@ class HexView(QAbstractScrollArea):
 
     # ------------------------------------------------------------------ public API
 
-    def cursor(self) -> int:  # type: ignore[override]  # QWidget.cursor() is the mouse pointer
+    def cursor_offset(self) -> int:
         """The offset of the byte under the cursor."""
         return self._cursor
 
@@ -433,7 +432,7 @@ class HexView(QAbstractScrollArea):
             self._set_first_row(row - full // 2)
         self.set_cursor(offset)
 
-    def find(self, pattern: bytes, *, forward: bool = True) -> int | None:
+    def find_bytes(self, pattern: bytes, *, forward: bool = True) -> int | None:
         """Find ``pattern`` after (or before) the cursor, wrapping around once.
 
         The match is selected and the cursor put on its first byte. Returns its
@@ -558,7 +557,7 @@ class HexView(QAbstractScrollArea):
         if n <= 0 or offset < 0:
             return b""
         rel = offset - self._data_offset
-        if 0 <= rel and rel + n <= len(self._data):
+        if rel >= 0 and rel + n <= len(self._data):
             return self._data[rel:rel + n]
         return self._safe_read(offset, n)
 
@@ -688,8 +687,8 @@ class HexView(QAbstractScrollArea):
             return  # unscaled: the scrollbar's own steps are rows
         full = self._layout.full_rows(self.viewport().height())
         step = {
-            QAbstractSlider.SliderSingleStepAdd: 1, QAbstractSlider.SliderSingleStepSub: -1,
-            QAbstractSlider.SliderPageStepAdd: full, QAbstractSlider.SliderPageStepSub: -full,
+            QAbstractSlider.SliderAction.SliderSingleStepAdd: 1, QAbstractSlider.SliderAction.SliderSingleStepSub: -1,
+            QAbstractSlider.SliderAction.SliderPageStepAdd: full, QAbstractSlider.SliderAction.SliderPageStepSub: -full,
         }.get(QAbstractSlider.SliderAction(action))
         if step is None:
             return
@@ -821,15 +820,15 @@ class HexView(QAbstractScrollArea):
 
     def event(self, event: QEvent) -> bool:
         # Keys we handle win over window shortcuts while the view has focus.
-        if event.type() == QEvent.ShortcutOverride:
+        if event.type() == QEvent.Type.ShortcutOverride:
             key_event: QKeyEvent = event  # type: ignore[assignment]
-            mods = key_event.modifiers() & ~(Qt.ShiftModifier | Qt.KeypadModifier)
+            mods = key_event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier)
             key = key_event.key()
-            if key in _NAV_KEYS and (mods == Qt.NoModifier or (
-                    mods == Qt.ControlModifier and key not in (Qt.Key_Tab, Qt.Key_Backtab))):
+            if key in _NAV_KEYS and (mods == Qt.KeyboardModifier.NoModifier or (
+                    mods == Qt.KeyboardModifier.ControlModifier and key not in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab))):
                 event.accept()  # ...but Ctrl+Tab stays the window's (switching tabs)
                 return True
-            if key_event.text() and key_event.text().isprintable() and mods == Qt.NoModifier:
+            if key_event.text() and key_event.text().isprintable() and mods == Qt.KeyboardModifier.NoModifier:
                 event.accept()
                 return True
         return super().event(event)
@@ -840,48 +839,49 @@ class HexView(QAbstractScrollArea):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         mods = event.modifiers()
-        shift = bool(mods & Qt.ShiftModifier)
-        ctrl = bool(mods & Qt.ControlModifier)
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
         bpr = self._bpr
         cur = self._cursor
         full = self._layout.full_rows(self.viewport().height())
-        if event.matches(QKeySequence.SelectAll):
+        if event.matches(QKeySequence.StandardKey.SelectAll):
             self.select_all()
-        elif event.matches(QKeySequence.Copy):
+        elif event.matches(QKeySequence.StandardKey.Copy):
             self.copy_selection("hex")
-        elif event.matches(QKeySequence.Undo):
+        elif event.matches(QKeySequence.StandardKey.Undo):
             self.undo()
-        elif event.matches(QKeySequence.Redo):
+        elif event.matches(QKeySequence.StandardKey.Redo):
             self.redo()
-        elif event.matches(QKeySequence.ZoomIn):
+        elif event.matches(QKeySequence.StandardKey.ZoomIn):
             self.zoom_in()
-        elif event.matches(QKeySequence.ZoomOut):
+        elif event.matches(QKeySequence.StandardKey.ZoomOut):
             self.zoom_out()
-        elif key in (Qt.Key_Tab, Qt.Key_Backtab):
+        elif key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
             self._in_ascii = not self._in_ascii
             self._low_nibble = False
             self._ensure_visible(cur)
             self.viewport().update()
-        elif key == Qt.Key_Left:
+        elif key == Qt.Key.Key_Left:
             self.set_cursor(cur - 1, select=shift)
-        elif key == Qt.Key_Right:
+        elif key == Qt.Key.Key_Right:
             self.set_cursor(cur + 1, select=shift)
-        elif key == Qt.Key_Up:
+        elif key == Qt.Key.Key_Up:
             self.set_cursor(cur - bpr if cur >= bpr else cur, select=shift)
-        elif key == Qt.Key_Down:
+        elif key == Qt.Key.Key_Down:
             self.set_cursor(cur + bpr if cur + bpr < self._size else cur, select=shift)
-        elif key in (Qt.Key_PageUp, Qt.Key_PageDown):
-            step = full if key == Qt.Key_PageDown else -full
+        elif key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
+            step = full if key == Qt.Key.Key_PageDown else -full
             target = cur + step * bpr
             if target < 0:
                 target = cur % bpr  # same column, first row
             self._scroll_rows(step)  # the cursor keeps its place on screen
             self.set_cursor(target, select=shift)
-        elif key == Qt.Key_Home:
+        elif key == Qt.Key.Key_Home:
             self.set_cursor(0 if ctrl else cur - cur % bpr, select=shift)
-        elif key == Qt.Key_End:
+        elif key == Qt.Key.Key_End:
             self.set_cursor(self._size - 1 if ctrl else cur - cur % bpr + bpr - 1, select=shift)
-        elif event.text() and not (mods & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier)):
+        elif event.text() and not (mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+                                           | Qt.KeyboardModifier.MetaModifier)):
             self._type_text(event.text())
         else:
             super().keyPressEvent(event)
@@ -894,17 +894,17 @@ class HexView(QAbstractScrollArea):
                                         self._first_row)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() != Qt.LeftButton:
+        if event.button() != Qt.MouseButton.LeftButton:
             super().mousePressEvent(event)
             return
         offset, in_ascii = self._offset_at(event)
         self._in_ascii = in_ascii
-        self.set_cursor(offset, select=bool(event.modifiers() & Qt.ShiftModifier))
+        self.set_cursor(offset, select=bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
         self._dragging = True
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if not (self._dragging and event.buttons() & Qt.LeftButton):
+        if not (self._dragging and event.buttons() & Qt.MouseButton.LeftButton):
             super().mouseMoveEvent(event)
             return
         y = event.position().y()
@@ -918,7 +918,7 @@ class HexView(QAbstractScrollArea):
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.LeftButton:
+        if event.button() == Qt.MouseButton.LeftButton:
             self._dragging = False
             event.accept()
         else:
@@ -926,7 +926,7 @@ class HexView(QAbstractScrollArea):
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         delta = event.angleDelta()
-        if event.modifiers() & Qt.ControlModifier:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             if delta.y() > 0:
                 self.zoom_in()
             elif delta.y() < 0:
@@ -953,7 +953,7 @@ class HexView(QAbstractScrollArea):
         self._read_visible(time.monotonic())
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.PaletteChange:
+        if event.type() == QEvent.Type.PaletteChange:
             self._colors = HexColors.for_palette(self.palette())
             self.viewport().update()
         super().changeEvent(event)
@@ -991,7 +991,7 @@ class HexView(QAbstractScrollArea):
         p.drawLine(QPointF(gutter_right, 0), QPointF(gutter_right, height))
         sep = lay.hex_end + cw
         p.drawLine(QPointF(sep, 0), QPointF(sep, height))
-        if region.intersects(QRect(0, 0, width, header)):  # a live tick's rows never do
+        if region.intersects(QRect(0, 0, width, math.ceil(header))):  # a live tick's rows never do
             p.fillRect(QRectF(0, 0, lay.total_width + hx + width, header), col.gutter)
             p.drawLine(QPointF(gutter_right, 0), QPointF(gutter_right, header))
             p.drawLine(QPointF(sep, 0), QPointF(sep, header))
@@ -1184,5 +1184,5 @@ class HexView(QAbstractScrollArea):
         pen = QPen(col.cursor)
         pen.setWidthF(1.5)
         p.setPen(pen)
-        p.setBrush(Qt.NoBrush)
+        p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(other.adjusted(0.75, 0.75, -0.75, -0.75))

@@ -20,7 +20,8 @@ no Qt call at all, and one that does makes only a few.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import (
@@ -98,7 +99,7 @@ class InspectorModel(QAbstractTableModel):
         """
         if [r.name for r in rows] != list(ROW_NAMES):
             raise ValueError("the inspector's rows must be ROW_NAMES, in order")
-        changed = [i for i, (old, new) in enumerate(zip(self._rows, rows)) if old != new]
+        changed = [i for i, (old, new) in enumerate(zip(self._rows, rows, strict=False)) if old != new]
         self._rows = list(rows)
         if changed:
             # One signal for the span of changed rows: views repaint it in one go.
@@ -154,12 +155,12 @@ class _Delegate(QStyledItemDelegate):
     """Shows a tooltip only when it says more than the cell (elided text, or a
     note the cell does not show)."""
 
-    def __init__(self, wants_tooltip: Callable[[QModelIndex], str], parent: Any = None) -> None:
+    def __init__(self, wants_tooltip: Callable[[_Index], str], parent: Any = None) -> None:
         super().__init__(parent)
         self._wants_tooltip = wants_tooltip
 
     def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,  # noqa: N802
-                  option: QStyleOptionViewItem, index: QModelIndex) -> bool:
+                  option: QStyleOptionViewItem, index: _Index) -> bool:
         if event.type() != QEvent.Type.ToolTip:
             return super().helpEvent(event, view, option, index)
         text = self._wants_tooltip(index)
@@ -263,12 +264,12 @@ class InspectorPanel(QWidget):
         view.setMaximumHeight(columns.sizeHint().height() + rows.defaultSectionSize() * len(ROW_NAMES) + frame)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if watched is self.view and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
-            if isinstance(event, QKeyEvent) and event.matches(QKeySequence.StandardKey.Copy):
-                event.accept()
-                if event.type() == QEvent.Type.KeyPress:
-                    self.copy_selection()
-                return True
+        if (watched is self.view and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+                and isinstance(event, QKeyEvent) and event.matches(QKeySequence.StandardKey.Copy)):
+            event.accept()
+            if event.type() == QEvent.Type.KeyPress:
+                self.copy_selection()
+            return True
         return super().eventFilter(watched, event)
 
     # --- feeding -----------------------------------------------------------------
@@ -304,7 +305,7 @@ class InspectorPanel(QWidget):
         """The full text of a cell, as copied (never elided)."""
         return cell_text(self.model.row(row), column)
 
-    def tooltip_at(self, index: QModelIndex) -> str:
+    def tooltip_at(self, index: _Index) -> str:
         """The tooltip a cell shows now: its full text when the column is too narrow,
         plus a note the cell does not show; ``""`` when the cell says it all."""
         if not index.isValid() or index.column() == 0:

@@ -9,12 +9,14 @@ messages and banners.
 
 from __future__ import annotations
 
-from typing import Callable
+import functools
+from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QDockWidget,
     QHBoxLayout,
     QInputDialog,
@@ -84,12 +86,20 @@ class FindBar(QWidget):
             return parse_hex_bytes(text)
         return text.encode("utf-8")
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if event.key() == Qt.Key_Escape:
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() == Qt.Key.Key_Escape:
             self.hide()
             self.window_.focus_view()
             return
         super().keyPressEvent(event)
+
+
+def _int_setting(settings: QSettings, key: str, default: int) -> int:
+    """A remembered whole number; the default where the file holds anything else."""
+    try:
+        return int(str(settings.value(key, default)))
+    except ValueError:
+        return default
 
 
 class MainWindow(QMainWindow):
@@ -99,11 +109,11 @@ class MainWindow(QMainWindow):
                  settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("mmfviewer", "mmfviewer")
-        self.refresh_ms = refresh_ms or int(self.settings.value("refresh_ms", DEFAULT_REFRESH_MS))
-        self.history = history or int(self.settings.value("history", DEFAULT_HISTORY))
+        self.refresh_ms = refresh_ms or _int_setting(self.settings, "refresh_ms", DEFAULT_REFRESH_MS)
+        self.history = history or _int_setting(self.settings, "history", DEFAULT_HISTORY)
         if history:
             self.settings.setValue("history", history)  # remembered for next time
-        self.bytes_per_row = int(self.settings.value("bytes_per_row", 16))
+        self.bytes_per_row = _int_setting(self.settings, "bytes_per_row", 16)
         self.title_suffix = ""  # e.g. "window A" in the demo
         self.setWindowTitle("mmfviewer")
 
@@ -114,7 +124,7 @@ class MainWindow(QMainWindow):
         self.tabs.tabCloseRequested.connect(self.close_tab)
         self.tabs.currentChanged.connect(self._current_changed)
         self.welcome = QLabel()
-        self.welcome.setAlignment(Qt.AlignCenter)
+        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.welcome.setWordWrap(True)
         self.welcome.setStyleSheet("color: #555; font-size: 14px; padding: 24px;")
         self._set_welcome("")
@@ -133,14 +143,14 @@ class MainWindow(QMainWindow):
 
         self.browser = SegmentBrowser()
         self.browser.openRequested.connect(lambda name: self.open_name(name))
-        self.browser_dock = self._dock("Segments", self.browser, Qt.LeftDockWidgetArea)
+        self.browser_dock = self._dock("Segments", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector = InspectorPanel()
-        self.inspector_dock = self._dock("Data inspector", self.inspector, Qt.RightDockWidgetArea)
+        self.inspector_dock = self._dock("Data inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self._build_status_bar()
         self._build_actions()
         # Room for the inspector's two value columns; the list needs less.
-        self.resizeDocks([self.browser_dock, self.inspector_dock], [270, 380], Qt.Horizontal)
+        self.resizeDocks([self.browser_dock, self.inspector_dock], [270, 380], Qt.Orientation.Horizontal)
         self._restore()
         self._update_actions()
 
@@ -230,7 +240,7 @@ class MainWindow(QMainWindow):
         group = QActionGroup(self)
         self.row_actions = {}
         for n in (8, 16, 32):
-            action = a(f"{n}", lambda n=n: self.set_bytes_per_row(n), checkable=True)
+            action = a(f"{n}", functools.partial(self.set_bytes_per_row, n), checkable=True)
             action.setChecked(n == self.bytes_per_row)
             group.addAction(action)
             rows.addAction(action)
@@ -244,7 +254,7 @@ class MainWindow(QMainWindow):
         rate_group = QActionGroup(self)
         self.rate_actions = {}
         for ms in REFRESH_CHOICES:
-            action = a(_rate_text(ms), lambda ms=ms: self.set_refresh_ms(ms), checkable=True)
+            action = a(_rate_text(ms), functools.partial(self.set_refresh_ms, ms), checkable=True)
             action.setChecked(ms == self.refresh_ms)
             rate_group.addAction(action)
             rates.addAction(action)
@@ -257,16 +267,16 @@ class MainWindow(QMainWindow):
         menu.addAction(a("&About mmfviewer", self._about))
 
         style = self.style()
-        for action, icon in ((self.open_action, QStyle.SP_DialogOpenButton),
-                             (self.close_action, QStyle.SP_DialogCloseButton),
-                             (self.goto_action, QStyle.SP_ArrowForward),
-                             (self.find_action, QStyle.SP_FileDialogContentsView),
-                             (self.pause_action, QStyle.SP_MediaPause)):
+        for action, icon in ((self.open_action, QStyle.StandardPixmap.SP_DialogOpenButton),
+                             (self.close_action, QStyle.StandardPixmap.SP_DialogCloseButton),
+                             (self.goto_action, QStyle.StandardPixmap.SP_ArrowForward),
+                             (self.find_action, QStyle.StandardPixmap.SP_FileDialogContentsView),
+                             (self.pause_action, QStyle.StandardPixmap.SP_MediaPause)):
             action.setIcon(style.standardIcon(icon))
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.open_action, self.close_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
@@ -288,7 +298,7 @@ class MainWindow(QMainWindow):
     def open_dialog(self, *, file_backed: bool = False) -> None:
         """Ask for a segment (or file) and open it in a new tab."""
         dialog = OpenDialog(self, file_backed=file_backed)
-        if dialog.exec() == OpenDialog.Accepted and dialog.segment is not None:
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.segment is not None:
             self.open_segment(dialog.segment)
 
     def open_name(self, name: str, *, readonly: bool = True) -> SegmentTab | None:
@@ -363,6 +373,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ tabs
 
+    def all_tabs(self) -> list[SegmentTab]:
+        """Every open tab, left to right."""
+        widgets = (self.tabs.widget(i) for i in range(self.tabs.count()))
+        return [w for w in widgets if isinstance(w, SegmentTab)]
+
     def current_tab(self) -> SegmentTab | None:
         """The tab in front, if any."""
         widget = self.tabs.currentWidget()
@@ -417,7 +432,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         tab = self.current_tab()
         has_tab = tab is not None
-        writable = has_tab and not tab.segment.readonly
+        writable = tab is not None and not tab.segment.readonly
         for action in (self.close_action, self.goto_action, self.find_action, self.find_next_action,
                        self.find_prev_action, self.pause_action, self.refresh_now_action,
                        self.zoom_in_action, self.zoom_out_action, *self.copy_actions.values()):
@@ -436,12 +451,12 @@ class MainWindow(QMainWindow):
     def _cursor_moved(self, tab: SegmentTab) -> None:
         if tab is not self.current_tab():
             return
-        offset = tab.hex_view.cursor()
+        offset = tab.hex_view.cursor_offset()
         self.status_labels["cursor"].setText(f"offset 0x{offset:X} ({offset})")
         self._inspect(tab)
 
     def _inspect(self, tab: SegmentTab) -> None:
-        offset = tab.hex_view.cursor()
+        offset = tab.hex_view.cursor_offset()
         self.inspector.show_bytes(tab.hex_view.read_cached(offset, INSPECT_BYTES), offset)
 
     def _selection_changed(self, tab: SegmentTab, start: int, length: int) -> None:
@@ -511,8 +526,8 @@ class MainWindow(QMainWindow):
         self.bytes_per_row = n
         self.settings.setValue("bytes_per_row", n)
         self.row_actions[n].setChecked(True)
-        for i in range(self.tabs.count()):
-            self.tabs.widget(i).hex_view.bytes_per_row = n
+        for tab in self.all_tabs():
+            tab.hex_view.bytes_per_row = n
 
     # ------------------------------------------------------------------ commands
 
@@ -536,7 +551,7 @@ class MainWindow(QMainWindow):
         if tab is None:
             return
         text, ok = QInputDialog.getText(self, "Go to offset", "Offset (hex with 0x, decimal, or 4KiB):",
-                                        text=f"0x{tab.hex_view.cursor():X}")
+                                        text=f"0x{tab.hex_view.cursor_offset():X}")
         if ok and text.strip():
             self.goto(text)
 
@@ -572,7 +587,7 @@ class MainWindow(QMainWindow):
         except MmfError as err:
             self.notify(str(err), error=True)
             return None
-        found = tab.hex_view.find(needle, forward=forward)
+        found = tab.hex_view.find_bytes(needle, forward=forward)
         if found is not None:
             self.notify(f"Found at 0x{found:X} ({found})")
         return found

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from itertools import islice, repeat, starmap
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -35,8 +36,8 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from ..channel import Message
 from ..inspect import short_repr
-from ..layout import TYPE_MSGPACK
 from ..names import printable
+from ..wire import TYPE_MSGPACK
 from .fonts import monospace_font
 
 _Index = QModelIndex | QPersistentModelIndex

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Sequence
 from operator import itemgetter
-from typing import Any, Sequence
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QShowEvent
@@ -45,12 +46,12 @@ from ..channel import Channel, Message, Reader
 from ..codec import WINDOW, Decoded, Layout, read_stable, read_value
 from ..errors import FormatError, MmfError
 from ..hextext import hexdump_text
-from ..layout import RECORD_HEADER_SIZE
 from ..names import printable
 from ..nrbf import NrbfError, looks_like_nrbf
 from ..nrbf import decode as decode_nrbf
 from ..segment import Segment
 from ..tree import Node
+from ..wire import RECORD_HEADER_SIZE
 from .fonts import monospace_font
 from .message_model import (
     DEFAULT_MAX_ROWS,
@@ -157,7 +158,7 @@ class MessagePane(QWidget):
                                  "before we read them · corrupt: messages in records that failed "
                                  "their checks and were skipped · received + lost + corrupt = sent")
         self.toolbar = QWidget()
-        bar = QHBoxLayout(self.toolbar)
+        bar = self.toolbar_row = QHBoxLayout(self.toolbar)
         bar.setContentsMargins(4, 2, 4, 2)
         bar.addWidget(self.filter_edit, 1)
         bar.addWidget(self.filter_status)
@@ -420,6 +421,7 @@ class MessagePane(QWidget):
         if data == self._seed_bytes:
             return 0
         self._seed_bytes = data
+        value: Decoded | FormatError
         try:
             self._seed_bytes, value = read_value(segment, layout, data)
         except FormatError as err:
@@ -624,7 +626,7 @@ class MessagePane(QWidget):
             self.detail_tree.addTopLevelItem(item)
             fit_tree_columns(self.detail_tree)
         else:
-            tree = _dotnet_tree(value) if isinstance(value, (bytes, bytearray)) else None
+            tree = _dotnet_tree(bytes(value)) if isinstance(value, (bytes, bytearray)) else None
             if tree is not None:  # a .NET program's BinaryFormatter value, sent as bytes
                 show_node(self.detail_tree, tree, key=f"{tree.type} (.NET)")
             else:

@@ -54,12 +54,13 @@ class OpenDialog(QDialog):
         form = QFormLayout()
         self.name_edit = QComboBox()
         self.name_edit.setEditable(True)
-        self.name_edit.setInsertPolicy(QComboBox.NoInsert)
+        self.name_edit.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         if not file_backed:
             self.name_edit.addItems([s.name for s in list_segments() if not s.deleted])
         self.name_edit.setEditText(name)
-        self.name_edit.lineEdit().setPlaceholderText(
-            "/path/to/file.bin" if file_backed else "mapping name, e.g. news-channel")
+        line = self.name_edit.lineEdit()
+        if line is not None:
+            line.setPlaceholderText("/path/to/file.bin" if file_backed else "mapping name, e.g. news-channel")
         if file_backed:
             row = QHBoxLayout()
             row.addWidget(self.name_edit, 1)
@@ -93,11 +94,11 @@ class OpenDialog(QDialog):
 
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.setStyleSheet("color: #b00020;")
         self.error.hide()
 
-        buttons = QDialogButtonBox(QDialogButtonBox.Open | QDialogButtonBox.Cancel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
 
@@ -110,7 +111,8 @@ class OpenDialog(QDialog):
 
     def mode(self) -> str:
         """The checked mode: ``open``, ``create`` or ``create-or-open``."""
-        return self.mode_group.checkedButton().property("mode")
+        checked = self.mode_group.checkedButton()
+        return str(checked.property("mode")) if checked is not None else "open"
 
     def set_mode(self, mode: str) -> None:
         """Check the given mode's button."""

@@ -11,7 +11,7 @@ can be tested and reused on its own.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette
@@ -53,9 +53,9 @@ class OverviewStrip(QWidget):
         self._heat = heat
         self._visible = visible
         self._jump = jump
-        self.setCursor(Qt.PointingHandCursor)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Recent changes across the whole segment; click to go there")
-        self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def sizeHint(self) -> QSize:
         return QSize(STRIP_WIDTH, 100)
@@ -70,8 +70,8 @@ class OverviewStrip(QWidget):
     def _paint(self, painter: QPainter) -> None:
         w, h = self.width(), self.height()
         pal = self.palette()
-        painter.fillRect(0, 0, w, h, pal.color(QPalette.Window).darker(108))
-        painter.setPen(pal.color(QPalette.Mid))
+        painter.fillRect(0, 0, w, h, pal.color(QPalette.ColorRole.Window).darker(108))
+        painter.setPen(pal.color(QPalette.ColorRole.Mid))
         painter.drawLine(0, 0, 0, h)
         if h <= 0:
             return
@@ -92,21 +92,21 @@ class OverviewStrip(QWidget):
         y0 = min(top * h, h - MIN_VIEW_HEIGHT)
         y1 = max(bottom * h, y0 + MIN_VIEW_HEIGHT)
         # A translucent band with a solid outline reads on top of the heat marks too.
-        ink = QColor(pal.color(QPalette.WindowText))
+        ink = QColor(pal.color(QPalette.ColorRole.WindowText))
         ink.setAlpha(60)
         painter.fillRect(QRectF(1, y0, w - 1, y1 - y0), ink)
         ink.setAlpha(200)
         painter.setPen(ink)
-        painter.setBrush(Qt.NoBrush)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(1.5, y0 + 0.5, w - 2, y1 - y0 - 1))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.LeftButton:
+        if event.button() == Qt.MouseButton.LeftButton:
             self._jump_to(event.position().y())
             event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if event.buttons() & Qt.LeftButton:
+        if event.buttons() & Qt.MouseButton.LeftButton:
             self._jump_to(event.position().y())
             event.accept()
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QObject,
+    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     QTimer,
@@ -83,35 +84,35 @@ class SegmentTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list[BrowserRow] = []
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt API
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole) -> object:  # noqa: N802
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
 
-    def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> object:
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
         row = self.rows[index.row()]
-        if role == Qt.DisplayRole:
+        if role == Qt.ItemDataRole.DisplayRole:
             return row.text(index.column())
-        if role == Qt.UserRole:
+        if role == Qt.ItemDataRole.UserRole:
             return row.sort_key(index.column())
-        if role == Qt.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole:
             info = row.info
             return (f"{printable(info.path)}\n{info.size} bytes, {info.access_text} for you\n"
                     + ("\n".join(printable(f"pid {a.pid} {a.command}") for a in info.attached)
                        or "no process maps it"))
-        if role == Qt.ForegroundRole and (row.info.deleted or not row.info.readable):
+        if role == Qt.ItemDataRole.ForegroundRole and (row.info.deleted or not row.info.readable):
             from PySide6.QtGui import QColor
             return QColor("#888888")
-        if role == Qt.TextAlignmentRole and index.column() == 1:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def set_rows(self, rows: list[BrowserRow]) -> None:
@@ -133,12 +134,13 @@ class _Bridge(QObject):
     scanned = Signal(object, object)
 
 
-def _scan(bridge: _Bridge, layout_cache: dict) -> None:
+def _scan(bridge: _Bridge, layout_cache: dict[tuple[str, int | None, float], str]) -> None:
     """The worker thread: scan, then hand the rows to the GUI thread through ``bridge``."""
     try:
         rows, hidden = scan_rows(layout_cache)
     except Exception as err:  # never let a scan kill the window; say what happened
-        rows, hidden = None, f"scan failed: {err}"
+        bridge.scanned.emit(None, f"scan failed: {err}")
+        return
     bridge.scanned.emit(rows, hidden)
 
 
@@ -152,8 +154,8 @@ class SegmentBrowser(QWidget):
         self.model = SegmentTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(Qt.UserRole)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
+        self.proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(-1)  # any column: name, layout, owner, process
 
         self.filter_edit = QLineEdit()
@@ -164,12 +166,12 @@ class SegmentBrowser(QWidget):
         self.view = QTableView()
         self.view.setModel(self.proxy)
         self.view.setSortingEnabled(True)
-        self.view.sortByColumn(0, Qt.AscendingOrder)
-        self.view.setSelectionBehavior(QTableView.SelectRows)
-        self.view.setSelectionMode(QTableView.SingleSelection)
-        self.view.setEditTriggers(QTableView.NoEditTriggers)
+        self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.doubleClicked.connect(self._double_clicked)
         self.view.activated.connect(self._double_clicked)  # Enter on a row opens it too

@@ -55,7 +55,7 @@ class SegmentTab(QWidget):
         self.channel: Channel | None = None
         self.messages = MessagePane(max_history=history)
         self.compose = ComposePanel()
-        self.sender: Sender | None = None
+        self.compose_sender: Sender | None = None
         self._connect_layout()
 
         top = QWidget()
@@ -64,13 +64,13 @@ class SegmentTab(QWidget):
         box.setSpacing(0)
         box.addWidget(self.banner)
         box.addWidget(self.hex_view, 1)
-        bottom = QSplitter(Qt.Horizontal)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self.messages)
         bottom.addWidget(self.compose)
         bottom.setStretchFactor(0, 2)  # the messages need the width; composing less
         bottom.setStretchFactor(1, 1)
         bottom.setSizes([2000, 1000])
-        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
         self.splitter.addWidget(bottom)
         self.splitter.setStretchFactor(0, 3)
@@ -82,7 +82,7 @@ class SegmentTab(QWidget):
         self.follow = QCheckBox("Show newest in hex")
         self.follow.setToolTip("Scroll the hex view to each new message's bytes as it arrives")
         self.follow.setChecked(True)
-        self.messages.toolbar.layout().insertWidget(3, self.follow)
+        self.messages.toolbar_row.insertWidget(3, self.follow)
         self.follow.setVisible(self.channel is not None)
         self.messages.highlightRequested.connect(self.hex_view.highlight_range)
         self.messages.highlightCleared.connect(self.hex_view.clear_highlight)
@@ -157,8 +157,8 @@ class SegmentTab(QWidget):
         layout = self._detect()
         if layout != self.layout_name:
             self.layout_name = layout
-            if self.sender is not None:
-                self.sender.close()
+            if self.compose_sender is not None:
+                self.compose_sender.close()
             self._connect_layout()
             self.notice.emit(f"{self.segment.label} now holds a {Layout(layout).label} layout")
             self.stateChanged.emit()
@@ -193,8 +193,8 @@ class SegmentTab(QWidget):
                 self.follow.show()
         else:
             self.messages.set_seed(self.segment, layout)
-        self.sender = Sender(self.segment, layout, channel=self.channel, name="mmfviewer")
-        self.compose.set_sender(self.sender)
+        self.compose_sender = Sender(self.segment, layout, channel=self.channel, name="mmfviewer")
+        self.compose.set_sender(self.compose_sender)
 
     def _sent(self, description: str) -> None:
         self.notice.emit(f"{description} of {self.segment.label}")
@@ -244,8 +244,8 @@ class SegmentTab(QWidget):
         """Stop refreshing, give back any channel lane, close the segment (never
         removes it)."""
         self.timer.stop()
-        if self.sender is not None:
-            self.sender.close()
+        if self.compose_sender is not None:
+            self.compose_sender.close()
         if self.channel is not None:
             self.channel.detach()
         self.segment.close()

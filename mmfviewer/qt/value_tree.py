@@ -8,7 +8,8 @@ range (:func:`item_span`), so selecting it can outline those bytes in the hex vi
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem
@@ -84,13 +85,11 @@ def _add_children(item: QTreeWidgetItem, children: Iterable[tuple[str, Any]], to
     if total and depth >= TREE_DEPTH:
         item.addChild(QTreeWidgetItem(["…", f"nested deeper than {TREE_DEPTH} levels: not shown", ""]))
         return
-    shown = 0
-    for child_key, child in children:
+    for shown, (child_key, child) in enumerate(children):
         if shown >= TREE_CHILDREN or budget[0] <= 0:
             item.addChild(QTreeWidgetItem(["…", f"{total - shown} more not shown", ""]))
             return
         item.addChild(_item(child_key, child, depth + 1, budget))
-        shown += 1
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -119,7 +118,7 @@ def _item_count(item: QTreeWidgetItem, cap: int) -> int:
     while stack and count < cap:
         node = stack.pop()
         count += 1
-        stack.extend(node.child(i) for i in range(node.childCount()))
+        stack.extend(child for i in range(node.childCount()) if (child := node.child(i)) is not None)
     return count
 
 
@@ -183,10 +182,11 @@ def find_path(tree: QTreeWidget, path: list[str]) -> QTreeWidgetItem | None:
     if not path or tree.topLevelItemCount() == 0:
         return None
     item = tree.topLevelItem(0)
-    if item.text(0) != path[0]:
+    if item is None or item.text(0) != path[0]:
         return None
     for key in path[1:]:
-        item = next((item.child(i) for i in range(item.childCount()) if item.child(i).text(0) == key), None)
+        children = (item.child(i) for i in range(item.childCount()))
+        item = next((child for child in children if child is not None and child.text(0) == key), None)
         if item is None:
             return None
     return item
@@ -195,4 +195,4 @@ def find_path(tree: QTreeWidget, path: list[str]) -> QTreeWidgetItem | None:
 def item_span(item: QTreeWidgetItem | None) -> tuple[int, int] | None:
     """The (start, end) byte range of a :func:`show_node` item, or None."""
     span = item.data(0, _SPAN) if item is not None else None
-    return tuple(span) if span else None  # type: ignore[return-value]
+    return (int(span[0]), int(span[1])) if span else None

@@ -199,7 +199,7 @@ def test_position_at_clamps_to_the_segment_and_the_row():
 def test_columns_are_ordered_and_groups_of_eight_have_a_gap():
     lay = HexLayout(char_width=8, row_height=16, bytes_per_row=16, size=4096)
     xs = [lay.hex_x(c) for c in range(16)]
-    assert all(b > a for a, b in zip(xs, xs[1:]))
+    assert all(b > a for a, b in zip(xs, xs[1:], strict=False))
     assert xs[8] - xs[7] == lay.cell_width + lay.group_gap
     assert lay.offset_width < lay.hex_start < lay.hex_end < lay.ascii_start < lay.total_width
 
@@ -272,11 +272,11 @@ def test_arrow_keys_move_the_cursor_and_shift_extends_the_selection(qtbot, segme
     view.cursorMoved.connect(moves.append)
     qtbot.keyClick(view, Qt.Key_Right)
     qtbot.keyClick(view, Qt.Key_Down)
-    assert view.cursor() == 17 and moves == [1, 17]
+    assert view.cursor_offset() == 17 and moves == [1, 17]
     assert type(moves[0]) is int
     qtbot.keyClick(view, Qt.Key_Up)
     qtbot.keyClick(view, Qt.Key_Left)
-    assert view.cursor() == 0 and view.selection() == (0, 0)
+    assert view.cursor_offset() == 0 and view.selection() == (0, 0)
     selections = []
     view.selectionChanged.connect(lambda start, n: selections.append((start, n)))
     qtbot.keyClick(view, Qt.Key_Right, Qt.ShiftModifier)
@@ -287,28 +287,28 @@ def test_arrow_keys_move_the_cursor_and_shift_extends_the_selection(qtbot, segme
     qtbot.keyClick(view, Qt.Key_Down, Qt.ShiftModifier)
     assert view.selection() == (0, 20)
     qtbot.keyClick(view, Qt.Key_Left)  # a plain move drops the selection
-    assert view.selection() == (view.cursor(), 0)
+    assert view.selection() == (view.cursor_offset(), 0)
 
 
 def test_home_end_pages_and_segment_ends(qtbot, segment):
     view = make_view(qtbot, segment)
     view.set_cursor(0x25)
     qtbot.keyClick(view, Qt.Key_Home)
-    assert view.cursor() == 0x20
+    assert view.cursor_offset() == 0x20
     qtbot.keyClick(view, Qt.Key_End)
-    assert view.cursor() == 0x2F
+    assert view.cursor_offset() == 0x2F
     qtbot.keyClick(view, Qt.Key_End, Qt.ControlModifier)
-    assert view.cursor() == segment.size - 1
+    assert view.cursor_offset() == segment.size - 1
     start, data = view.visible_range()
-    assert start <= view.cursor() < start + len(data)  # the last byte is on screen
+    assert start <= view.cursor_offset() < start + len(data)  # the last byte is on screen
     assert view.verticalScrollBar().value() == view.verticalScrollBar().maximum()
     qtbot.keyClick(view, Qt.Key_Home, Qt.ControlModifier | Qt.ShiftModifier)
-    assert view.cursor() == 0 and view.selection() == (0, segment.size)
+    assert view.cursor_offset() == 0 and view.selection() == (0, segment.size)
     full = view.layout_geometry.full_rows(view.viewport().height())
     qtbot.keyClick(view, Qt.Key_PageDown)
-    assert view.cursor() == full * 16 and view.first_visible_row() == full
+    assert view.cursor_offset() == full * 16 and view.first_visible_row() == full
     qtbot.keyClick(view, Qt.Key_PageUp)
-    assert view.cursor() == 0 and view.first_visible_row() == 0
+    assert view.cursor_offset() == 0 and view.first_visible_row() == 0
 
 
 def test_ctrl_a_selects_everything_and_tab_switches_columns(qtbot, segment):
@@ -331,9 +331,9 @@ def test_clicks_in_either_column_set_the_cursor_and_dragging_selects(qtbot, segm
         return QPoint(int(x), int(lay.row_y(row) + lay.row_height / 2))
 
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=point(0x23, False))
-    assert view.cursor() == 0x23 and not view._in_ascii
+    assert view.cursor_offset() == 0x23 and not view._in_ascii
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=point(0x31, True))
-    assert view.cursor() == 0x31 and view._in_ascii
+    assert view.cursor_offset() == 0x31 and view._in_ascii
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, Qt.ShiftModifier, pos=point(0x35, True))
     assert view.selection() == (0x31, 5)
     qtbot.mousePress(view.viewport(), Qt.LeftButton, pos=point(0x40, False))
@@ -379,12 +379,12 @@ def test_bytes_per_row_relayouts_and_keeps_the_top(qtbot, segment):
 def test_goto_clamps_to_the_segment(qtbot, segment):
     view = make_view(qtbot, segment)
     view.goto(-5)
-    assert view.cursor() == 0
+    assert view.cursor_offset() == 0
     view.goto(segment.size + 1000)
-    assert view.cursor() == segment.size - 1
+    assert view.cursor_offset() == segment.size - 1
     view.goto(0x8000)
     start, data = view.visible_range()
-    assert view.cursor() == 0x8000 and start <= 0x8000 < start + len(data)
+    assert view.cursor_offset() == 0x8000 and start <= 0x8000 < start + len(data)
 
 
 # ---------------------------------------------------------------- find and copy
@@ -396,22 +396,22 @@ def test_find_forward_backward_wraps_and_reports_not_found(qtbot, shm_name):
         seg.write(across, b"NEEDLE")
         seg.write(2 * FIND_CHUNK + 10, b"NEEDLE")
         view = make_view(qtbot, seg)
-        assert view.find(b"NEEDLE") == across
-        assert view.selection() == (across, 6) and view.cursor() == across
-        assert view.find(b"NEEDLE") == 2 * FIND_CHUNK + 10
+        assert view.find_bytes(b"NEEDLE") == across
+        assert view.selection() == (across, 6) and view.cursor_offset() == across
+        assert view.find_bytes(b"NEEDLE") == 2 * FIND_CHUNK + 10
         with qtbot.waitSignal(view.message) as msg:
-            assert view.find(b"NEEDLE") == across  # wrapped around
+            assert view.find_bytes(b"NEEDLE") == across  # wrapped around
         assert "wrapped" in msg.args[0]
-        assert view.find(b"NEEDLE", forward=False) == 2 * FIND_CHUNK + 10  # wraps backwards
-        assert view.find(b"NEEDLE", forward=False) == across
+        assert view.find_bytes(b"NEEDLE", forward=False) == 2 * FIND_CHUNK + 10  # wraps backwards
+        assert view.find_bytes(b"NEEDLE", forward=False) == across
         view.set_cursor(2 * FIND_CHUNK + 10 + 3)  # inside the second match: backwards finds it
-        assert view.find(b"NEEDLE", forward=False) == 2 * FIND_CHUNK + 10
+        assert view.find_bytes(b"NEEDLE", forward=False) == 2 * FIND_CHUNK + 10
         with qtbot.waitSignal(view.message) as msg:
-            assert view.find(b"HAYSTACK") is None
+            assert view.find_bytes(b"HAYSTACK") is None
         assert "not found" in msg.args[0]
-        assert view.cursor() == 2 * FIND_CHUNK + 10  # unchanged
+        assert view.cursor_offset() == 2 * FIND_CHUNK + 10  # unchanged
         start, data = view.visible_range()
-        assert start <= view.cursor() < start + len(data)
+        assert start <= view.cursor_offset() < start + len(data)
     finally:
         seg.close()
 
@@ -422,9 +422,9 @@ def test_find_a_pattern_crossing_a_chunk_boundary_backwards(qtbot, shm_name):
         seg.write(FIND_CHUNK - 2, b"XYZW")
         view = make_view(qtbot, seg)
         view.goto(seg.size - 1)
-        assert view.find(b"XYZW", forward=False) == FIND_CHUNK - 2
+        assert view.find_bytes(b"XYZW", forward=False) == FIND_CHUNK - 2
         view.goto(FIND_CHUNK - 1)
-        assert view.find(b"XYZW") == FIND_CHUNK - 2  # only match: found again by wrapping
+        assert view.find_bytes(b"XYZW") == FIND_CHUNK - 2  # only match: found again by wrapping
     finally:
         seg.close()
 
@@ -459,7 +459,7 @@ def test_typing_hex_and_ascii_writes_the_segment_and_undo_redo_restore(qtbot, se
         assert other.read(0x10, 1) == bytes([0x4D])  # high nibble of "M" (0x4D) -> 0x4D
         qtbot.keyClicks(view, "1a")
         assert other.read(0x10, 2) == bytes([0x41, 0xA0 | (TEXT[0x11] & 0x0F)])
-        assert view.cursor() == 0x11
+        assert view.cursor_offset() == 0x11
         qtbot.keyClick(view, Qt.Key_Tab)
         qtbot.keyClicks(view, "Zz")
         assert other.read(0x10, 3) == b"AZz"
@@ -499,7 +499,7 @@ def test_a_failed_write_is_reported_and_not_pushed(qtbot, segment, shm_name):
     assert "0x2000" in msg.args[0]
     assert view.undo_stack.count() == 0
     view.refresh()
-    assert view.cursor() == 0xFFF
+    assert view.cursor_offset() == 0xFFF
 
 
 # ---------------------------------------------------------------- live changes
@@ -686,21 +686,21 @@ def test_survives_another_process_truncating_growing_and_removing(qtbot, segment
     view.set_selection(0x7000, 0x2000)
     other_process_truncates(shm_name, 0)
     view.refresh()
-    assert view.cursor() == 0 and view.selection() == (0, 0)
+    assert view.cursor_offset() == 0 and view.selection() == (0, 0)
     assert view.visible_range() == (0, b"")
     view.grab()  # paints an empty view
     other_process_truncates(shm_name, 256 << 10)
     view.refresh()
     assert view.verticalScrollBar().maximum() > 0
     qtbot.keyClick(view, Qt.Key_End, Qt.ControlModifier)
-    assert view.cursor() == (256 << 10) - 1
-    other_process_writes(shm_name, (view.cursor(), b"\x42"))
+    assert view.cursor_offset() == (256 << 10) - 1
+    other_process_writes(shm_name, (view.cursor_offset(), b"\x42"))
     view.refresh()
-    assert view.read_cached(view.cursor(), 1) == b"\x42"
+    assert view.read_cached(view.cursor_offset(), 1) == b"\x42"
     run_other_process("import sys; from mmfviewer.segment import unlink_segment; unlink_segment(sys.argv[1])",
                       shm_name)
     view.refresh()  # removed: our descriptor still reads the old object
-    assert view.read_cached(view.cursor(), 1) == b"\x42"
+    assert view.read_cached(view.cursor_offset(), 1) == b"\x42"
     view.grab()
 
 
@@ -709,7 +709,7 @@ def test_truncation_while_scrolled_shows_empty_rows_and_clamps(qtbot, segment, s
     view.goto(segment.size - 1)
     other_process_truncates(shm_name, segment.size - 100)
     view.refresh()
-    assert view.cursor() == segment.size - 101
+    assert view.cursor_offset() == segment.size - 101
     start, data = view.visible_range()
     assert start + len(data) == segment.size - 100
     view.grab()
@@ -725,8 +725,8 @@ def test_a_zero_byte_segment_shows_an_empty_view(qtbot, tmp_path):
             qtbot.keyClick(view, key)
         qtbot.keyClick(view, Qt.Key_End, Qt.ControlModifier)
         qtbot.keyClick(view, Qt.Key_A, Qt.ControlModifier)
-        assert view.cursor() == 0 and view.selection() == (0, 0)
-        assert view.find(b"x") is None
+        assert view.cursor_offset() == 0 and view.selection() == (0, 0)
+        assert view.find_bytes(b"x") is None
         assert view.copy_selection("hex") == ""
         view.goto(100)
         view.refresh()
@@ -765,7 +765,7 @@ def test_a_5_gib_sparse_file_scrolls_to_its_last_byte(qtbot, tmp_path):
         view = make_view(qtbot, seg)
         assert view.layout_geometry.offset_digits == 16
         qtbot.keyClick(view, Qt.Key_End, Qt.ControlModifier)
-        assert view.cursor() == size - 1
+        assert view.cursor_offset() == size - 1
         start, data = view.visible_range()
         assert start <= size - 1 < start + len(data) and data.endswith(b"END!")
         bar = view.verticalScrollBar()

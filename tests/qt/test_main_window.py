@@ -93,7 +93,7 @@ def test_goto_and_find_move_the_cursor(window, shm_name, qtbot):
         seg.write(5000, b"needle")
     tab = window.open_name(shm_name)
     assert window.goto("0x100")
-    assert tab.hex_view.cursor() == 0x100
+    assert tab.hex_view.cursor_offset() == 0x100
     assert not window.goto("nonsense")
     assert "offset" in window.statusBar().currentMessage()
     window.show_find_bar()
@@ -159,7 +159,7 @@ def test_truncation_or_growth_by_another_process_shows_a_banner_and_the_view_liv
                    check=True)
     qtbot.waitUntil(lambda: tab.banner.isVisible() and banner in tab.banner.text(), timeout=5000)
     qtbot.waitUntil(lambda: tab.tick_count > 3, timeout=5000)
-    assert tab.hex_view.cursor() <= max(size_after - 1, 0) or size_after > 4000
+    assert tab.hex_view.cursor_offset() <= max(size_after - 1, 0) or size_after > 4000
     assert str(size_after) in window.status_labels["size"].text()
 
 
@@ -179,7 +179,7 @@ def test_a_zero_byte_segment_opens(window, shm_name):
     os.truncate(os.path.join(SHM_DIR, shm_name), 0)
     tab = window.open_name(shm_name)
     tab.tick()
-    assert tab.hex_view.cursor() == 0 and "empty" in tab.banner.text()
+    assert tab.hex_view.cursor_offset() == 0 and "empty" in tab.banner.text()
 
 
 def test_a_segment_written_continuously_while_we_scroll_and_close_does_not_crash(window, shm_name, qtbot):

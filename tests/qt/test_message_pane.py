@@ -22,8 +22,8 @@ from PySide6.QtWidgets import QApplication, QHeaderView  # noqa: E402
 
 from mmfviewer.channel import Channel, Message  # noqa: E402
 from mmfviewer.codec import Layout  # noqa: E402
-from mmfviewer.layout import TYPE_MSGPACK  # noqa: E402
 from mmfviewer.qt import message_model  # noqa: E402
+from mmfviewer.qt.fonts import draws_monospace  # noqa: E402
 from mmfviewer.qt.message_model import (  # noqa: E402
     COLUMNS,
     PREVIEW,
@@ -32,9 +32,9 @@ from mmfviewer.qt.message_model import (  # noqa: E402
     MessageModel,
     format_time,
 )
-from mmfviewer.qt.fonts import draws_monospace  # noqa: E402
 from mmfviewer.qt.message_pane import OVERWRITTEN, MessagePane  # noqa: E402
 from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
+from mmfviewer.wire import TYPE_MSGPACK  # noqa: E402
 
 SEED = {"title": "A", "content": "B"}
 TEXT = b"The world is going down."

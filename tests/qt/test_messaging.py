@@ -122,12 +122,12 @@ def test_a_read_only_tab_says_why_it_cannot_send(window, shm_name):
 
 
 def test_a_corrupt_record_is_counted_not_shown_and_the_window_goes_on(window, shm_name, qtbot):
-    from mmfviewer import layout as L
+    from mmfviewer import wire
     with Channel.create(shm_name, lanes=1, lane_size=4096) as ch, ch.writer() as w:
         w.send("good")
         w.send("bad")
-        ring = L.lane_offset(0, ch.capacity) + L.LANE_HEADER_SIZE
-        ch.segment.buf[ring + L.record_size(5) + 33] ^= 0xFF  # damage the second payload
+        ring = wire.lane_offset(0, ch.capacity) + wire.LANE_HEADER_SIZE
+        ch.segment.buf[ring + wire.record_size(5) + 33] ^= 0xFF  # damage the second payload
         tab = window.open_name(shm_name)
         qtbot.waitUntil(lambda: tab.messages.model.rowCount() == 1, timeout=5000)
         assert "corrupt 1" in tab.messages.counters.text()
@@ -176,11 +176,11 @@ def test_new_messages_are_shown_in_the_hex_view_and_their_bytes_light_up(window,
     cli("send", shm_name, "--text", "first")
     qtbot.waitUntil(lambda: tab.messages.model.rowCount() == 1, timeout=5000)
     first = tab.channel.record_span(tab.messages.model.message_at(0))
-    assert tab.hex_view.cursor() == first[0]
+    assert tab.hex_view.cursor_offset() == first[0]
     cli("send", shm_name, "--text", "second")
     qtbot.waitUntil(lambda: tab.messages.model.rowCount() == 2, timeout=5000)
     offset, length = tab.channel.record_span(tab.messages.model.message_at(1))
-    assert tab.hex_view.cursor() == offset
+    assert tab.hex_view.cursor_offset() == offset
     ages = tab.hex_view.tracker.ages(offset, length, time.monotonic())
     assert sum(a is not None for a in ages) >= len(b"second")
 

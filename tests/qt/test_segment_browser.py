@@ -54,7 +54,7 @@ def test_the_filter_narrows_the_list_and_double_click_asks_to_open(qtbot, shm_na
 
 def test_sorting_by_size_is_numeric(qtbot, shm_names):
     shm_names.extend([f"mmfv-test-sort-{n}" for n in ("a", "b", "c")])
-    for name, size in zip(shm_names, (9000, 100, 20000)):
+    for name, size in zip(shm_names, (9000, 100, 20000), strict=True):
         Segment.create(name, size).close()
     browser = SegmentBrowser(interval_ms=100_000)
     qtbot.addWidget(browser)

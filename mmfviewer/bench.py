@@ -27,8 +27,8 @@ _ctx = mp.get_context("spawn")
 LARGE = 1 << 20
 
 
-def seed_message(i: int) -> dict[str, str]:
-    """A seed-style ``{title, content}`` message, about 30 bytes of msgpack."""
+def sample_message(i: int) -> dict[str, str]:
+    """A ``{title, content}`` message, about 30 bytes of msgpack."""
     return {"title": "News", "content": f"item {i:06d}"}
 
 
@@ -38,7 +38,7 @@ def seed_message(i: int) -> dict[str, str]:
 # last message was decoded.
 
 def _mmf_writer(name: str, n: int, batch: int, ready: Any, out: Any) -> None:
-    messages = [seed_message(i) for i in range(n)]
+    messages = [sample_message(i) for i in range(n)]
     with Channel.open(name) as ch, ch.writer("bench") as w:
         ready.wait()
         t0 = time.perf_counter()
@@ -73,7 +73,7 @@ def _mmf_reader(name: str, n: int, ready: Any, out: Any) -> None:
 
 
 def _queue_writer(q: Any, n: int, ready: Any, out: Any) -> None:
-    messages = [seed_message(i) for i in range(n)]
+    messages = [sample_message(i) for i in range(n)]
     ready.wait()
     t0 = time.perf_counter()
     for m in messages:
@@ -89,8 +89,8 @@ def _queue_reader(q: Any, n: int, ready: Any, out: Any) -> None:
 
 
 def _send_packed(send: Callable[[bytes], Any], n: int, ready: Any, out: Any) -> None:
-    """The peers' writer: msgpack each seed message and hand it to ``send``."""
-    messages = [seed_message(i) for i in range(n)]
+    """The peers' writer: msgpack each sample message and hand it to ``send``."""
+    messages = [sample_message(i) for i in range(n)]
     ready.wait()
     t0 = time.perf_counter()
     packb = msgpack.packb
@@ -180,7 +180,7 @@ def _iceoryx2_reader(name: str, n: int, ready: Any, out: Any) -> None:
 
 
 def _fifo_writer(q: Any, n: int, ready: Any, out: Any) -> None:
-    messages = [seed_message(i) for i in range(n)]
+    messages = [sample_message(i) for i in range(n)]
     ready.wait()
     t0 = time.perf_counter()
     for m in messages:
@@ -315,7 +315,7 @@ def _one_side(name: str, side: str, access: str, messages: list[Any]) -> float:
 def run_access_bench(n: int = 200_000, rounds: int = 5,
                      progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Reader and writer rates per way of reaching the segment, interleaved rounds."""
-    messages = [seed_message(i) for i in range(n)]
+    messages = [sample_message(i) for i in range(n)]
     samples: dict[str, list[float]] = {key: [] for key in ACCESS_VARIANTS}
     for r in range(rounds):
         progress(f"round {r + 1} of {rounds}: reader and writer alone")
@@ -489,7 +489,8 @@ def format_channel_report(result: dict[str, Any]) -> str:
     """The figures as a table: each variant's median and range over the rounds, and
     the median of the per-round ratios of one ``send`` per message to it."""
     rates, spans, ratios = result["msgs_per_s"], result["msgs_per_s_range"], result["mmfviewer_is"]
-    lines = [f"channel throughput, {result['messages']:,} seed messages, writer process -> reader process "
+    lines = [f"channel throughput, {result['messages']:,} {{title, content}} messages, "
+             "writer process -> reader process "
              f"(mmfviewer lanes of {BENCH_LANE >> 20} MiB; every value decoded by the reader); "
              f"{result['rounds']} interleaved rounds: median (min-max)",
              f"{'variant':<18}{'msg/s':>12}{'range':>22}{'mmfviewer is':>14}{'ratio range':>16}  note"]

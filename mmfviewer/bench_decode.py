@@ -1,6 +1,6 @@
 """``mmfviewer bench decode``: what explaining a 1 MiB value costs, .NET beside msgpack.
 
-The same content — a list of seed-style messages (a title and a content string) — as
+The same content — a list of {title, content} messages (a title and a content string) — as
 a .NET ``Message[]`` that BinaryFormatter would write (one class record, then
 ``ClassWithId`` records that reuse it) and as msgpack (what our mailbox holds), plus
 a .NET object holding one large ``int[]``. Each is decoded into what the window

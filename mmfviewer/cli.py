@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
                  "--title test --content hi   # a new one"], cmd_send)
     _add_target(p)
     form = p.add_mutually_exclusive_group(required=True)
-    form.add_argument("--title", help="the seeds' Message: a {title, content} map (with --content)")
+    form.add_argument("--title", help="a {title, content} message, the .NET programs' Message class (with --content)")
     form.add_argument("--json", help="any JSON value, sent as msgpack")
     form.add_argument("--text", help="a string: a text record on a channel, UTF-8 text elsewhere")
     p.add_argument("--content", default="", help="the Message's content (with --title)")
@@ -632,7 +632,7 @@ def _listen_channel(ch: Channel, args: argparse.Namespace) -> int:
 
 def _listen_value(opened: list[Segment], layout: Layout, args: argparse.Namespace, *,
                   follow_layout: bool) -> bool:
-    """Seed 1's client: look at offset 0 every interval, print each new value. With
+    """A mailbox reader: look at offset 0 every interval, print each new value. With
     ``follow_layout``, what the bytes are is decided on every look (a segment opened
     empty may receive text, a mailbox value, or become a channel). A named segment
     that is removed is waited for; once created again, the new one is followed (it is

@@ -1,14 +1,14 @@
 """What the bytes of a segment mean: the layouts, and how to tell them apart.
 
 * ``channel`` — ours (see :mod:`mmfviewer.wire`): lanes of records.
-* ``dotnet`` — seed 1 as its programs really wrote it: a .NET BinaryFormatter value
+* ``dotnet`` — what .NET programs sharing a memory-mapped file write: a .NET BinaryFormatter value
   (MS-NRBF, :mod:`mmfviewer.nrbf`) at offset 0, overwritten on every send; listed
-  as ``mailbox (.NET)``. The seed's ``Message`` class has ``title`` and ``content``.
-* ``mailbox`` — seed 1's pattern with msgpack in place of BinaryFormatter: one
+  as ``mailbox (.NET)``. Their ``Message`` class has ``title`` and ``content``.
+* ``mailbox`` — the same pattern with msgpack in place of BinaryFormatter: one
   value at offset 0, overwritten on every send.
 * ``shareable-list`` — Python's ``multiprocessing.shared_memory.ShareableList``
   (:mod:`mmfviewer.shareable_list`).
-* ``text`` — seed 2's pattern: UTF-8 text at offset 0, read back with trailing NULs
+* ``text`` — a .NET server's other pattern: UTF-8 text at offset 0, read back with trailing NULs
   trimmed. Trimming hides real bytes, so :class:`Text` keeps both lengths.
 * ``raw`` — nothing to decode (all zeros, or bytes of unknown meaning).
 
@@ -52,7 +52,7 @@ from .wire import looks_like_channel
 if TYPE_CHECKING:
     from .discovery import SegmentInfo
 
-#: How many bytes from offset 0 layout detection and the seed decoders look at.
+#: How many bytes from offset 0 layout detection and the value decoders look at.
 WINDOW = 64 * 1024
 #: The most a value at offset 0 may take: larger values are reported, not read.
 MAX_VALUE_BYTES = 16 << 20
@@ -97,7 +97,7 @@ class Mailbox:
 class Text:
     """The text in a text segment.
 
-    ``text`` is what the seed's client prints (up to the first NUL); ``length`` is
+    ``text`` is what a .NET client prints (up to the first NUL); ``length`` is
     its size in bytes; ``untrimmed_length`` is how many bytes were looked at, NULs
     and all, so nothing trimmed goes unseen.
     """
@@ -219,7 +219,7 @@ def decode_mailbox(data: bytes, *, any_value: bool = False) -> Mailbox:
 
 
 def decode_text(data: bytes) -> Text:
-    """The UTF-8 text at offset 0, up to the first NUL, as seed 2's client reads it."""
+    """The UTF-8 text at offset 0, up to the first NUL, as a .NET client reads it."""
     end = data.find(b"\0")
     raw = data if end < 0 else data[:end]
     if not raw:
@@ -280,7 +280,7 @@ def _list_length(segment: Segment) -> int | None:
 
 def read_stable(segment: Segment, n: int = WINDOW, tries: int = 5) -> bytes:
     """Read the first ``n`` bytes twice until both reads agree, so a value being
-    overwritten right now is not taken half old, half new (the seed layouts have no
+    overwritten right now is not taken half old, half new (these value layouts have no
     other protection). Returns the last read if it never settles."""
     previous = segment.read(0, n)
     for _ in range(tries):

@@ -17,7 +17,7 @@ names — it only reads records into a :class:`~mmfviewer.tree.Node` tree, model
 * every failure is an :class:`NrbfError` saying at which offset and why, carrying
   the tree as far as it was read (``partial``).
 
-The encoder writes what the seeds need: one class with primitive and string members,
+The encoder writes what mailboxes of .NET programs need: one class with primitive and string members,
 as ``BinaryFormatter.Serialize`` would, so a real .NET reader deserializes it.
 """
 
@@ -590,7 +590,7 @@ class _Decoder:
 def decode(data: bytes | bytearray | memoryview, *, max_nodes: int = MAX_NODES) -> Node:
     """The value a BinaryFormatter stream at the start of ``data`` holds, as a tree.
 
-    The root node is the root object (for seed 1, ``Message`` with members ``title``
+    The root node is the root object (for the .NET programs' mailbox, ``Message`` with members ``title``
     and ``content``); byte ranges are offsets into ``data``; the root's ``end`` is
     where MessageEnd ends (bytes after it are ignored). Raises :class:`NrbfError`.
     """

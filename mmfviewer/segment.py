@@ -1,6 +1,6 @@
 """Named memory mappings: create, open, create-or-open, file-backed; safe reads.
 
-A segment is what the seeds call a memory-mapped file: a named block of memory that
+A segment is what .NET calls a memory-mapped file: a named block of memory that
 several processes map. On Linux and macOS a *name* is a POSIX shared-memory object
 (``shm_open``; ``/dev/shm/NAME`` on Linux), so segments made by C ``shm_open``,
 Boost.Interprocess, ``multiprocessing.shared_memory`` or numpy are all visible here.

@@ -2,7 +2,7 @@
 compose panel both do.
 
 On a channel a message goes out through a writer (a lane claimed on the first send
-and kept until :meth:`Sender.close`); on the seeds' layouts it overwrites offset 0
+and kept until :meth:`Sender.close`); on value layouts it overwrites offset 0
 (a mailbox value as msgpack, a .NET value as BinaryFormatter would write it, text as
 UTF-8); raw bytes go wherever they are told.
 """

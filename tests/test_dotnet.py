@@ -235,18 +235,18 @@ def test_the_window_shows_the_message_tree_and_outlines_a_member(dotnet, shm_fil
     tab.show()
     tab.tick()
     pane = tab.messages
-    top = pane.seed_tree.topLevelItem(0)
+    top = pane.value_tree.topLevelItem(0)
     assert (top.text(0), top.text(1)) == ("Message", "2 members")
     assert [(top.child(i).text(0), top.child(i).text(1)) for i in range(2)] == [
         ("title", "'test'"), ("content", "'hello world 1'")]
-    assert "mailbox (.NET): Message from MessageLib" in pane.seed_label.text()
-    pane.seed_tree.setCurrentItem(top.child(1))
+    assert "mailbox (.NET): Message from MessageLib" in pane.value_label.text()
+    pane.value_tree.setCurrentItem(top.child(1))
     start, length = tab.hex_view.highlighted()  # the content string's record, outlined
     assert shm_file.read_bytes()[start:start + length].endswith(b"hello world 1")
     # Another process changes the value: the part looked at stays selected and outlined.
     run_cli("send", shm_name, "--json", '{"content": "a longer content than before"}', check=True)
     tab.tick()
-    assert pane.seed_tree.currentItem().text(1) == "'a longer content than before'"
+    assert pane.value_tree.currentItem().text(1) == "'a longer content than before'"
     start, length = tab.hex_view.highlighted()
     assert shm_file.read_bytes()[start:start + length].endswith(b"a longer content than before")
     assert tab.grab().save(str(tmp_path / "dotnet.png"))

@@ -569,10 +569,10 @@ def test_the_window_shows_the_items_and_writes_a_changed_one_in_place(owner_fact
         tab = SegmentTab(seg)
         qtbot.addWidget(tab)
         tab.tick()
-        top = tab.messages.seed_tree.topLevelItem(0)
+        top = tab.messages.value_tree.topLevelItem(0)
         assert [(top.child(i).text(0), top.child(i).text(2)) for i in range(4)] == [
             ("[0]", "int"), ("[1]", "str"), ("[2]", "float"), ("[3]", "None")]
-        tab.messages.seed_tree.setCurrentItem(top.child(1))
+        tab.messages.value_tree.setCurrentItem(top.child(1))
         start, length = tab.hex_view.highlighted()
         assert seg.read(start, length).rstrip(b"\0") == b"seven"
         panel = tab.compose

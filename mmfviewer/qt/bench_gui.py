@@ -131,11 +131,11 @@ def _idle_cpu(name: str, seconds: float, out: Any) -> None:
 
 
 def _flood(name: str, n: int, go: Any) -> None:
-    """A writer at full speed: ``n`` seed messages, one send each."""
-    from ..bench import seed_message
+    """A writer at full speed: ``n`` {title, content} messages, one send each."""
+    from ..bench import sample_message
     from ..channel import Channel
 
-    messages = [seed_message(i) for i in range(n)]
+    messages = [sample_message(i) for i in range(n)]
     with Channel.open(name) as ch, ch.writer("flood") as writer:
         go.wait(60)
         send = writer.send

@@ -3,11 +3,11 @@
 It sits in a segment's tab beside the message list and sends through a
 :class:`~mmfviewer.sender.Sender`, so it does exactly what ``mmfviewer send`` does:
 on a channel every form becomes one message (a lane is claimed on the first send);
-on the seeds' layouts it overwrites offset 0; raw bytes go at the offset given.
+on value layouts (mailbox, .NET, text) it overwrites offset 0; raw bytes go at the offset given.
 
 Five forms, one per kind of payload:
 
-* **Message** — the seeds' ``{title, content}`` class, sent as a msgpack map (or,
+* **Message** — the ``{title, content}`` class of the .NET programs, sent as a msgpack map (or,
   into a .NET segment, as the .NET class already there);
 * **Members** — one field per member of the .NET object a segment holds now, each
   checked against the member's .NET type and sent as that class again; or one
@@ -588,7 +588,7 @@ class ComposePanel(QWidget):
         self.message_note.setText(
             "Sent as the .NET object already there (same class and library), title and content "
             "set, other members kept." if self._layout() == Layout.DOTNET else
-            'Sent as the seeds\' message class: {"title": …, "content": …} in msgpack.')
+            'Sent as the .NET programs\' message class: {"title": …, "content": …} in msgpack.')
         if self._reason:
             # A stylesheet colour, so the reason stays readable while the panel is disabled.
             self.target_label.setStyleSheet(

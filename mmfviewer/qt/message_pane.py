@@ -1,8 +1,8 @@
-"""The message pane: what a channel carries, live; or what a seed segment holds.
+"""The message pane: what a channel carries, live; or what a value segment holds.
 
 :class:`MessagePane` is the widget: a toolbar (filter, auto-scroll, pause, clear,
 counters), the table, and a detail area (the selected message as a tree and as a
-hexdump). For the seed layouts (mailbox, text, raw) it shows the current value
+hexdump). For value layouts (mailbox, .NET, ShareableList, text, raw) it shows the current value
 at offset 0 instead. The owner calls :meth:`MessagePane.poll` on every live tick;
 the pane has no timer of its own driving reads (DESIGN.md: one timer per segment).
 The table's model and filter live in :mod:`mmfviewer.qt.message_model`, the detail
@@ -103,12 +103,12 @@ _timestamp = itemgetter(3)  # Message.timestamp_ns, as a C-level key function
 # ---------------------------------------------------------------------- the widget
 
 class MessagePane(QWidget):
-    """Messages of a channel (a live table plus details), or a seed segment's value.
+    """Messages of a channel (a live table plus details), or a value segment's value.
 
-    Call :meth:`set_channel` or :meth:`set_seed`, then :meth:`poll` on every tick.
+    Call :meth:`set_channel` or :meth:`set_value_segment`, then :meth:`poll` on every tick.
     """
 
-    #: (offset, length) of the selected message's record (or a seed value) in the segment.
+    #: (offset, length) of the selected message's record (or a value) in the segment.
     highlightRequested = Signal(object, object)
     #: The selected message has no bytes in the segment any more (or nothing is selected).
     highlightCleared = Signal()
@@ -126,8 +126,8 @@ class MessagePane(QWidget):
         self._error: str | None = None
         self._updating = False       # inside model.append: selection moves are not the user's
         self._selected: Message | None = None
-        self._seed_bytes: bytes | None = None
-        self._seed_value: Any = None
+        self._value_bytes: bytes | None = None
+        self._value_value: Any = None
         self._counters_text = ""
         mono = monospace_font()
 
@@ -209,26 +209,26 @@ class MessagePane(QWidget):
         self._detail_split = detail_split
         self._detail_sized = False
 
-        # -- seed layouts
-        self.seed_label = QLabel()
-        self.seed_label.setWordWrap(True)
-        self.seed_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.seed_tree = value_tree()
-        self.seed_text = QPlainTextEdit()
-        self.seed_text.setReadOnly(True)
-        self.seed_text.setFont(mono)
-        seed_page = QWidget()
-        seed_box = QVBoxLayout(seed_page)
-        seed_box.setContentsMargins(6, 6, 6, 6)
-        seed_box.addWidget(self.seed_label)
-        seed_box.addWidget(self.seed_tree, 1)
-        seed_box.addWidget(self.seed_text, 1)
-        seed_box.addStretch(0)
-        self._seed_box = seed_box
+        # -- value layouts
+        self.value_label = QLabel()
+        self.value_label.setWordWrap(True)
+        self.value_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.value_tree = value_tree()
+        self.value_text = QPlainTextEdit()
+        self.value_text.setReadOnly(True)
+        self.value_text.setFont(mono)
+        value_page = QWidget()
+        value_box = QVBoxLayout(value_page)
+        value_box.setContentsMargins(6, 6, 6, 6)
+        value_box.addWidget(self.value_label)
+        value_box.addWidget(self.value_tree, 1)
+        value_box.addWidget(self.value_text, 1)
+        value_box.addStretch(0)
+        self._value_box = value_box
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.splitter)
-        self.stack.addWidget(seed_page)
+        self.stack.addWidget(value_page)
 
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -246,7 +246,7 @@ class MessagePane(QWidget):
         self.pause_button.toggled.connect(self.set_paused)
         self.clear_button.clicked.connect(self.clear)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
-        self.seed_tree.currentItemChanged.connect(self._seed_item_selected)
+        self.value_tree.currentItemChanged.connect(self._value_item_selected)
         self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._update_counters()
 
@@ -320,7 +320,7 @@ class MessagePane(QWidget):
         self.stack.setCurrentIndex(0)
         self._update_counters()
 
-    def set_seed(self, segment: Segment, layout: Layout) -> None:
+    def set_value_segment(self, segment: Segment, layout: Layout) -> None:
         """Show the value a value-layout segment holds at offset 0 (a mailbox, a .NET
         value, a ShareableList, text), or say there is nothing to decode (raw).
         Updated on :meth:`poll`."""
@@ -330,13 +330,13 @@ class MessagePane(QWidget):
         self._reset()
         self.segment, self.layout_kind = segment, layout
         self.toolbar.hide()
-        self.seed_tree.setVisible(layout.holds_a_value and layout != Layout.TEXT)
-        self.seed_text.setVisible(layout == Layout.TEXT)
+        self.value_tree.setVisible(layout.holds_a_value and layout != Layout.TEXT)
+        self.value_text.setVisible(layout == Layout.TEXT)
         # The stretch at the end only matters when neither value widget is shown.
-        self._seed_box.setStretch(3, 1 if layout == Layout.RAW else 0)
+        self._value_box.setStretch(3, 1 if layout == Layout.RAW else 0)
         self.stack.setCurrentIndex(1)
         if layout == Layout.RAW:
-            self._set_seed_label(RAW_SENTENCE, marked=False)
+            self._set_value_label(RAW_SENTENCE, marked=False)
         else:
             self.poll()
 
@@ -350,11 +350,11 @@ class MessagePane(QWidget):
         self._stopped = False
         self._error = None
         self.error_label.hide()
-        self._seed_bytes = None
-        self._seed_value = None
-        self.seed_tree.clear()
-        self.seed_text.clear()
-        self.seed_label.clear()
+        self._value_bytes = None
+        self._value_value = None
+        self.value_tree.clear()
+        self.value_text.clear()
+        self.value_label.clear()
         self.model.clear()
         self._clear_detail()
 
@@ -362,14 +362,14 @@ class MessagePane(QWidget):
 
     def poll(self) -> int:
         """Read what is new. Channel: the number of new messages (held back while
-        paused, counted all the same). Seed layouts: 1 if the value changed, else 0.
+        paused, counted all the same). Value layouts: 1 if the value changed, else 0.
         An error stops reading and is shown in the pane; it is never raised."""
         if self._stopped and not self._can_resume():
             return 0
         if self.reader is not None:
             return self._poll_channel(self.reader)
         if self.segment is not None and self.layout_kind is not None and self.layout_kind.holds_a_value:
-            return self._poll_seed(self.segment, self.layout_kind)
+            return self._poll_value(self.segment, self.layout_kind)
         return 0
 
     def _poll_channel(self, reader: Reader) -> int:
@@ -411,35 +411,35 @@ class MessagePane(QWidget):
         self._update_counters()
         return count
 
-    def _poll_seed(self, segment: Segment, layout: Layout) -> int:
+    def _poll_value(self, segment: Segment, layout: Layout) -> int:
         try:
             # As much as the value took last time, so a change anywhere in it shows.
-            data = read_stable(segment, max(WINDOW, len(self._seed_bytes or b"")))
+            data = read_stable(segment, max(WINDOW, len(self._value_bytes or b"")))
         except (MmfError, OSError) as err:
             self._stop(f"Reading stopped: {err}")
             return 0
-        if data == self._seed_bytes:
+        if data == self._value_bytes:
             return 0
-        self._seed_bytes = data
+        self._value_bytes = data
         value: Decoded | FormatError
         try:
-            self._seed_bytes, value = read_value(segment, layout, data)
+            self._value_bytes, value = read_value(segment, layout, data)
         except FormatError as err:
             value = err
         except (MmfError, OSError) as err:
             self._stop(f"Reading stopped: {err}")
             return 0
         if isinstance(value, FormatError):
-            if isinstance(self._seed_value, FormatError) and str(value) == str(self._seed_value):
+            if isinstance(self._value_value, FormatError) and str(value) == str(self._value_value):
                 return 0
-            self._seed_value = value
-            self._show_seed_error(value)
+            self._value_value = value
+            self._show_value_error(value)
             return 1
-        if value == self._seed_value:
+        if value == self._value_value:
             return 0  # other bytes changed (after the value): nothing to show anew
-        self._seed_value = value
+        self._value_value = value
         self.highlightRequested.emit(0, value.length)
-        self._show_seed_value(value)  # after: a part still selected outlines itself instead
+        self._show_value_value(value)  # after: a part still selected outlines itself instead
         return 1
 
     def _can_resume(self) -> bool:
@@ -454,7 +454,7 @@ class MessagePane(QWidget):
         self._stopped = False
         self._error = None
         self.error_label.hide()
-        self._seed_bytes = None  # read the value again, whatever it was
+        self._value_bytes = None  # read the value again, whatever it was
         return True
 
     def _stop(self, message: str) -> None:
@@ -667,15 +667,15 @@ class MessagePane(QWidget):
         self.detail_hex.clear()
         self.detail_label.setText("Select a message to see it in full.")
 
-    # -------------------------------------------------------------- seed view
+    # -------------------------------------------------------------- value view
 
-    def _set_seed_label(self, text: str, *, marked: bool) -> None:
-        self.seed_label.setText(text)
-        self.seed_label.setStyleSheet(f"color: {error_color().name()}; font-weight: bold;"
+    def _set_value_label(self, text: str, *, marked: bool) -> None:
+        self.value_label.setText(text)
+        self.value_label.setStyleSheet(f"color: {error_color().name()}; font-weight: bold;"
                                       if marked else "")
 
-    def _show_seed_value(self, value: Decoded) -> None:
-        self._seed_box.setStretch(3, 0)
+    def _show_value_value(self, value: Decoded) -> None:
+        self._value_box.setStretch(3, 0)
         if value.tree is not None:
             root = value.tree
             if value.layout == Layout.DOTNET:
@@ -683,43 +683,43 @@ class MessagePane(QWidget):
                 what = f"{root.type}{origin}, {value.length} bytes of BinaryFormatter at offset 0"
             else:
                 what = f"{len(root.items())} items, {value.length} bytes"
-            self._set_seed_label(f"{value.layout.label}: {what} — select a part to outline its bytes",
+            self._set_value_label(f"{value.layout.label}: {what} — select a part to outline its bytes",
                                  marked=False)
-            self.seed_tree.show()
+            self.value_tree.show()
             # The value is rebuilt on every change: keep the part the user looks at.
-            selected = item_path(self.seed_tree.currentItem())
-            show_node(self.seed_tree, root, key=root.type if value.layout == Layout.DOTNET else "items")
-            again = find_path(self.seed_tree, selected)
+            selected = item_path(self.value_tree.currentItem())
+            show_node(self.value_tree, root, key=root.type if value.layout == Layout.DOTNET else "items")
+            again = find_path(self.value_tree, selected)
             if again is not None and len(selected) > 1:
-                self.seed_tree.setCurrentItem(again)
+                self.value_tree.setCurrentItem(again)
         elif value.layout == Layout.MAILBOX:
-            self._set_seed_label(f"mailbox: {value.length} bytes of msgpack at offset 0", marked=False)
-            self.seed_tree.show()
-            show_value(self.seed_tree, value.json)
+            self._set_value_label(f"mailbox: {value.length} bytes of msgpack at offset 0", marked=False)
+            self.value_tree.show()
+            show_value(self.value_tree, value.json)
         else:
-            self._set_seed_label(f"text: {value.length} bytes ({value.looked_at} bytes "
+            self._set_value_label(f"text: {value.length} bytes ({value.looked_at} bytes "
                                  "looked at, NULs and all)", marked=False)
-            self.seed_text.show()
-            self.seed_text.setPlainText(value.text)
+            self.value_text.show()
+            self.value_text.setPlainText(value.text)
 
-    def _show_seed_error(self, err: FormatError) -> None:
-        self._set_seed_label(f"⚠ {self.layout_kind}: {err}", marked=True)
-        self.seed_tree.clear()
-        self.seed_text.clear()
-        self.seed_text.hide()
+    def _show_value_error(self, err: FormatError) -> None:
+        self._set_value_label(f"⚠ {self.layout_kind}: {err}", marked=True)
+        self.value_tree.clear()
+        self.value_text.clear()
+        self.value_text.hide()
         partial = err.partial if isinstance(err, NrbfError) else None
         if partial is not None:  # what could be read before it went wrong
-            self.seed_tree.show()
-            show_node(self.seed_tree, partial, key=f"{partial.type} (as far as it could be read)")
-            self._seed_box.setStretch(3, 0)
+            self.value_tree.show()
+            show_node(self.value_tree, partial, key=f"{partial.type} (as far as it could be read)")
+            self._value_box.setStretch(3, 0)
         else:
             # The message says it all; an empty tree or text box under it would only
             # suggest an empty value.
-            self.seed_tree.hide()
-            self._seed_box.setStretch(3, 1)
+            self.value_tree.hide()
+            self._value_box.setStretch(3, 1)
         self.highlightCleared.emit()
 
-    def _seed_item_selected(self, item: Any, _previous: Any = None) -> None:
+    def _value_item_selected(self, item: Any, _previous: Any = None) -> None:
         span = item_span(item)
         if span is not None and span[1] > span[0]:
             self.highlightRequested.emit(span[0], span[1] - span[0])

@@ -1,4 +1,4 @@
-"""The Open dialog: the seeds' three ways to get a named mapping, or a file-backed one.
+"""The Open dialog: .NET's three ways to get a named mapping, or a file-backed one.
 
 Errors (missing, exists, bad name, bad size, permission) are shown inside the dialog,
 which stays open so the user can correct them; nothing escapes as an exception.

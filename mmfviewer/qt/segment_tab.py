@@ -3,7 +3,7 @@ timer that drives them all.
 
 Every live tick reads what is on screen once (the hex view's visible rows, through
 the crash-proof ``Segment.read``) and the inspector uses that read; the message pane
-takes what is new in the channel (or the seed value at offset 0). The tick also
+takes what is new in the channel (or the value at offset 0). The tick also
 looks at the segment's state, so a segment truncated, grown or removed under us is
 said out loud in a banner while the views stay usable.
 """
@@ -192,7 +192,7 @@ class SegmentTab(QWidget):
             if hasattr(self, "follow"):
                 self.follow.show()
         else:
-            self.messages.set_seed(self.segment, layout)
+            self.messages.set_value_segment(self.segment, layout)
         self.compose_sender = Sender(self.segment, layout, channel=self.channel, name="mmfviewer")
         self.compose.set_sender(self.compose_sender)
 

@@ -453,10 +453,10 @@ def test_a_mailbox_shows_its_value_as_a_tree_and_highlights_it(qtbot, pane, segm
     packed = msgpack.packb(SEED)
     segment.write(0, packed)
     with qtbot.waitSignal(pane.highlightRequested) as blocker:
-        pane.set_seed(segment, Layout.MAILBOX)
+        pane.set_value_segment(segment, Layout.MAILBOX)
     assert blocker.args == [0, len(packed)]
-    assert pane.seed_label.text() == f"mailbox: {len(packed)} bytes of msgpack at offset 0"
-    top = pane.seed_tree.topLevelItem(0)
+    assert pane.value_label.text() == f"mailbox: {len(packed)} bytes of msgpack at offset 0"
+    top = pane.value_tree.topLevelItem(0)
     assert [(top.child(i).text(0), top.child(i).text(1)) for i in range(top.childCount())] == [
         ("title", "'A'"), ("content", "'B'")]
     assert pane.poll() == 0  # nothing changed
@@ -465,21 +465,21 @@ def test_a_mailbox_shows_its_value_as_a_tree_and_highlights_it(qtbot, pane, segm
     with qtbot.waitSignal(pane.highlightRequested) as blocker:
         assert pane.poll() == 1
     assert blocker.args == [0, len(newer)]
-    assert pane.seed_tree.topLevelItem(0).child(1).text(1) == "'longer content'"
+    assert pane.value_tree.topLevelItem(0).child(1).text(1) == "'longer content'"
 
 
 def test_text_shows_the_trimmed_text_and_how_much_was_looked_at(pane, segment):
     segment.write(0, TEXT)
-    pane.set_seed(segment, Layout.TEXT)
-    assert pane.seed_text.toPlainText() == "The world is going down."
-    assert pane.seed_text.isReadOnly() and draws_monospace(pane.seed_text.font())
-    assert pane.seed_label.text() == "text: 24 bytes (4096 bytes looked at, NULs and all)"
+    pane.set_value_segment(segment, Layout.TEXT)
+    assert pane.value_text.toPlainText() == "The world is going down."
+    assert pane.value_text.isReadOnly() and draws_monospace(pane.value_text.font())
+    assert pane.value_label.text() == "text: 24 bytes (4096 bytes looked at, NULs and all)"
     assert pane.poll() == 0
 
 
 def test_a_raw_segment_says_there_is_nothing_to_decode(pane, segment):
-    pane.set_seed(segment, Layout.RAW)
-    text = pane.seed_label.text()
+    pane.set_value_segment(segment, Layout.RAW)
+    text = pane.value_label.text()
     assert "Nothing to decode" in text and "data inspector" in text
     assert pane.poll() == 0
 
@@ -487,13 +487,13 @@ def test_a_raw_segment_says_there_is_nothing_to_decode(pane, segment):
 def test_a_garbage_mailbox_shows_the_decoders_error_without_crashing(qtbot, pane, segment):
     segment.write(0, b"\xc1\xa5title")  # 0xc1 is never valid msgpack
     with qtbot.waitSignal(pane.highlightCleared):
-        pane.set_seed(segment, Layout.MAILBOX)
-    text = pane.seed_label.text()
+        pane.set_value_segment(segment, Layout.MAILBOX)
+    text = pane.value_label.text()
     assert text.startswith("⚠ mailbox: ") and len(text) > 15
-    assert pane.seed_tree.topLevelItemCount() == 0
+    assert pane.value_tree.topLevelItemCount() == 0
     segment.write(0, msgpack.packb(SEED))  # and it recovers when the value becomes good
     assert pane.poll() == 1
-    assert pane.seed_label.text().startswith("mailbox: ")
+    assert pane.value_label.text().startswith("mailbox: ")
 
 
 # ---------------------------------------------------------------------- a look at it

@@ -93,7 +93,7 @@ def test_a_mailbox_segment_shows_the_current_value_and_the_compose_panel_overwri
 
 
 def _seed_shown(tab) -> str:
-    tree = tab.messages.seed_tree
+    tree = tab.messages.value_tree
     texts: list[str] = []
 
     def walk(item) -> None:
@@ -110,7 +110,7 @@ def test_an_empty_segment_that_another_process_fills_with_text_becomes_a_text_ta
     tab = window.open_name(shm_name)
     assert tab.layout_name == "raw"
     cli("send", shm_name, "--text", "The world is going down.")
-    qtbot.waitUntil(lambda: "The world is going down." in tab.messages.seed_text.toPlainText(), timeout=5000)
+    qtbot.waitUntil(lambda: "The world is going down." in tab.messages.value_text.toPlainText(), timeout=5000)
     assert tab.layout_name == "text" and window.status_labels["layout"].text() == "layout: text"
 
 

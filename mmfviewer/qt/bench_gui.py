@@ -60,10 +60,10 @@ def _size_visible_rows(app: Any, tab: Any, rows: int) -> None:
     window.resize(window.width(), 1800)
     app.processEvents()
     for _ in range(5):
-        shown = view.layout_geometry.full_rows(view.viewport().height())
+        shown = view.hex_geometry.full_rows(view.viewport().height())
         if shown == rows:
             break
-        geometry = view.layout_geometry
+        geometry = view.hex_geometry
         step = geometry.row_y(1) - geometry.row_y(0)
         top, bottom = tab.splitter.sizes()
         delta = int((rows - shown) * step)
@@ -112,7 +112,7 @@ def _tick_cost(name: str, ticks: int, out: Any) -> None:
         costs.append((time.perf_counter() - started) * 1000)
         time.sleep(0.005)
     q = statistics.quantiles(costs, n=100)
-    rows = tab.hex_view.layout_geometry.full_rows(tab.hex_view.viewport().height())
+    rows = tab.hex_view.hex_geometry.full_rows(tab.hex_view.viewport().height())
     out.put({"p50_ms": q[49], "p99_ms": q[98], "ticks": ticks, "visible_rows": rows})
 
 

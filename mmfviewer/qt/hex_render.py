@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QFont, QPalette, QRawFont, QTextLayout
 from PySide6.QtWidgets import QWidget
 
-from .hex_layout import ASCII_CHAR, HEX_TEXT, HexLayout, hex_row_text, hex_row_width
+from .hex_geometry import ASCII_CHAR, HEX_TEXT, HexGeometry, hex_row_text, hex_row_width
 
 #: Highest opacity of the change highlight (0..255), at age 0.
 CHANGE_MAX_ALPHA = 200
@@ -85,16 +85,16 @@ class RowGlyphs:
     precomputed glyphs and positions of its class: one ``drawGlyphRun`` per colour
     for every row on screen.
 
-    Built for one font, layout and device; :meth:`matches` says whether it still fits.
+    Built for one font, geometry and device; :meth:`matches` says whether it still fits.
     ``usable`` is False when the font lacks one of the glyphs (the view then draws
     text as before, letting Qt fall back to another font).
     """
 
-    def __init__(self, font: QFont, layout: HexLayout, device: QWidget) -> None:
+    def __init__(self, font: QFont, geometry: HexGeometry, device: QWidget) -> None:
         font = QFont(font, device)  # resolved for the device's DPI, as drawText does
-        self.key = self.key_for(font, layout, device)
+        self.key = self.key_for(font, geometry, device)
         self.raw = QRawFont.fromFont(font)
-        bpr = layout.bytes_per_row
+        bpr = geometry.bytes_per_row
         chars = _HEX_DIGIT_CHARS + ASCII_CHAR
         indexes = self.raw.glyphIndexesForString(chars) if self.raw.isValid() else []
         glyph = dict(zip(chars, indexes, strict=True))
@@ -105,24 +105,24 @@ class RowGlyphs:
         self.digit_glyphs = {c: glyph[c] for c in _HEX_DIGIT_CHARS} if self.usable else {}
         # x of every character of a full row, as text layout places it.
         hex_x = _char_xs(font, hex_row_text(bytes(bpr)).ljust(hex_row_width(bpr)) + "  " + "0" * bpr)
-        self._hex_x = tuple((layout.hex_start + hex_x[3 * c + c // 8],
-                             layout.hex_start + hex_x[3 * c + c // 8 + 1]) for c in range(bpr))
+        self._hex_x = tuple((geometry.hex_start + hex_x[3 * c + c // 8],
+                             geometry.hex_start + hex_x[3 * c + c // 8 + 1]) for c in range(bpr))
         first_ascii = hex_row_width(bpr) + 2
-        self._ascii_x = tuple(layout.hex_start + hex_x[first_ascii + c] for c in range(bpr))
-        offset_x = _char_xs(font, "0" * layout.offset_digits)
-        self._offset_x = tuple(layout.margin + x for x in offset_x)
-        self._layout = layout
+        self._ascii_x = tuple(geometry.hex_start + hex_x[first_ascii + c] for c in range(bpr))
+        offset_x = _char_xs(font, "0" * geometry.offset_digits)
+        self._offset_x = tuple(geometry.margin + x for x in offset_x)
+        self._geometry = geometry
         self._rows: list[tuple[list[tuple[QPointF, QPointF, QPointF]], list[QPointF]]] = []
 
     @staticmethod
-    def key_for(font: QFont, layout: HexLayout, device: QWidget) -> tuple:
+    def key_for(font: QFont, geometry: HexGeometry, device: QWidget) -> tuple:
         """What the glyphs and their positions depend on."""
-        return (font.key(), layout.char_width, layout.row_height, layout.ascent, layout.descent,
-                layout.bytes_per_row, layout.offset_digits, device.devicePixelRatioF(),
+        return (font.key(), geometry.char_width, geometry.row_height, geometry.ascent, geometry.descent,
+                geometry.bytes_per_row, geometry.offset_digits, device.devicePixelRatioF(),
                 device.logicalDpiY())
 
-    def matches(self, font: QFont, layout: HexLayout, device: QWidget) -> bool:
-        return self.key == self.key_for(font, layout, device)
+    def matches(self, font: QFont, geometry: HexGeometry, device: QWidget) -> bool:
+        return self.key == self.key_for(font, geometry, device)
 
     def positions(self, visible_row: int
                   ) -> tuple[list[tuple[QPointF, QPointF, QPointF]], list[QPointF]]:
@@ -130,7 +130,7 @@ class RowGlyphs:
         per column, its two hex digits and its ASCII character; then the offset's digits."""
         rows = self._rows
         while len(rows) <= visible_row:
-            lay = self._layout
+            lay = self._geometry
             y = lay.row_y(len(rows)) + lay.text_baseline
             rows.append(([(QPointF(hi, y), QPointF(lo, y), QPointF(a, y))
                           for (hi, lo), a in zip(self._hex_x, self._ascii_x, strict=True)],

@@ -2,7 +2,7 @@
 
 Shape borrowed from QHexView and qhexedit2: the scrollbar counts rows, only the
 visible rows are read and painted, the geometry lives in small named helpers
-(:class:`~mmfviewer.qt.hex_layout.HexLayout`) that work without a window, and
+(:class:`~mmfviewer.qt.hex_geometry.HexGeometry`) that work without a window, and
 256-entry tables turn bytes into text and colours. What they do not do and we do:
 
 * every read goes through :meth:`Segment.read` (``pread``), so a segment that
@@ -19,7 +19,7 @@ visible rows are read and painted, the geometry lives in small named helpers
   beyond 4 GiB scroll to their last byte.
 
 This module holds the widget, its undo command and its event handling; the
-geometry, byte tables and text formats are in :mod:`mmfviewer.qt.hex_layout`,
+geometry, byte tables and text formats are in :mod:`mmfviewer.qt.hex_geometry`,
 the colours and glyph runs in :mod:`mmfviewer.qt.hex_render`.
 """
 
@@ -54,15 +54,15 @@ from ..changes import ChangeTracker
 from ..errors import MmfError
 from ..segment import Segment
 from .fonts import monospace_font
-from .hex_layout import (
+from .hex_geometry import (
     ASCII_CHAR,
     CLASS_OF,
     HEX_TEXT,
     SCROLL_MAX,
-    HexLayout,
+    HexGeometry,
     format_bytes,
+    geometry_for_font,
     hex_row_text,
-    layout_for_font,
     level_runs,
     row_for_scroll_value,
     row_texts,
@@ -176,7 +176,7 @@ class HexView(QAbstractScrollArea):
         self.tracker = ChangeTracker(self._size)
         self._bpr = 16
         self._font = monospace_font()
-        self._layout = layout_for_font(self._font, self._bpr, self._size)
+        self._geometry = geometry_for_font(self._font, self._bpr, self._size)
         self._colors = HexColors.for_palette(self.palette())
         self._first_row = 0
         self._cursor = 0
@@ -189,7 +189,7 @@ class HexView(QAbstractScrollArea):
         self._highlight: tuple[int, int] | None = None
         self._row_cache: dict[bytes, tuple[tuple[int, str], ...]] = {}
         self._glyphs: RowGlyphs | None = None
-        self._spans: tuple[HexLayout | None, dict] = (None, {})
+        self._spans: tuple[HexGeometry | None, dict] = (None, {})
         self._glyph_runs = tuple(QGlyphRun() for _ in range(5))  # one per byte class, reused
         # (offset, time, levels) computed by the last tick, for its paint to reuse.
         self._tick_levels: tuple[int, float, bytes] | None = None
@@ -301,7 +301,7 @@ class HexView(QAbstractScrollArea):
 
     def _rows_in(self, region: QRegion, nrows: int) -> list[int]:
         """Visible rows that meet ``region``: a tick repaints only the rows it changed."""
-        lay = self._layout
+        lay = self._geometry
         rows: set[int] = set()
         for rect in region:  # type: ignore[attr-defined]  # QRegion iterates its rectangles
             first = int((rect.top() - lay.header_height) // lay.row_height)
@@ -311,7 +311,7 @@ class HexView(QAbstractScrollArea):
 
     def _row_rect(self, visible_row: int, last_row: int | None = None) -> QRect:
         """The viewport rectangle of one visible row (or up to ``last_row``), full width."""
-        lay = self._layout
+        lay = self._geometry
         top = math.floor(lay.row_y(visible_row))
         bottom = math.ceil(lay.row_y((visible_row if last_row is None else last_row) + 1))
         return QRect(0, top, self.viewport().width(), bottom - top)
@@ -338,7 +338,7 @@ class HexView(QAbstractScrollArea):
     def _read_visible(self, now: float) -> bool:
         """Read the rows on screen; True if what is shown changed."""
         offset = self._first_row * self._bpr
-        want = min(self._layout.visible_rows(self.viewport().height()) * self._bpr,
+        want = min(self._geometry.visible_rows(self.viewport().height()) * self._bpr,
                    max(0, self._size - offset))
         if want <= 0:
             data = b""
@@ -364,7 +364,7 @@ class HexView(QAbstractScrollArea):
         old_cursor, old_selection = self._cursor, self.selection()
         self._size = size
         self.tracker.resize(size)
-        self._layout = replace(self._layout, size=size)
+        self._geometry = replace(self._geometry, size=size)
         last = max(0, size - 1)
         self._cursor = min(self._cursor, last)
         self._anchor = min(self._anchor, last)
@@ -427,7 +427,7 @@ class HexView(QAbstractScrollArea):
         """Put the cursor on ``offset`` (clamped to the segment), centred if it was off screen."""
         offset = self._clamp(offset)
         row = offset // self._bpr
-        full = self._layout.full_rows(self.viewport().height())
+        full = self._geometry.full_rows(self.viewport().height())
         if not self._first_row <= row < self._first_row + full:
             self._set_first_row(row - full // 2)
         self.set_cursor(offset)
@@ -580,9 +580,9 @@ class HexView(QAbstractScrollArea):
         return self._segment
 
     @property
-    def layout_geometry(self) -> HexLayout:
+    def hex_geometry(self) -> HexGeometry:
         """The current geometry (font metrics, bytes per row, size)."""
-        return self._layout
+        return self._geometry
 
     def first_visible_row(self) -> int:
         """The row shown at the top."""
@@ -612,7 +612,7 @@ class HexView(QAbstractScrollArea):
     # ------------------------------------------------------------------ scrolling
 
     def _max_first_row(self) -> int:
-        return self._layout.max_first_row(self.viewport().height())
+        return self._geometry.max_first_row(self.viewport().height())
 
     def _set_first_row(self, row: int) -> None:
         row = min(max(0, row), self._max_first_row())
@@ -626,13 +626,13 @@ class HexView(QAbstractScrollArea):
 
     def _ensure_visible(self, offset: int) -> None:
         row = offset // self._bpr
-        full = self._layout.full_rows(self.viewport().height())
+        full = self._geometry.full_rows(self.viewport().height())
         if row < self._first_row:
             self._set_first_row(row)
         elif row >= self._first_row + full:
             self._set_first_row(row - full + 1)
         col = offset % self._bpr
-        lay = self._layout
+        lay = self._geometry
         if self._in_ascii:
             x0, x1 = lay.ascii_x(col), lay.ascii_x(col) + lay.char_width
         else:
@@ -659,7 +659,7 @@ class HexView(QAbstractScrollArea):
         self._syncing_scrollbar = True
         try:
             bar.setRange(0, scrollbar_maximum(max_row))
-            full = self._layout.full_rows(self.viewport().height())
+            full = self._geometry.full_rows(self.viewport().height())
             bar.setPageStep(full if max_row <= SCROLL_MAX else max(1, SCROLL_MAX // 1000))
             bar.setSingleStep(1)
             bar.setValue(scroll_value_for_row(self._first_row, max_row))
@@ -667,9 +667,9 @@ class HexView(QAbstractScrollArea):
             self._syncing_scrollbar = False
         hbar = self.horizontalScrollBar()
         width = self.viewport().width()
-        hbar.setRange(0, max(0, math.ceil(self._layout.total_width) - width))
+        hbar.setRange(0, max(0, math.ceil(self._geometry.total_width) - width))
         hbar.setPageStep(max(1, width))
-        hbar.setSingleStep(max(1, round(self._layout.char_width)))
+        hbar.setSingleStep(max(1, round(self._geometry.char_width)))
 
     def _on_scroll_value(self, value: int) -> None:
         if self._syncing_scrollbar:
@@ -685,7 +685,7 @@ class HexView(QAbstractScrollArea):
         max_row = self._max_first_row()
         if max_row <= SCROLL_MAX:
             return  # unscaled: the scrollbar's own steps are rows
-        full = self._layout.full_rows(self.viewport().height())
+        full = self._geometry.full_rows(self.viewport().height())
         step = {
             QAbstractSlider.SliderAction.SliderSingleStepAdd: 1, QAbstractSlider.SliderAction.SliderSingleStepSub: -1,
             QAbstractSlider.SliderAction.SliderPageStepAdd: full, QAbstractSlider.SliderAction.SliderPageStepSub: -full,
@@ -713,12 +713,12 @@ class HexView(QAbstractScrollArea):
         if self._size <= 0:
             return 0.0, 1.0
         top = self._first_row * self._bpr
-        rows = self._layout.visible_rows(self.viewport().height())
+        rows = self._geometry.visible_rows(self.viewport().height())
         return top / self._size, min(1.0, (top + rows * self._bpr) / self._size)
 
     def _strip_jump(self, fraction: float) -> None:
-        row = int(fraction * self._layout.rows)
-        self._set_first_row(row - self._layout.full_rows(self.viewport().height()) // 2)
+        row = int(fraction * self._geometry.rows)
+        self._set_first_row(row - self._geometry.full_rows(self.viewport().height()) // 2)
 
     # ------------------------------------------------------------------ font & layout
 
@@ -730,7 +730,7 @@ class HexView(QAbstractScrollArea):
         self._relayout(first_row=self._first_row)
 
     def _relayout(self, *, first_row: int) -> None:
-        self._layout = layout_for_font(self._font, self._bpr, self._size)
+        self._geometry = geometry_for_font(self._font, self._bpr, self._size)
         self._first_row = first_row
         self._update_scrollbars()
         self._ensure_visible(self._cursor)
@@ -843,7 +843,7 @@ class HexView(QAbstractScrollArea):
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
         bpr = self._bpr
         cur = self._cursor
-        full = self._layout.full_rows(self.viewport().height())
+        full = self._geometry.full_rows(self.viewport().height())
         if event.matches(QKeySequence.StandardKey.SelectAll):
             self.select_all()
         elif event.matches(QKeySequence.StandardKey.Copy):
@@ -890,7 +890,7 @@ class HexView(QAbstractScrollArea):
 
     def _offset_at(self, event: QMouseEvent) -> tuple[int, bool]:
         pos = event.position()
-        return self._layout.position_at(pos.x() + self.horizontalScrollBar().value(), pos.y(),
+        return self._geometry.position_at(pos.x() + self.horizontalScrollBar().value(), pos.y(),
                                         self._first_row)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -908,7 +908,7 @@ class HexView(QAbstractScrollArea):
             super().mouseMoveEvent(event)
             return
         y = event.position().y()
-        if y < self._layout.header_height:
+        if y < self._geometry.header_height:
             self._scroll_rows(-1)  # dragging above the rows scrolls up
         elif y > self.viewport().height():
             self._scroll_rows(1)
@@ -978,7 +978,7 @@ class HexView(QAbstractScrollArea):
             painter.end()
 
     def _paint(self, p: QPainter, region: QRegion) -> None:
-        lay, col = self._layout, self._colors
+        lay, col = self._geometry, self._colors
         vp = self.viewport()
         width, height = vp.width(), vp.height()
         p.fillRect(0, 0, width, height, col.base)
@@ -1053,13 +1053,13 @@ class HexView(QAbstractScrollArea):
         """Highlight boxes already built for this layout, by (visible row, first, last):
         a busy tick fills some 250 of them, and building QRectFs was a third of that."""
         cache = self._spans
-        if cache[0] is not self._layout or len(cache[1]) > 1 << 15:
-            cache = self._spans = (self._layout, {})
+        if cache[0] is not self._geometry or len(cache[1]) > 1 << 15:
+            cache = self._spans = (self._geometry, {})
         return cache[1]
 
     def _span_boxes(self, spans: dict, key: tuple[int, int, int]) -> tuple[QRectF, QRectF]:
         i, first, last = key
-        lay = self._layout
+        lay = self._geometry
         hex_left, hex_right, ascii_left = lay.edges
         y, rh = lay.row_y(i), lay.row_height
         x0, x1 = ascii_left[first], ascii_left[last + 1]
@@ -1081,8 +1081,8 @@ class HexView(QAbstractScrollArea):
 
     def _row_glyphs(self) -> RowGlyphs:
         glyphs = self._glyphs
-        if glyphs is None or not glyphs.matches(self._font, self._layout, self.viewport()):
-            glyphs = self._glyphs = RowGlyphs(self._font, self._layout, self.viewport())
+        if glyphs is None or not glyphs.matches(self._font, self._geometry, self.viewport()):
+            glyphs = self._glyphs = RowGlyphs(self._font, self._geometry, self.viewport())
         return glyphs
 
     def _paint_rows_as_glyphs(self, p: QPainter, glyphs: RowGlyphs,
@@ -1094,7 +1094,7 @@ class HexView(QAbstractScrollArea):
         points: list[list[QPointF]] = [[], [], [], [], []]
         offset_indexes: list[int] = []
         offset_points: list[QPointF] = []
-        digits = self._layout.offset_digits
+        digits = self._geometry.offset_digits
         for i, row_offset, row in rows:
             cells, offset_at = glyphs.positions(i)
             offset_indexes += [digit[c] for c in f"{row_offset:0{digits}X}"]
@@ -1122,7 +1122,7 @@ class HexView(QAbstractScrollArea):
     def _paint_rows_as_text(self, p: QPainter, rows: list[tuple[int, int, bytes]]) -> None:
         """The same as :meth:`_paint_rows_as_glyphs` with ``drawText``: one call per
         class and row, slower, but Qt falls back to other fonts for missing glyphs."""
-        lay, col = self._layout, self._colors
+        lay, col = self._geometry, self._colors
         digits = lay.offset_digits
         p.setPen(col.offset)
         for i, row_offset, _row in rows:
@@ -1133,7 +1133,7 @@ class HexView(QAbstractScrollArea):
                 p.drawText(QPointF(lay.hex_start, lay.baseline(i)), text)
 
     def _paint_header(self, p: QPainter) -> None:
-        lay = self._layout
+        lay = self._geometry
         y = lay.header_height - (lay.header_height - lay.ascent - lay.descent) / 2 - lay.descent
         p.setPen(self._colors.offset)
         p.drawText(QPointF(lay.margin, y), "Offset")
@@ -1148,7 +1148,7 @@ class HexView(QAbstractScrollArea):
         c1 = min(end - row_offset, ncols) - 1
         if c1 < c0:
             return
-        lay = self._layout
+        lay = self._geometry
         hex_left, hex_right, ascii_left = lay.edges
         y, rh = lay.row_y(i), lay.row_height
         for x0, x1 in ((hex_left[c0], hex_right[c1]), (ascii_left[c0], ascii_left[c1 + 1])):
@@ -1159,7 +1159,7 @@ class HexView(QAbstractScrollArea):
     def _paint_cursor(self, p: QPainter, nrows: int) -> None:
         if self._size == 0:
             return
-        lay, col = self._layout, self._colors
+        lay, col = self._geometry, self._colors
         i = self._cursor // self._bpr - self._first_row
         if not 0 <= i < nrows:
             return

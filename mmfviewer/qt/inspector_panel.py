@@ -1,7 +1,7 @@
 """The data inspector panel: the bytes at the cursor read as every common type.
 
-A thin view over :func:`mmfviewer.inspect.inspect_bytes`. The table has one fixed
-row per type (:data:`~mmfviewer.inspect.ROW_NAMES`), so a refresh only changes cell
+A thin view over :func:`mmfviewer.byte_values.inspect_bytes`. The table has one fixed
+row per type (:data:`~mmfviewer.byte_values.ROW_NAMES`), so a refresh only changes cell
 texts: :class:`InspectorModel` compares the new rows with the old ones and emits
 ``dataChanged`` for the rows that differ — never a model reset, never new widgets.
 The panel is fed on every cursor move and every live tick (~10/s); an unchanged
@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..inspect import MISSING, ROW_NAMES, InspectorRow, inspect_bytes, selection_summary
+from ..byte_values import MISSING, ROW_NAMES, InspectorRow, inspect_bytes, selection_summary
 from .fonts import monospace_font
 
 COLUMNS = ("Type", "Little-endian", "Big-endian")

@@ -34,8 +34,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
+from ..byte_values import short_repr
 from ..channel import Message
-from ..inspect import short_repr
 from ..names import printable
 from ..wire import TYPE_MSGPACK
 from .fonts import monospace_font

@@ -15,7 +15,7 @@ from mmfviewer.qt.fonts import (  # noqa: E402
     glyph_advances,
     monospace_font,
 )
-from mmfviewer.qt.hex_layout import ASCII_CHAR, HEX_TEXT  # noqa: E402
+from mmfviewer.qt.hex_geometry import ASCII_CHAR, HEX_TEXT  # noqa: E402
 from mmfviewer.qt.hex_view import HexView  # noqa: E402
 from mmfviewer.segment import Segment  # noqa: E402
 

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from mmfviewer.hextext import hexdump_text  # noqa: E402
 from mmfviewer.qt import hex_view as hex_view_module  # noqa: E402
-from mmfviewer.qt.hex_layout import (  # noqa: E402
+from mmfviewer.qt.hex_geometry import (  # noqa: E402
     SCROLL_MAX,
-    HexLayout,
+    HexGeometry,
     format_bytes,
     hex_row_width,
     row_for_scroll_value,
@@ -113,7 +113,7 @@ class PaintedRows(QObject):
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Paint:
             region = QRegion(event.region())
-            lay, width = self.view.layout_geometry, self.view.viewport().width()
+            lay, width = self.view.hex_geometry, self.view.viewport().width()
             rows = lay.visible_rows(self.view.viewport().height())
             self.paints.append({i for i in range(rows) if region.intersects(
                 QRect(0, int(lay.row_y(i)) + 1, width, int(lay.row_height) - 2))})
@@ -152,14 +152,14 @@ def grab_both(view: HexView, monkeypatch) -> tuple[QImage, QImage]:
 
 def row_image(view: HexView, visible_row: int) -> QImage:
     """One visible row of the viewport, full width."""
-    lay = view.layout_geometry
+    lay = view.hex_geometry
     return view.viewport().grab().toImage().copy(
         0, int(lay.row_y(visible_row)), view.viewport().width(), int(lay.row_height))
 
 
 def cell_background(view: HexView, offset: int) -> QColor:
     """The colour painted behind ``offset`` in the hex column (in the cell's padding)."""
-    lay = view.layout_geometry
+    lay = view.hex_geometry
     row = offset // view.bytes_per_row - view.first_visible_row()
     col = offset % view.bytes_per_row
     x = lay.hex_x(col) - lay.char_width * 0.3 - view.horizontalScrollBar().value()
@@ -171,7 +171,7 @@ def cell_background(view: HexView, offset: int) -> QColor:
 
 @pytest.mark.parametrize("bpr", [8, 16, 32])
 def test_position_at_round_trips_with_hex_x_and_ascii_x(bpr):
-    lay = HexLayout(char_width=7.25, row_height=16, ascent=11, descent=3, bytes_per_row=bpr,
+    lay = HexGeometry(char_width=7.25, row_height=16, ascent=11, descent=3, bytes_per_row=bpr,
                     size=100 * bpr)
     for first_row in (0, 7):
         for visible_row in (0, 3):
@@ -190,14 +190,14 @@ def test_position_at_round_trips_with_hex_x_and_ascii_x(bpr):
 
 
 def test_position_at_clamps_to_the_segment_and_the_row():
-    lay = HexLayout(char_width=8, row_height=16, bytes_per_row=16, size=20)
+    lay = HexGeometry(char_width=8, row_height=16, bytes_per_row=16, size=20)
     assert lay.position_at(-50, -50, 0) == (0, False)  # left of everything, in the header
     assert lay.position_at(lay.total_width + 500, 16 * 40, 0) == (19, True)  # past the end
-    assert HexLayout(char_width=8, row_height=16, size=0).position_at(100, 100, 0)[0] == 0
+    assert HexGeometry(char_width=8, row_height=16, size=0).position_at(100, 100, 0)[0] == 0
 
 
 def test_columns_are_ordered_and_groups_of_eight_have_a_gap():
-    lay = HexLayout(char_width=8, row_height=16, bytes_per_row=16, size=4096)
+    lay = HexGeometry(char_width=8, row_height=16, bytes_per_row=16, size=4096)
     xs = [lay.hex_x(c) for c in range(16)]
     assert all(b > a for a, b in zip(xs, xs[1:], strict=False))
     assert xs[8] - xs[7] == lay.cell_width + lay.group_gap
@@ -206,7 +206,7 @@ def test_columns_are_ordered_and_groups_of_eight_have_a_gap():
 
 def test_row_text_puts_the_ascii_column_exactly_where_the_layout_does():
     for bpr in (8, 16, 32):
-        lay = HexLayout(char_width=7, row_height=16, bytes_per_row=bpr, size=4096)
+        lay = HexGeometry(char_width=7, row_height=16, bytes_per_row=bpr, size=4096)
         row = bytes(range(0x41, 0x41 + bpr))
         [(cls, text)] = row_texts(row, bpr)
         chars_to_ascii = (lay.ascii_start - lay.hex_start) / lay.char_width
@@ -218,18 +218,18 @@ def test_row_text_puts_the_ascii_column_exactly_where_the_layout_does():
 
 
 def test_rows_and_the_last_first_row():
-    lay = HexLayout(char_width=8, row_height=16, bytes_per_row=16, size=1000)
+    lay = HexGeometry(char_width=8, row_height=16, bytes_per_row=16, size=1000)
     assert lay.rows == rows_for(1000, 16) == 63
     height = lay.header_height + 10 * lay.row_height
     assert lay.full_rows(height) == lay.visible_rows(height) == 10
     assert lay.max_first_row(height) == 53
     assert lay.visible_rows(height + 1) == 11  # a partly visible row is still drawn
-    assert HexLayout(char_width=8, row_height=16, size=0).rows == 0
+    assert HexGeometry(char_width=8, row_height=16, size=0).rows == 0
 
 
 def test_offset_column_grows_to_16_digits_past_4_gib():
-    assert HexLayout(char_width=8, row_height=16, size=4 * GiB).offset_digits == 8
-    assert HexLayout(char_width=8, row_height=16, size=4 * GiB + 1).offset_digits == 16
+    assert HexGeometry(char_width=8, row_height=16, size=4 * GiB).offset_digits == 8
+    assert HexGeometry(char_width=8, row_height=16, size=4 * GiB + 1).offset_digits == 16
 
 
 @pytest.mark.parametrize("size", [5 * GiB, 100 * GiB, 1 << 60])
@@ -304,7 +304,7 @@ def test_home_end_pages_and_segment_ends(qtbot, segment):
     assert view.verticalScrollBar().value() == view.verticalScrollBar().maximum()
     qtbot.keyClick(view, Qt.Key_Home, Qt.ControlModifier | Qt.ShiftModifier)
     assert view.cursor_offset() == 0 and view.selection() == (0, segment.size)
-    full = view.layout_geometry.full_rows(view.viewport().height())
+    full = view.hex_geometry.full_rows(view.viewport().height())
     qtbot.keyClick(view, Qt.Key_PageDown)
     assert view.cursor_offset() == full * 16 and view.first_visible_row() == full
     qtbot.keyClick(view, Qt.Key_PageUp)
@@ -323,7 +323,7 @@ def test_ctrl_a_selects_everything_and_tab_switches_columns(qtbot, segment):
 
 def test_clicks_in_either_column_set_the_cursor_and_dragging_selects(qtbot, segment):
     view = make_view(qtbot, segment)
-    lay = view.layout_geometry
+    lay = view.hex_geometry
 
     def point(offset: int, ascii: bool) -> QPoint:
         col, row = offset % 16, offset // 16 - view.first_visible_row()
@@ -369,7 +369,7 @@ def test_bytes_per_row_relayouts_and_keeps_the_top(qtbot, segment):
     top = view.first_visible_row() * 16
     view.bytes_per_row = 32
     assert view.bytes_per_row == 32 and view.first_visible_row() == top // 32
-    assert view.layout_geometry.bytes_per_row == 32
+    assert view.hex_geometry.bytes_per_row == 32
     start, data = view.visible_range()
     assert start <= 0x4000 < start + len(data) and data == segment.read(start, len(data))
     with pytest.raises(ValueError):
@@ -763,7 +763,7 @@ def test_a_5_gib_sparse_file_scrolls_to_its_last_byte(qtbot, tmp_path):
     seg = Segment.from_file(path)
     try:
         view = make_view(qtbot, seg)
-        assert view.layout_geometry.offset_digits == 16
+        assert view.hex_geometry.offset_digits == 16
         qtbot.keyClick(view, Qt.Key_End, Qt.ControlModifier)
         assert view.cursor_offset() == size - 1
         start, data = view.visible_range()

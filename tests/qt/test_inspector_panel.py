@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-from mmfviewer import inspect as core
-from mmfviewer.inspect import MISSING, ROW_NAMES
+from mmfviewer import byte_values as core
+from mmfviewer.byte_values import MISSING, ROW_NAMES
 from mmfviewer.qt import inspector_panel
 from mmfviewer.qt.fonts import draws_monospace
 from mmfviewer.qt.inspector_panel import InspectorPanel

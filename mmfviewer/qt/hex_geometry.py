@@ -1,10 +1,10 @@
 """Where the hex view puts things and what text it draws: no widget needed.
 
 The geometry of :class:`~mmfviewer.qt.hex_view.HexView` lives here in small named
-helpers (:class:`HexLayout`, and the arithmetic that lets a 32-bit scrollbar reach
+helpers (:class:`HexGeometry`, and the arithmetic that lets a 32-bit scrollbar reach
 the last row of a segment far beyond 4 GiB), next to the 256-entry tables that
 turn bytes into hex, ASCII and a colour class, and the clipboard text formats.
-All of it is pure and testable without a window (:func:`layout_for_font` needs
+All of it is pure and testable without a window (:func:`geometry_for_font` needs
 only a font).
 """
 
@@ -87,7 +87,7 @@ def row_texts(row: bytes, bytes_per_row: int) -> tuple[tuple[int, str], ...]:
     """``(class, text)`` for each byte class present in ``row``.
 
     The text holds both columns, hex then ASCII two spaces after a full row's hex
-    (which is exactly where :class:`HexLayout` puts the ASCII column), and blanks
+    (which is exactly where :class:`HexGeometry` puts the ASCII column), and blanks
     where bytes of other classes are: one draw call per class and row.
     """
     width = hex_row_width(bytes_per_row)
@@ -146,7 +146,7 @@ def row_for_scroll_value(value: int, max_first_row: int) -> int:
 
 
 @dataclass(frozen=True)
-class HexLayout:
+class HexGeometry:
     """Where everything is, in pixels, for one font and row width; no widget needed.
 
     x is measured from the left edge of the content (add the horizontal scroll);
@@ -305,11 +305,11 @@ class HexLayout:
         return (self.row_height - self.ascent - self.descent) / 2 + self.ascent
 
 
-def layout_for_font(font: QFont, bytes_per_row: int, size: int) -> HexLayout:
-    """The :class:`HexLayout` for a monospace ``font``."""
+def geometry_for_font(font: QFont, bytes_per_row: int, size: int) -> HexGeometry:
+    """The :class:`HexGeometry` for a monospace ``font``."""
     fm = QFontMetricsF(font)
     # A long run's advance, not one glyph's: text layout accumulates fractional
     # advances, so this is where the 40th character really lands.
     char_width = fm.horizontalAdvance("0" * 64) / 64
-    return HexLayout(char_width=char_width, row_height=math.ceil(fm.height()) + 2,
+    return HexGeometry(char_width=char_width, row_height=math.ceil(fm.height()) + 2,
                      ascent=fm.ascent(), descent=fm.descent(), bytes_per_row=bytes_per_row, size=size)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmfviewer.inspect import (
+from mmfviewer.byte_values import (
     MISSING,
     ROW_NAMES,
     SINGLE_VALUE_ROWS,
@@ -30,7 +30,7 @@ def rows_of(data: bytes, offset: int = 0) -> dict[str, InspectorRow]:
 
 
 def test_the_module_does_not_import_qt():
-    code = "import sys, mmfviewer.inspect; sys.exit(any(m.startswith('PySide6') for m in sys.modules))"
+    code = "import sys, mmfviewer.byte_values; sys.exit(any(m.startswith('PySide6') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 

@@ -290,6 +290,14 @@ class Channel:
             return None
         return at, wire.record_size(_unpack_length_type(header, 0)[0])
 
+    def record_place(self, message: Message) -> tuple[int, int]:
+        """Where the message's record lies in the segment, as (offset, length), worked
+        out from the message alone (no read): right while the ring still holds it
+        (:meth:`record_span` also checks that)."""
+        payload = message[8].payload if isinstance(message, _BatchMessage) else message.payload
+        ring_at = wire.lane_offset(message.lane, self.capacity) + wire.LANE_HEADER_SIZE
+        return ring_at + (message.position & (self.capacity - 1)), wire.record_size(len(payload))
+
     def lane_is_claimed(self, lane: int) -> bool:
         """True if a live process holds the lane's writer lock right now."""
         return _lock_holder_alive(self.segment.fd, wire.lane_offset(lane, self.capacity))

@@ -52,6 +52,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSlider, QApplication
 
 from ..changes import ChangeTracker
 from ..errors import MmfError
+from ..live_session import Snapshot
 from ..segment import Segment
 from .fonts import monospace_font
 from .hex_geometry import (
@@ -171,6 +172,7 @@ class HexView(QAbstractScrollArea):
     def __init__(self, segment: Segment, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._segment = segment
+        self._snapshot: Snapshot | None = None  # what the last tick read, while it is current
         self._read_failed = False
         self._size = self._live_size() or 0
         self.tracker = ChangeTracker(self._size)
@@ -217,8 +219,33 @@ class HexView(QAbstractScrollArea):
 
     # ------------------------------------------------------------------ live ticks
 
+    def visible_span(self) -> tuple[int, int]:
+        """``(offset, length)`` of the rows on screen: what the next tick must read."""
+        offset = self._first_row * self._bpr
+        return offset, min(self._geometry.visible_rows(self.viewport().height()) * self._bpr,
+                           max(0, self._size - offset))
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """One live tick from what the segment's session read (see :meth:`refresh`)."""
+        self._snapshot = snapshot
+        if snapshot.state is None:  # closed or gone: keep showing the last bytes (said once)
+            self._report_unreadable(snapshot.error)
+            self.refreshed.emit()
+            return
+        self._refresh(snapshot.state.size)
+
     def refresh(self) -> None:
-        """One live tick: read the visible rows once, track changes, repaint if needed.
+        """One live tick on its own: look at the size, read the rows on screen (a view
+        in a tab is given its tick's :class:`Snapshot` instead)."""
+        self._snapshot = None
+        size = self._live_size()
+        if size is None:  # closed or gone: keep showing the last bytes (said once)
+            self.refreshed.emit()
+            return
+        self._refresh(size)
+
+    def _refresh(self, size: int) -> None:
+        """Track changes, repaint if needed.
 
         Repainted are the rows whose bytes changed, the rows that lit up or went
         dark, and, when the fade moved on a step (:data:`FADE_STEPS_PER_SECOND`),
@@ -227,10 +254,6 @@ class HexView(QAbstractScrollArea):
         """
         now = time.monotonic()
         moved = False
-        size = self._live_size()
-        if size is None:  # closed or gone: keep showing the last bytes (said once)
-            self.refreshed.emit()
-            return
         if size != self._size:
             self._apply_size(size)
             moved = True
@@ -238,7 +261,7 @@ class HexView(QAbstractScrollArea):
         changed = self._read_visible(now)
         # Other rows on screen (scrolled, or more or fewer bytes): repaint them all.
         moved |= changed and (self._data_offset, len(self._data)) != (before_offset, len(before))
-        self.tracker.scan_paced(self._safe_read, now)  # bytes per second, not per tick
+        self.tracker.scan_paced(self._tick_read, now)  # bytes per second, not per tick
         fade = fade_clock(now)
         busy = changed or self.tracker.active(now) or self._lit
         lit = self._lit_rows(now, fade) if busy else set()
@@ -323,28 +346,36 @@ class HexView(QAbstractScrollArea):
             self._report_unreadable(err)
             return None
 
+    def _tick_read(self, offset: int, n: int) -> bytes:
+        """Bytes this tick's snapshot holds, else read now (b"" if that fails)."""
+        if self._snapshot is not None:
+            got = self._snapshot.bytes_at(offset, n)
+            if got is not None:
+                return got
+        return self._safe_read(offset, n)
+
     def _safe_read(self, offset: int, n: int) -> bytes:
         try:
             return self._segment.read(offset, n)
         except (MmfError, OSError):
             return b""
 
-    def _report_unreadable(self, err: BaseException | None) -> None:
+    def _report_unreadable(self, err: BaseException | str | None) -> None:
         if not self._read_failed:
             why = f": {err}" if err is not None else ""
             self.message.emit(f"cannot read {self._segment.label}{why}; showing the last bytes read")
         self._read_failed = True
 
     def _read_visible(self, now: float) -> bool:
-        """Read the rows on screen; True if what is shown changed."""
-        offset = self._first_row * self._bpr
-        want = min(self._geometry.visible_rows(self.viewport().height()) * self._bpr,
-                   max(0, self._size - offset))
+        """Take the rows on screen (from the tick's snapshot when it holds them); True
+        if what is shown changed."""
+        offset, want = self.visible_span()
         if want <= 0:
             data = b""
         else:
             try:
-                data = self._segment.read(offset, want)
+                got = self._snapshot.bytes_at(offset, want) if self._snapshot is not None else None
+                data = got if got is not None else self._segment.read(offset, want)
             except (MmfError, OSError) as err:
                 self._report_unreadable(err)
                 return False
@@ -559,7 +590,7 @@ class HexView(QAbstractScrollArea):
         rel = offset - self._data_offset
         if rel >= 0 and rel + n <= len(self._data):
             return self._data[rel:rel + n]
-        return self._safe_read(offset, n)
+        return self._tick_read(offset, n)
 
     def highlight_range(self, start: int, length: int) -> None:
         """Mark ``length`` bytes from ``start`` (e.g. where a message's record lies)."""

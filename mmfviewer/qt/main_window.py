@@ -37,6 +37,7 @@ from .. import __version__
 from ..codec import Layout
 from ..errors import MmfError
 from ..hextext import parse_hex_bytes
+from ..live_session import INSPECT_BYTES
 from ..names import parse_name, printable
 from ..segment import Segment
 from ..units import format_size, parse_size
@@ -47,7 +48,6 @@ from .segment_tab import DEFAULT_HISTORY, DEFAULT_REFRESH_MS, SegmentTab
 
 RECENT_MAX = 10
 REFRESH_CHOICES = [16, 50, 100, 250, 500, 1000, 5000]
-INSPECT_BYTES = 256  # what the data inspector looks at from the cursor on
 
 
 class FindBar(QWidget):

@@ -3,8 +3,9 @@
 :class:`MessagePane` is the widget: a toolbar (filter, auto-scroll, pause, clear,
 counters), the table, and a detail area (the selected message as a tree and as a
 hexdump). For value layouts (mailbox, .NET, ShareableList, text, raw) it shows the current value
-at offset 0 instead. The owner calls :meth:`MessagePane.poll` on every live tick;
-the pane has no timer of its own driving reads (DESIGN.md: one timer per segment).
+at offset 0 instead. It reads nothing itself: the segment's live session
+(:mod:`mmfviewer.live_session`) reads on every tick and hands the update to
+:meth:`MessagePane.show_update`.
 The table's model and filter live in :mod:`mmfviewer.qt.message_model`, the detail
 tree in :mod:`mmfviewer.qt.value_tree`.
 
@@ -17,10 +18,8 @@ and filters nothing out; it never raises.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
@@ -43,9 +42,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..channel import Channel, Message, Reader
-from ..codec import WINDOW, Decoded, Layout, read_stable, read_value
+from ..codec import Decoded, Layout
 from ..errors import FormatError, MmfError
 from ..hextext import hexdump_text
+from ..live_session import FeedUpdate, MessageFeed
 from ..names import printable
 from ..nrbf import NrbfError, looks_like_nrbf
 from ..nrbf import decode as decode_nrbf
@@ -87,7 +87,6 @@ FILTER_DELAY_MS = 250
 #: How long one poll may keep draining a reader that has more to give (seconds).
 #: About 40,000 messages fit in it; the rest waits for the next tick (or is lost,
 #: and counted, if the writer laps us meanwhile).
-POLL_BUDGET_S = 0.015  # reading time per tick, so that a tick stays well under 50 ms
 #: Characters in a hexdump line: "00000000: " + 16 bytes as hex + two spaces + 16 ASCII.
 HEXDUMP_LINE_CHARS = 77
 
@@ -97,7 +96,6 @@ RAW_SENTENCE = ("Nothing to decode here: this segment has no channel header, and
                 "cursor as numbers, strings or times.")
 OVERWRITTEN = "its bytes have been overwritten in the ring"
 
-_timestamp = itemgetter(3)  # Message.timestamp_ns, as a C-level key function
 
 
 # ---------------------------------------------------------------------- the widget
@@ -122,12 +120,10 @@ class MessagePane(QWidget):
         self._received = 0           # messages the reader gave us since set_channel
         self._pending: deque[Message] = deque(maxlen=max_history)
         self._paused_new = 0         # messages received while paused
-        self._stopped = False        # reading failed: no more polls
         self._error: str | None = None
         self._updating = False       # inside model.append: selection moves are not the user's
         self._selected: Message | None = None
-        self._value_bytes: bytes | None = None
-        self._value_value: Any = None
+        self.feed: MessageFeed | None = None
         self._counters_text = ""
         mono = monospace_font()
 
@@ -308,27 +304,20 @@ class MessagePane(QWidget):
 
     # -------------------------------------------------------------- sources
 
-    def set_channel(self, channel: Channel, *, start: str = "oldest") -> None:
-        """Show ``channel``'s messages: a new reader starts at ``start`` ("oldest" still
-        held, or "now"). Messages arrive on :meth:`poll`."""
-        reader = channel.reader(start)  # type: ignore[arg-type]  # Reader checks the value
+    def set_feed(self, feed: MessageFeed) -> None:
+        """Show what ``feed`` reads (its owner polls it and hands each update to
+        :meth:`show_update`): a channel's messages, or a value segment's value."""
         self._reset()
-        self.channel, self.reader = channel, reader
-        self.layout_kind = Layout.CHANNEL
-        self.model.set_senders(reader.senders)
-        self.toolbar.show()
-        self.stack.setCurrentIndex(0)
-        self._update_counters()
-
-    def set_value_segment(self, segment: Segment, layout: Layout) -> None:
-        """Show the value a value-layout segment holds at offset 0 (a mailbox, a .NET
-        value, a ShareableList, text), or say there is nothing to decode (raw).
-        Updated on :meth:`poll`."""
-        layout = Layout(layout)
-        if layout == Layout.CHANNEL:
-            raise ValueError("a channel is shown with set_channel(Channel.attach(segment))")
-        self._reset()
-        self.segment, self.layout_kind = segment, layout
+        self.feed = feed
+        self.channel, self.reader = feed.channel, feed.reader
+        self.segment, self.layout_kind = feed.segment, feed.kind
+        if self.reader is not None:
+            self.model.set_senders(self.reader.senders)
+            self.toolbar.show()
+            self.stack.setCurrentIndex(0)
+            self._update_counters()
+            return
+        layout = feed.kind
         self.toolbar.hide()
         self.value_tree.setVisible(layout.holds_a_value and layout != Layout.TEXT)
         self.value_text.setVisible(layout == Layout.TEXT)
@@ -337,21 +326,34 @@ class MessagePane(QWidget):
         self.stack.setCurrentIndex(1)
         if layout == Layout.RAW:
             self._set_value_label(RAW_SENTENCE, marked=False)
-        else:
+
+    def set_channel(self, channel: Channel, *, start: str = "oldest") -> None:
+        """Show ``channel``'s messages with a feed of the pane's own (a new reader that
+        starts at ``start``: "oldest" still held, or "now"); :meth:`poll` reads it."""
+        self.set_feed(MessageFeed(channel.segment, Layout.CHANNEL, channel=channel, start=start,
+                                  max_batch=self.model.max_rows))
+
+    def set_value_segment(self, segment: Segment, layout: Layout) -> None:
+        """Show the value a value-layout segment holds at offset 0 (a mailbox, a .NET
+        value, a ShareableList, text), or say there is nothing to decode (raw), with a
+        feed of the pane's own; :meth:`poll` reads it."""
+        layout = Layout(layout)
+        if layout == Layout.CHANNEL:
+            raise ValueError("a channel is shown with set_channel(Channel.attach(segment))")
+        self.set_feed(MessageFeed(segment, layout))
+        if layout != Layout.RAW:
             self.poll()
 
     def _reset(self) -> None:
+        self.feed = None
         self.channel = self.reader = None
         self.segment = None
         self.layout_kind = None
         self._received = 0
         self._pending.clear()
         self._paused_new = 0
-        self._stopped = False
         self._error = None
         self.error_label.hide()
-        self._value_bytes = None
-        self._value_value = None
         self.value_tree.clear()
         self.value_text.clear()
         self.value_label.clear()
@@ -361,46 +363,31 @@ class MessagePane(QWidget):
     # -------------------------------------------------------------- live tick
 
     def poll(self) -> int:
-        """Read what is new. Channel: the number of new messages (held back while
-        paused, counted all the same). Value layouts: 1 if the value changed, else 0.
-        An error stops reading and is shown in the pane; it is never raised."""
-        if self._stopped and not self._can_resume():
-            return 0
-        if self.reader is not None:
-            return self._poll_channel(self.reader)
-        if self.segment is not None and self.layout_kind is not None and self.layout_kind.holds_a_value:
-            return self._poll_value(self.segment, self.layout_kind)
-        return 0
+        """Read the feed and show what is new (for a pane used on its own; in the
+        window the segment's live session reads, and hands the update over)."""
+        return self.show_update(self.feed.poll()) if self.feed is not None else 0
 
-    def _poll_channel(self, reader: Reader) -> int:
-        # One reader.poll() takes at most 64 KiB per lane (about a thousand small
-        # messages); a writer sending faster than that per tick would lap a reader
-        # polled once per tick and cost messages that did not need to be lost. So
-        # drain the reader until it is caught up, within a time budget and never
-        # more than the history holds, then append everything in one batch.
-        batch: list[Message] = []
-        try:
-            more = reader.poll()
-            if more:
-                batch = more
-                limit = self.model.max_rows
-                deadline = time.perf_counter() + POLL_BUDGET_S
-                while len(batch) < limit and time.perf_counter() < deadline:
-                    more = reader.poll()
-                    if not more:
-                        break
-                    batch += more
-        except (MmfError, OSError) as err:
-            self._stop(f"Reading stopped: {err}")
-            # What was read before the error is still shown (and counted).
-            if not batch:
-                return 0
+    def show_update(self, update: FeedUpdate) -> int:
+        """Show what a tick brought. Channel: the number of new messages (held back
+        while paused, counted all the same). Value layouts: 1 if the value changed,
+        else 0. Reading that stopped is said in the pane, never raised."""
+        if update.error != self._error:
+            self._error = update.error
+            self.error_label.setText(update.error or "")
+            self.error_label.setVisible(update.error is not None)
+        if self.reader is not None:
+            return self._show_messages(list(update.messages))
+        if update.value is None:
+            return 0
+        if isinstance(update.value, FormatError):
+            self._show_value_error(update.value)
+        else:
+            self.highlightRequested.emit(0, update.value.length)
+            self._show_value_value(update.value)  # after: a part still selected outlines itself
+        return 1
+
+    def _show_messages(self, batch: list[Message]) -> int:
         count = len(batch)
-        if count > 1:
-            # The reader hands lanes over one after another; people read by time.
-            # Each lane is already a sorted run, so this stable sort is cheap and keeps
-            # every lane's own order.
-            batch.sort(key=_timestamp)
         if count:
             self._received += count
             if self.paused:
@@ -410,58 +397,6 @@ class MessagePane(QWidget):
                 self._append(batch)
         self._update_counters()
         return count
-
-    def _poll_value(self, segment: Segment, layout: Layout) -> int:
-        try:
-            # As much as the value took last time, so a change anywhere in it shows.
-            data = read_stable(segment, max(WINDOW, len(self._value_bytes or b"")))
-        except (MmfError, OSError) as err:
-            self._stop(f"Reading stopped: {err}")
-            return 0
-        if data == self._value_bytes:
-            return 0
-        self._value_bytes = data
-        value: Decoded | FormatError
-        try:
-            self._value_bytes, value = read_value(segment, layout, data)
-        except FormatError as err:
-            value = err
-        except (MmfError, OSError) as err:
-            self._stop(f"Reading stopped: {err}")
-            return 0
-        if isinstance(value, FormatError):
-            if isinstance(self._value_value, FormatError) and str(value) == str(self._value_value):
-                return 0
-            self._value_value = value
-            self._show_value_error(value)
-            return 1
-        if value == self._value_value:
-            return 0  # other bytes changed (after the value): nothing to show anew
-        self._value_value = value
-        self.highlightRequested.emit(0, value.length)
-        self._show_value_value(value)  # after: a part still selected outlines itself instead
-        return 1
-
-    def _can_resume(self) -> bool:
-        """After reading stopped because the segment shrank: true (and reading goes
-        on) once it is back to its full size; the reader then finds where it is."""
-        segment = self.channel.segment if self.channel is not None else self.segment
-        try:
-            if segment is None or segment.closed or segment.current_size() < segment.size:
-                return False
-        except OSError:
-            return False
-        self._stopped = False
-        self._error = None
-        self.error_label.hide()
-        self._value_bytes = None  # read the value again, whatever it was
-        return True
-
-    def _stop(self, message: str) -> None:
-        self._stopped = True
-        self._error = message
-        self.error_label.setText(message)
-        self.error_label.show()
 
     @property
     def error(self) -> str | None:
@@ -654,7 +589,7 @@ class MessagePane(QWidget):
 
     def _record_span(self, msg: Message) -> tuple[int, int] | None:
         channel = self.channel
-        if channel is None or self._stopped:
+        if channel is None or self._error is not None:
             return None
         try:
             return channel.record_span(msg)  # None for a truncated segment, never a SIGBUS

@@ -1,11 +1,11 @@
 """One open segment: its hex view, its messages, its compose panel, and the one
 timer that drives them all.
 
-Every live tick reads what is on screen once (the hex view's visible rows, through
-the crash-proof ``Segment.read``) and the inspector uses that read; the message pane
-takes what is new in the channel (or the value at offset 0). The tick also
-looks at the segment's state, so a segment truncated, grown or removed under us is
-said out loud in a banner while the views stay usable.
+Every live tick is one :meth:`LiveSession.tick`: one look at the segment's state
+(a segment truncated, grown or removed under us is said out loud in a banner while
+the views stay usable), what is new in the channel, and one read covering what the
+hex view, the inspector and the message pane show. The panes render that snapshot
+and read nothing themselves.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import time
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from ..channel import Channel
-from ..codec import Layout, detect_layout
-from ..errors import MmfError
+from ..channel import Channel, Message
+from ..live_session import INSPECT_BYTES, FeedUpdate, LiveSession, ReadWindow, Snapshot
 from ..names import printable
 from ..segment import Segment, SegmentState
 from ..sender import Sender
@@ -29,7 +28,6 @@ from .message_pane import MessagePane
 
 MIN_REFRESH_MS, MAX_REFRESH_MS, DEFAULT_REFRESH_MS = 16, 5000, 100
 DEFAULT_HISTORY = 100_000  # messages a tab keeps
-REDETECT_SECONDS = 0.5  # how often a non-channel tab checks whether its layout changed
 
 
 class SegmentTab(QWidget):
@@ -43,16 +41,14 @@ class SegmentTab(QWidget):
                  history: int = DEFAULT_HISTORY, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.segment = segment
+        self.session = LiveSession(segment, max_batch=history)
         self.state: SegmentState | None = None
-        self.layout_name = self._detect()
-        self._detected_at = time.perf_counter()
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(
             "QLabel { background: #b3261e; color: white; padding: 6px; font-weight: bold; }")
         self.banner.hide()
         self.hex_view = HexView(segment, self)
-        self.channel: Channel | None = None
         self.messages = MessagePane(max_history=history)
         self.compose = ComposePanel()
         self.compose_sender: Sender | None = None
@@ -91,6 +87,7 @@ class SegmentTab(QWidget):
 
         self.tick_seconds = 0.0  # how long the last tick took, for the status bar
         self.tick_count = 0
+        self.last_snapshot: Snapshot | None = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.set_refresh_ms(refresh_ms)
@@ -124,87 +121,75 @@ class SegmentTab(QWidget):
         self.stateChanged.emit()
 
     def tick(self) -> None:
-        """One live refresh: look at the segment's state, then let the view read."""
+        """One live refresh: the session looks and reads once; the panes show it."""
         started = time.perf_counter()
         if self.segment.closed:
             self.timer.stop()
             return
-        try:
-            state = self.segment.state()
-        except (MmfError, OSError) as err:
-            self._show_banner(f"{self.segment.label} cannot be read any more: {err}")
+        snapshot = self.session.tick(self._window)
+        self.last_snapshot = snapshot
+        if snapshot.state is None:
+            self._show_banner(snapshot.error or f"{self.segment.label} cannot be read")
             return
-        if state != self.state:
-            self.state = state
-            self._update_banner(state)
+        if snapshot.state != self.state:
+            self.state = snapshot.state
+            self._update_banner(snapshot.state)
             self.stateChanged.emit()
-        self.hex_view.refresh()
-        self._maybe_redetect(started)
-        if self.messages.poll() and self.follow.isChecked():
-            self._show_newest()
+        if snapshot.kind_changed:
+            if self.compose_sender is not None:
+                self.compose_sender.close()
+            self._connect_layout()
+            self.notice.emit(f"{self.segment.label} now holds a {self.session.kind.label} layout")
+            self.stateChanged.emit()
+        self.hex_view.show_snapshot(snapshot)
+        self.messages.show_update(snapshot.feed)
         self.tick_count += 1
         self.tick_seconds = time.perf_counter() - started
         self.ticked.emit()
 
     # -------------------------------------------------------------- state
 
-    def _maybe_redetect(self, now: float) -> None:
-        """A segment opened empty may become a mailbox, text or a channel later:
-        look again now and then (a channel stays a channel while it is open)."""
-        if self.channel is not None or now - self._detected_at < REDETECT_SECONDS:
-            return
-        self._detected_at = now
-        layout = self._detect()
-        if layout != self.layout_name:
-            self.layout_name = layout
-            if self.compose_sender is not None:
-                self.compose_sender.close()
-            self._connect_layout()
-            self.notice.emit(f"{self.segment.label} now holds a {Layout(layout).label} layout")
-            self.stateChanged.emit()
+    @property
+    def channel(self) -> Channel | None:
+        """The channel this tab reads, if the segment is one."""
+        return self.session.channel
 
-    def _show_newest(self) -> None:
+    @property
+    def layout_name(self) -> str:
+        """The segment's kind, as its machine name (``channel``, ``mailbox``…)."""
+        return self.session.kind.value
+
+    def _window(self, update: FeedUpdate) -> ReadWindow:
+        """Where the panes look this tick. Following the newest message moves the hex
+        view to its record first, so the one read of the tick covers it."""
+        if update.messages and self.follow.isChecked() and not self.messages.paused:
+            self._show_newest(update.messages[-1])
+        view = self.hex_view
+        return ReadWindow(rows=view.visible_span(), inspect=(view.cursor_offset(), INSPECT_BYTES))
+
+    def _show_newest(self, newest: Message) -> None:
         """Bring the newest message's record into view and outline it: its bytes
         light up as they arrive (they changed since the last tick)."""
-        model = self.messages.model
-        if self.channel is None or not model.rowCount() or self.messages.selected_message is not None:
+        if self.channel is None or self.messages.selected_message is not None:
             return  # a message the user picked stays shown
-        try:
-            span = self.channel.record_span(model.message_at(model.rowCount() - 1))
-        except (MmfError, OSError, ValueError):
-            return
-        if span is not None:
-            self.hex_view.highlight_range(*span)
-            self.hex_view.goto(span[0])
-            self.hex_view.refresh()  # read the rows now on screen within this tick
+        offset, length = self.channel.record_place(newest)
+        self.hex_view.highlight_range(offset, length)
+        self.hex_view.goto(offset)
 
     def _connect_layout(self) -> None:
-        """Give the message pane and the compose panel what this layout needs."""
-        layout = Layout(self.layout_name)
-        if layout == Layout.CHANNEL:
-            try:
-                self.channel = Channel.attach(self.segment, timeout=0, own=False)
-            except (MmfError, OSError) as err:
-                self._show_banner(f"This looks like a channel but cannot be read as one: {err}")
-                layout = Layout.RAW
-        if self.channel is not None:
-            self.messages.set_channel(self.channel, start="oldest")
-            if hasattr(self, "follow"):
-                self.follow.show()
-        else:
-            self.messages.set_value_segment(self.segment, layout)
-        self.compose_sender = Sender(self.segment, layout, channel=self.channel, name="mmfviewer")
+        """Give the message pane and the compose panel what this kind of segment needs."""
+        session = self.session
+        if session.problem is not None:
+            self._show_banner(session.problem)
+        self.messages.set_feed(session.feed)
+        if hasattr(self, "follow"):
+            self.follow.setVisible(session.channel is not None)
+        self.compose_sender = Sender(self.segment, session.feed.kind, channel=session.channel, name="mmfviewer")
         self.compose.set_sender(self.compose_sender)
 
     def _sent(self, description: str) -> None:
         self.notice.emit(f"{description} of {self.segment.label}")
         self.tick()  # show the new bytes and message now, not at the next tick
-
-    def _detect(self) -> str:
-        try:
-            return detect_layout(self.segment).value
-        except (MmfError, OSError):
-            return Layout.RAW.value
 
     def _update_banner(self, state: SegmentState) -> None:
         notes = []
@@ -246,6 +231,4 @@ class SegmentTab(QWidget):
         self.timer.stop()
         if self.compose_sender is not None:
             self.compose_sender.close()
-        if self.channel is not None:
-            self.channel.detach()
-        self.segment.close()
+        self.session.close()

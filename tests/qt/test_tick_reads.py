@@ -1,0 +1,89 @@
+"""A refresh tick reads a segment once, and every pane uses that read.
+
+Counted with a real Segment whose reads and size checks count themselves, in a real
+main window the size of a desktop's, after the first ticks (which also detect the
+kind of segment and fill the views).
+"""
+
+from __future__ import annotations
+
+import msgpack
+import pytest
+
+from mmfviewer.channel import Channel
+from mmfviewer.segment import Segment
+
+pytest.importorskip("pytestqt")
+
+
+class CountingSegment(Segment):
+    """A segment that counts what reaches the file: reads and size checks."""
+
+    reads = 0
+    size_checks = 0
+
+    def read(self, offset: int, n: int) -> bytes:
+        type(self).reads += 1
+        return super().read(offset, n)
+
+    def current_size(self) -> int:
+        type(self).size_checks += 1
+        return super().current_size()
+
+
+def counted_ticks(qtbot, segment: Segment, ticks: int = 10) -> tuple[float, float]:
+    """(reads, size checks) per tick of an idle tab, in a 1400x900 window."""
+    from mmfviewer.qt.main_window import MainWindow
+
+    window = MainWindow(refresh_ms=5000)
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    tab = window.open_segment(segment)
+    for _ in range(3):
+        tab.tick()  # first looks: detection, the first read, the inspector
+    CountingSegment.reads = CountingSegment.size_checks = 0
+    for _ in range(ticks):
+        tab.tick()
+    return CountingSegment.reads / ticks, CountingSegment.size_checks / ticks
+
+
+@pytest.fixture
+def counting(shm_name):
+    made: list[Segment] = []
+
+    def make(size: int, data: bytes = b"") -> Segment:
+        with Segment.create(shm_name, size) as seg:
+            seg.write(0, data)
+        seg = CountingSegment.open(shm_name, readonly=True)
+        made.append(seg)
+        return seg
+    yield make
+    for seg in made:
+        seg.close()
+
+
+@pytest.mark.parametrize("kind, data", [
+    ("raw", b""),
+    ("text", b"The world is going down."),
+    ("mailbox", msgpack.packb({"title": "Hi", "content": "there"})),
+])
+def test_an_idle_value_segment_is_read_once_per_tick(qtbot, counting, kind, data):
+    reads, size_checks = counted_ticks(qtbot, counting(64 << 10, data))
+    assert reads == 1
+    assert size_checks <= 1
+
+
+def test_an_idle_channel_costs_one_read_of_the_rows_per_tick(qtbot, counting, shm_name):
+    with Channel.create(shm_name + "-c", lanes=2, lane_size=1 << 16) as ch, ch.writer() as w:
+        for i in range(50):
+            w.send({"n": i})
+    seg = CountingSegment.open(shm_name + "-c", readonly=True)
+    try:
+        reads, size_checks = counted_ticks(qtbot, seg)
+        assert reads == 1  # the rows on screen; the reader copies lane words with pread
+        assert size_checks <= 1
+    finally:
+        seg.close()
+        from mmfviewer.segment import unlink_segment
+        unlink_segment(shm_name + "-c")

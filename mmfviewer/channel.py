@@ -915,6 +915,8 @@ def next_seq_at(read: Callable[[int, int], bytes], lane_at: int, capacity: int, 
     if not starts:
         return None
     position = max(starts)
+    if tail - position > capacity:
+        return None  # no writer leaves a tail a lap past a checkpoint: the header is garbage
     ring, max_record = lane_at + wire.LANE_HEADER_SIZE, wire.max_record_size(capacity)
     seq = None
     span, span_at = b"", 0  # the copied bytes, from ring offset span_at

@@ -46,7 +46,7 @@ from .shareable_list import (
     shareable_list_length,
     write_item,
 )
-from .tree import Node, one_line, to_json
+from .tree import Node, one_line, to_json, value_json, value_text
 from .wire import looks_like_channel
 
 if TYPE_CHECKING:
@@ -132,11 +132,13 @@ class Decoded:
     def text(self) -> str:
         if self.tree is not None:
             return one_line(self.tree)
-        return self._value if self.layout == Layout.TEXT else repr(self._value)
+        return self._value if self.layout == Layout.TEXT else value_text(self._value)
 
     @cached_property
     def json(self) -> Any:
-        return to_json(self.tree) if self.tree is not None else self._value
+        if self.tree is not None:
+            return to_json(self.tree)
+        return self._value if self.layout == Layout.TEXT else value_json(self._value)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Decoded) and (self.layout, self.raw) == (other.layout, other.raw)

@@ -479,6 +479,8 @@ class _Decoder:
                 items.frombytes(self.data[start:start + n * size])
                 if sys.byteorder == "big":
                     items.byteswap()
+            elif code == P_BOOLEAN:  # a byte each, any non-zero byte true (as .NET reads them)
+                items = memoryview(bytes(self.data[start:start + n])).cast("?")
             else:
                 items = [self.convert(code, v, start + i * size)
                          for i, v in enumerate(struct.unpack_from(f"<{n}{fmt}", self.data, start))]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,8 @@ from typing import Any
 PRINT_DEPTH = 64
 #: How many characters :func:`one_line` prints at most.
 LINE_LIMIT = 2000
+#: How much of a long string :func:`scalar_text` shows.
+STRING_CHARS = 10_000
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,8 @@ class _PackedNodes(Sequence[Node]):
 
 def scalar_text(value: Any) -> str:
     """A leaf value as a person reads it: strings quoted, bytes as hex, dates ISO."""
-    if isinstance(value, str):
-        return repr(value)
+    if isinstance(value, str):  # a string of megabytes is not read on one line
+        return repr(value) if len(value) <= STRING_CHARS else repr(value[:STRING_CHARS]) + "…"
     if isinstance(value, (bytes, bytearray)):
         return "0x" + bytes(value[:64]).hex() + ("…" if len(value) > 64 else "")
     if isinstance(value, (_dt.datetime, _dt.date)):
@@ -245,3 +247,69 @@ def json_scalar(value: Any) -> Any:
     return str(value)
 
 
+
+
+_DEEPER = "…"
+
+
+def value_text(value: Any, limit: int | None = None) -> str:
+    """``repr`` of a decoded msgpack value (dicts, lists, scalars), built without
+    recursion: below :data:`PRINT_DEPTH` levels a container prints as ``…``. msgpack
+    nests up to 1024 levels, where ``repr`` and ``json.dumps`` give up with a
+    RecursionError. With ``limit``, stops after that many characters (``…``)."""
+    parts: list[str] = []
+    size = 0
+    # Items: ("value", value, depth) or ("text", str).
+    stack: list[tuple[str, Any, int]] = [("value", value, 0)]
+    while stack and (limit is None or size <= limit):
+        kind, item, depth = stack.pop()
+        if kind == "text":
+            text = item
+        elif isinstance(item, (dict, list, tuple)) and item:
+            if depth >= PRINT_DEPTH:
+                text = _DEEPER
+            else:
+                is_map = isinstance(item, dict)
+                text = "{" if is_map else "["
+                later: list[tuple[str, Any, int]] = []
+                pairs: Iterable[tuple[Any, Any]] = item.items() if isinstance(item, dict) else enumerate(item)
+                for i, (key, val) in enumerate(pairs):
+                    later.append(("text", ", " if i else "", 0))
+                    if is_map:
+                        later.append(("value", key, depth + 1))
+                        later.append(("text", ": ", 0))
+                    later.append(("value", val, depth + 1))
+                later.append(("text", "}" if is_map else "]", 0))
+                stack.extend(reversed(later))
+        else:
+            text = repr(item)
+        parts.append(text)
+        size += len(text)
+    out = "".join(parts)
+    return out if limit is None or len(out) <= limit else out[:limit] + _DEEPER
+
+
+def value_json(value: Any) -> Any:
+    """A decoded msgpack value as data ``json.dumps`` takes, built without recursion;
+    below :data:`PRINT_DEPTH` levels a container is the string ``"…"``."""
+    if not isinstance(value, (dict, list, tuple)):
+        return json_scalar(value)
+    top: Any = {} if isinstance(value, dict) else []
+    stack: list[tuple[Any, Any, int]] = [(value, top, 0)]
+    while stack:
+        source, out, depth = stack.pop()
+        items = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, val in items:
+            if isinstance(val, (dict, list, tuple)):
+                if depth + 1 >= PRINT_DEPTH and val:
+                    converted: Any = _DEEPER
+                else:
+                    converted = {} if isinstance(val, dict) else []
+                    stack.append((val, converted, depth + 1))
+            else:
+                converted = json_scalar(val)
+            if isinstance(out, dict):
+                out[key if isinstance(key, str) else value_text(key, 200)] = converted
+            else:
+                out.append(converted)
+    return top

@@ -563,3 +563,16 @@ def test_a_garbage_message_count_is_not_taken_for_a_loss(shm_name):
         assert [m.value for m in reader.poll()] == ["three"]
         # received 1 + lost 0 + corrupt 2 == sent 3: the count came from "three"'s number
         assert (reader.lost, reader.corrupt) == (0, 2)
+
+
+def test_a_lane_header_with_a_tail_laps_away_is_refused_not_walked_forever(shm_name):
+    from .conftest import run_python
+    with Channel.create(shm_name, lanes=2, lane_size=1 << 13) as ch, ch.writer() as w:
+        for i in range(5):
+            w.send(i)
+        ch.words[wire.lane_offset(0, ch.capacity) // 8 + wire.TAIL_WORD] = 1 << 50  # a flipped bit
+    script = (f"from mmfviewer.channel import Channel\n"
+              f"ch = Channel.open({shm_name!r}, readonly=True)\n"
+              f"r = ch.reader('oldest'); r.poll(); r.poll(); print('read')\n")
+    proc = run_python("-c", script, timeout=30)  # it used to walk the ring for ever
+    assert proc.returncode == 0 and proc.stdout == "read\n", proc.stderr

@@ -482,3 +482,14 @@ def test_listen_follows_a_value_segment_removed_and_created_again(shm_name):
         listen.wait()
         listen.stdout.close()
         listen.stderr.close()
+
+
+@pytest.mark.parametrize("args", [["info"], ["listen", "--count", "1"], ["listen", "--count", "1", "--json"]])
+def test_a_mailbox_nested_a_thousand_levels_deep_prints_without_a_traceback(shm_name, args):
+    deep = b"\x91" * 1000 + b"\x90"  # [[[…[]…]]]: valid msgpack, deeper than Python's repr goes
+    with Segment.create(shm_name, len(deep) + 64) as seg:
+        seg.write(0, deep)
+    proc = run_cli(*args[:1], shm_name, *args[1:], "--layout", "mailbox", timeout=60) if args[0] == "listen" \
+        else run_cli("info", shm_name, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and ("…" in proc.stdout or "\\u2026" in proc.stdout)

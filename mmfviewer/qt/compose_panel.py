@@ -79,6 +79,10 @@ DEFAULT_FORM = {Layout.CHANNEL: "message", Layout.MAILBOX: "message", Layout.DOT
 HISTORY_LIMIT = 200
 #: A history line is cut here (with "…"): the list is one line per send.
 SUMMARY_CHARS = 90
+#: The Members form shows a field per member or item up to this many (a widget each),
+#: each holding at most MAX_FIELD_CHARS characters.
+MAX_MEMBER_FIELDS = 500
+MAX_FIELD_CHARS = 10_000
 READ_ONLY_REASON = "Read-only: reopen the segment read-write to send"
 NO_SENDER_REASON = "Nothing to send to: open a segment read-write to send"
 
@@ -390,6 +394,10 @@ class ComposePanel(QWidget):
                 root = read_value(sender.segment, layout)[1].tree
             except (MmfError, OSError) as err:
                 problem = f"the {layout} value cannot be read: {err}"
+        if root is not None and len(root.children) > MAX_MEMBER_FIELDS:
+            problem = (f"this {layout} value has {len(root.children):,} members or items: the form "
+                       f"edits values of at most {MAX_MEMBER_FIELDS} (use JSON or Raw bytes)")
+            root = None
         if root is None:
             self._members_problem = problem
             self._show_member_fields(None, [])
@@ -411,14 +419,21 @@ class ComposePanel(QWidget):
         fixed = []
         for node in members:
             text = "" if node.value is None else scalar_text_for_edit(node.value)
-            edit = QLineEdit(text)
             writable = node.type in WRITABLE_TYPES if dotnet else node.type != "None"
+            if len(text) > MAX_FIELD_CHARS:  # a field of megabytes would freeze the window
+                edit = QLineEdit(text[:MAX_FIELD_CHARS] + "…")
+                edit.setEnabled(False)
+                edit.setToolTip(f"{len(text):,} characters: too long to edit here (use JSON)")
+                fixed.append(node.name)
+                writable = False
+            else:
+                edit = QLineEdit(text)
             if writable:
                 edit.setPlaceholderText("null" if node.type == "System.String" else node.type)
                 self.member_edits[node.name] = edit
                 self._member_values[node.name] = text
                 edit.textChanged.connect(self._update_buttons)
-            else:
+            elif edit.isEnabled():
                 edit.setEnabled(False)
                 edit.setText(node_text(node))
                 edit.setToolTip("kept as it is: only primitive and string members are written"

@@ -448,3 +448,34 @@ def test_screenshots_of_the_message_and_json_forms(panel, channel_sender, tmp_pa
     panel.json_edit.setPlainText('{\n  "title": "Hi",\n  "content" "missing colon"\n}')
     assert not panel.send_button.isEnabled()
     assert panel.grab().save(os.path.join(out, "compose_json.png"))
+
+
+def dotnet_segment(name: str, members: dict[str, str]) -> Segment:
+    from mmfviewer.nrbf import ClassShape, encode_object
+    shape = ClassShape("Message", "MessageLib", tuple((m, "System.String") for m in members))
+    data = encode_object(shape, members)
+    seg = Segment.create(name, len(data) + 64)
+    seg.write(0, data)
+    return seg
+
+
+def test_a_value_with_thousands_of_members_gets_no_field_each_but_a_reason(panel, shm_name):
+    from mmfviewer.qt.compose_panel import MAX_MEMBER_FIELDS
+    members = {f"m{i}": "x" for i in range(MAX_MEMBER_FIELDS + 1)}
+    with dotnet_segment(shm_name, members) as seg:
+        sender = Sender(seg)
+        panel.set_sender(sender)
+        assert not panel.member_edits  # once, a widget per member froze the window for minutes
+        assert f"{MAX_MEMBER_FIELDS + 1:,} members or items" in panel.members_status.text()
+        sender.close()
+
+
+def test_a_member_of_megabytes_is_shown_cut_and_not_edited(panel, shm_name):
+    from mmfviewer.qt.compose_panel import MAX_FIELD_CHARS
+    with dotnet_segment(shm_name, {"title": "t", "content": "c" * (3 << 20)}) as seg:
+        sender = Sender(seg)
+        panel.set_sender(sender)
+        assert set(panel.member_edits) == {"title"}
+        assert "content" in panel.members_status.text()
+        sender.close()
+    assert MAX_FIELD_CHARS < 3 << 20

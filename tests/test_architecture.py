@@ -1,4 +1,4 @@
-"""The shape DESIGN.md asks for, checked rather than hoped for."""
+"""The shape docs/DESIGN.md asks for, checked rather than hoped for."""
 
 from __future__ import annotations
 

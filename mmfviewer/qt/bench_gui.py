@@ -73,6 +73,18 @@ def _size_visible_rows(app: Any, tab: Any, rows: int) -> None:
 
 # ---------------------------------------------------------------------- children
 
+def _count_reads(tab: Any) -> list[int]:
+    """Count the reads that reach the tab's segment from now on (``[n]``)."""
+    segment, reads = tab.segment, [0]
+    read = segment.read
+
+    def counted(offset: int, n: int) -> bytes:
+        reads[0] += 1
+        return read(offset, n)
+    segment.read = counted
+    return reads
+
+
 def _first_paint(name: str, out: Any) -> None:
     app, window = _app_and_window()
     before = _rss_mib()
@@ -81,11 +93,12 @@ def _first_paint(name: str, out: Any) -> None:
     app.processEvents()
     tab.hex_view.viewport().repaint()
     elapsed = time.perf_counter() - started
+    reads = _count_reads(tab)
     for _ in range(20):  # live for a couple of seconds' worth of ticks
         tab.tick()
         app.processEvents()
     out.put({"first_paint_ms": elapsed * 1000, "rss_mib": _rss_mib(), "rss_before_mib": before,
-             "peak_rss_mib": _peak_rss_mib()})
+             "peak_rss_mib": _peak_rss_mib(), "reads_per_tick": reads[0] / 20})
 
 
 def _scribbler(name: str, stop: Any) -> None:
@@ -104,6 +117,7 @@ def _tick_cost(name: str, ticks: int, out: Any) -> None:
     tab = window.open_name(name)
     tab.set_paused(True)  # we drive the ticks ourselves, to time each one
     _size_visible_rows(app, tab, VISIBLE_ROWS)
+    reads = _count_reads(tab)
     costs = []
     for _ in range(ticks):
         started = time.perf_counter()
@@ -113,7 +127,8 @@ def _tick_cost(name: str, ticks: int, out: Any) -> None:
         time.sleep(0.005)
     q = statistics.quantiles(costs, n=100)
     rows = tab.hex_view.hex_geometry.full_rows(tab.hex_view.viewport().height())
-    out.put({"p50_ms": q[49], "p99_ms": q[98], "ticks": ticks, "visible_rows": rows})
+    out.put({"p50_ms": q[49], "p99_ms": q[98], "ticks": ticks, "visible_rows": rows,
+             "reads_per_tick": reads[0] / ticks})
 
 
 def _idle_cpu(name: str, seconds: float, out: Any) -> None:
@@ -270,6 +285,8 @@ def format_gui_report(result: dict[str, Any]) -> str:
         f"(growth {result['open']['rss_growth_mib']:+.1f} MiB; target < 20 MiB: no copy of the segment)",
         f"tick with a writer all over 1 GiB, ~{tick['visible_rows']} rows visible: p50 {tick['p50_ms']:.2f} ms, "
         f"p99 {tick['p99_ms']:.2f} ms (target p50 <= 3 ms)",
+        f"reads per tick: idle 1 MiB segment {small.get('reads_per_tick', float('nan')):.2f} "
+        f"(target 1), 1 GiB segment being written {tick.get('reads_per_tick', float('nan')):.2f}",
         f"CPU while nothing changes: {result['idle_cpu_percent']:.2f}% of a core (target < 5%)",
     ]
     for key, what in (("messages", "lanes of 64 MiB"), ("messages_lapped", "default 1 MiB lanes")):

@@ -35,7 +35,7 @@ from typing import Any
 
 import hexdump
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QFont, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -62,7 +62,7 @@ from ..nrbf import WRITABLE_TYPES
 from ..sender import Sender
 from ..tree import Node, node_text
 from ..units import parse_size
-from .fonts import monospace_font
+from .style import error_color, is_dark, monospace_font, ok_color
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,6 @@ MAX_FIELD_CHARS = 10_000
 READ_ONLY_REASON = "Read-only: reopen the segment read-write to send"
 NO_SENDER_REASON = "Nothing to send to: open a segment read-write to send"
 
-ERROR_COLOR = "#b3261e"   # the same red as the segment tab's warning banner
-OK_COLOR = "#1b7f3b"
 
 # A hexdump line as the hexdump package (and our hex view's copy) writes it:
 # an 8-digit address, a colon, then bytes as two-digit pairs.
@@ -273,7 +271,7 @@ class ComposePanel(QWidget):
 
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"QLabel {{ color: {ERROR_COLOR}; }}")
+        self.error_label.setStyleSheet(f"QLabel {{ color: {error_color().name()}; }}")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
 
@@ -607,7 +605,7 @@ class ComposePanel(QWidget):
         if self._reason:
             # A stylesheet colour, so the reason stays readable while the panel is disabled.
             self.target_label.setStyleSheet(
-                f"QLabel {{ color: {ERROR_COLOR}; font-weight: bold; }}")
+                f"QLabel {{ color: {error_color().name()}; font-weight: bold; }}")
         else:
             self.target_label.setStyleSheet("")
         self.offset_edit.setEnabled(self._layout() != Layout.CHANNEL)
@@ -694,8 +692,8 @@ class ComposePanel(QWidget):
             mark.cursor = cursor
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-            fmt.setUnderlineColor(QColor(ERROR_COLOR))
-            fmt.setBackground(QColor(ERROR_COLOR).lighter(190))
+            fmt.setUnderlineColor(error_color())
+            fmt.setBackground(error_color().lighter(190) if not is_dark() else error_color().darker(300))
             mark.format = fmt
             marks.append(mark)
         if marks or self.json_edit.extraSelections():
@@ -741,7 +739,7 @@ class ComposePanel(QWidget):
     @staticmethod
     def _set_status(label: QLabel, text: str, ok: bool | None) -> None:
         label.setText(text)
-        color = None if ok is None else OK_COLOR if ok else ERROR_COLOR
+        color = None if ok is None else (ok_color() if ok else error_color()).name()
         label.setStyleSheet(f"QLabel {{ color: {color}; }}" if color else "")
 
     # ------------------------------------------------------------- sending

@@ -54,7 +54,6 @@ from ..changes import ChangeTracker
 from ..errors import MmfError
 from ..live_session import Snapshot
 from ..segment import Segment
-from .fonts import monospace_font
 from .hex_geometry import (
     ASCII_CHAR,
     CLASS_OF,
@@ -72,6 +71,7 @@ from .hex_geometry import (
 )
 from .hex_render import HexColors, RowGlyphs
 from .overview_strip import STRIP_WIDTH, OverviewStrip
+from .style import monospace_font
 
 #: Bytes read per chunk while searching, plus an overlap of len(pattern) - 1.
 FIND_CHUNK = 1 << 20

@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..byte_values import MISSING, ROW_NAMES, InspectorRow, inspect_bytes, selection_summary
-from .fonts import monospace_font
+from .style import monospace_font
 
 COLUMNS = ("Type", "Little-endian", "Big-endian")
 

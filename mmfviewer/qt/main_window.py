@@ -45,6 +45,7 @@ from .inspector_panel import InspectorPanel
 from .open_dialog import OpenDialog
 from .segment_browser import SegmentBrowser
 from .segment_tab import DEFAULT_HISTORY, DEFAULT_REFRESH_MS, SegmentTab
+from .style import error_color
 
 RECENT_MAX = 10
 REFRESH_CHOICES = [16, 50, 100, 250, 500, 1000, 5000]
@@ -608,7 +609,7 @@ class MainWindow(QMainWindow):
         text = ("<p><b>No segment open.</b></p><p>Open a mapping with <b>Ctrl+O</b>, or "
                 "double-click a segment in the list on the left.</p>")
         if error:
-            text += f"<p style='color:#b3261e'>{error}</p>"
+            text += f"<p style='color:{error_color().name()}'>{error}</p>"
         self.welcome.setText(text)
 
     def _about(self) -> None:

@@ -32,13 +32,12 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from ..byte_values import short_repr
 from ..channel import Message
 from ..names import printable
 from ..wire import TYPE_MSGPACK
-from .fonts import monospace_font
+from .style import error_color, monospace_font
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -68,12 +67,6 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _MONO_COLUMNS = frozenset({SEQ, TIME, SIZE, PREVIEW})
 _RIGHT_COLUMNS = frozenset({SEQ, LANE, SIZE})
-
-
-def error_color() -> QColor:
-    """Red that reads on the current palette: darker on light themes, lighter on dark."""
-    window = QGuiApplication.palette().color(QPalette.ColorRole.Base)
-    return QColor("#ff6b6b") if window.lightness() < 128 else QColor("#c62828")
 
 
 def format_time(timestamp_ns: int) -> str:

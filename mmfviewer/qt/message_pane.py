@@ -52,7 +52,6 @@ from ..nrbf import decode as decode_nrbf
 from ..segment import Segment
 from ..tree import Node
 from ..wire import RECORD_HEADER_SIZE
-from .fonts import monospace_font
 from .message_model import (
     DEFAULT_MAX_ROWS,
     LANE,
@@ -64,9 +63,9 @@ from .message_model import (
     TYPE,
     MessageFilterProxy,
     MessageModel,
-    error_color,
     format_full_time,
 )
+from .style import banner_style, error_color, monospace_font
 from .value_tree import (
     find_path,
     fit_tree_columns,
@@ -167,7 +166,7 @@ class MessagePane(QWidget):
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(
-            "QLabel { background: #b3261e; color: white; padding: 4px; font-weight: bold; }")
+            banner_style(padding=4))
         self.error_label.hide()
 
         # -- the table
@@ -452,7 +451,7 @@ class MessagePane(QWidget):
         regex = len(text) >= 2 and text.startswith("/") and text.endswith("/")
         error = self.proxy.set_filter(text[1:-1] if regex else text, regex=regex)
         if error:
-            self.filter_edit.setStyleSheet("QLineEdit { border: 1px solid #c62828; }")
+            self.filter_edit.setStyleSheet(f"QLineEdit {{ border: 1px solid {error_color().name()}; }}")
             self.filter_edit.setToolTip(error)
         else:
             self.filter_edit.setStyleSheet("")

@@ -30,6 +30,7 @@ from ..discovery import list_segments
 from ..errors import MmfError
 from ..segment import Segment
 from ..units import parse_size
+from .style import error_color
 
 OPEN_EXISTING, CREATE_NEW, CREATE_OR_OPEN = "open", "create", "create-or-open"
 MODES = [
@@ -95,7 +96,7 @@ class OpenDialog(QDialog):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.setStyleSheet("color: #b00020;")
+        self.error.setStyleSheet(f"color: {error_color().name()};")
         self.error.hide()
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)

@@ -34,6 +34,7 @@ from ..codec import layout_display, layout_label
 from ..discovery import SegmentInfo, survey
 from ..names import printable
 from ..units import format_size
+from .style import muted_color
 
 COLUMNS = ["Name", "Size", "Layout", "Owner", "Mode", "Attached", "Modified"]
 
@@ -109,8 +110,7 @@ class SegmentTableModel(QAbstractTableModel):
                     + ("\n".join(printable(f"pid {a.pid} {a.command}") for a in info.attached)
                        or "no process maps it"))
         if role == Qt.ItemDataRole.ForegroundRole and (row.info.deleted or not row.info.readable):
-            from PySide6.QtGui import QColor
-            return QColor("#888888")
+            return muted_color()
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 1:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -25,6 +25,7 @@ from ..units import format_size
 from .compose_panel import ComposePanel
 from .hex_view import HexView
 from .message_pane import MessagePane
+from .style import banner_style
 
 MIN_REFRESH_MS, MAX_REFRESH_MS, DEFAULT_REFRESH_MS = 16, 5000, 100
 DEFAULT_HISTORY = 100_000  # messages a tab keeps
@@ -45,8 +46,7 @@ class SegmentTab(QWidget):
         self.state: SegmentState | None = None
         self.banner = QLabel()
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(
-            "QLabel { background: #b3261e; color: white; padding: 6px; font-weight: bold; }")
+        self.banner.setStyleSheet(banner_style(warn=True))
         self.banner.hide()
         self.hex_view = HexView(segment, self)
         self.messages = MessagePane(max_history=history)
@@ -212,9 +212,7 @@ class SegmentTab(QWidget):
 
     def _show_banner(self, text: str, *, warn: bool = True) -> None:
         self.banner.setText(text)
-        color = "#b3261e" if warn else "#1d5fa8"
-        self.banner.setStyleSheet(
-            f"QLabel {{ background: {color}; color: white; padding: 6px; font-weight: bold; }}")
+        self.banner.setStyleSheet(banner_style(warn=warn))
         self.banner.show()
 
     @property

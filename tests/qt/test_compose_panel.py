@@ -23,6 +23,7 @@ from mmfviewer.qt.compose_panel import (
     looks_like_hexdump,
     parse_raw,
 )
+from mmfviewer.qt.style import error_color
 from mmfviewer.segment import SHM_DIR, Segment
 from mmfviewer.sender import Sender
 
@@ -99,7 +100,7 @@ def test_json_is_validated_as_you_type(panel, channel_sender, qtbot):
     assert not panel.send_button.isEnabled()  # nothing typed yet
     panel.json_edit.setPlainText('{"a": 1, "b" 2}')
     assert panel.json_status.text() == "invalid JSON: Expecting ':' delimiter (line 1, column 14)"
-    assert "b3261e" in panel.json_status.styleSheet()  # in red
+    assert error_color().name() in panel.json_status.styleSheet()  # in red
     assert not panel.send_button.isEnabled()
     panel.json_edit.setPlainText('{"a": 1, "b": 2}')
     assert panel.json_status.text().startswith("valid JSON: object with 2 keys")
@@ -211,7 +212,7 @@ def test_invalid_hex_shows_the_error_in_the_raw_status(panel, channel_sender, sh
     panel.set_form("raw")
     panel.raw_edit.setPlainText("54 6G")
     assert panel.raw_status.text() == "'6G' is not hex; write bytes like '54 68 65' or '546865'"
-    assert "b3261e" in panel.raw_status.styleSheet()
+    assert error_color().name() in panel.raw_status.styleSheet()
     assert not panel.send_button.isEnabled()
     panel.raw_edit.setPlainText("54 686")
     assert "odd number of hex digits" in panel.raw_status.text()

@@ -90,3 +90,15 @@ def test_noto_sans_mono_is_monospace_although_qt_may_say_otherwise(qapp):
     font = QFont("Noto Sans Mono", 10)
     assert draws_monospace(font)
     assert_text_layout_is_a_grid(font)
+
+
+def test_meaningful_colours_stay_readable_on_a_dark_palette(qapp):
+    from PySide6.QtGui import QColor, QPalette
+
+    from mmfviewer.qt.style import error_color, is_dark, ok_color
+    light, dark = QPalette(QColor("white")), QPalette(QColor("#202020"))
+    light.setColor(QPalette.ColorRole.Base, QColor("white"))
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1a1a1a"))
+    assert not is_dark(light) and is_dark(dark)
+    for color in (error_color, ok_color):  # darker than the background on light, lighter on dark
+        assert color(light).lightness() < 128 < color(dark).lightness()

@@ -1,0 +1,46 @@
+"""The app's colours and its byte font in one place.
+
+Colours that carry meaning (an error, a success, something greyed out) are taken
+against the palette, so they stay readable on a dark desktop: a red that reads on
+white is too dark on near-black. Banners are white text on a saturated background,
+readable on any theme.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+from .fonts import monospace_font
+
+__all__ = ["banner_style", "error_color", "is_dark", "muted_color", "ok_color", "monospace_font"]
+
+WARNING_BANNER = "#b3261e"
+INFO_BANNER = "#1d5fa8"
+
+
+def is_dark(palette: QPalette | None = None) -> bool:
+    """Whether text is shown on a dark background."""
+    palette = palette or QGuiApplication.palette()
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def error_color(palette: QPalette | None = None) -> QColor:
+    """Red for errors: lighter on dark themes, darker on light ones."""
+    return QColor("#ff6b6b") if is_dark(palette) else QColor("#c62828")
+
+
+def ok_color(palette: QPalette | None = None) -> QColor:
+    """Green for what went well."""
+    return QColor("#6fcf7f") if is_dark(palette) else QColor("#1b7f3b")
+
+
+def muted_color(palette: QPalette | None = None) -> QColor:
+    """Grey for what is there but not usable (a deleted segment, one we may not open)."""
+    palette = palette or QGuiApplication.palette()
+    return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+
+
+def banner_style(*, warn: bool = True, padding: int = 6) -> str:
+    """A style sheet for a banner label: white bold text on red (warn) or blue."""
+    return (f"QLabel {{ background: {WARNING_BANNER if warn else INFO_BANNER}; color: white; "
+            f"padding: {padding}px; font-weight: bold; }}")

@@ -44,6 +44,7 @@ from .errors import (
 from .hextext import hexdump_lines, parse_hex_bytes
 from .names import parse_name, printable
 from .nrbf import ClassShape
+from .presentation import SegmentRow, clock_time, file_time
 from .segment import Segment, quoted, shm_path, unlink_segment
 from .sender import Sender
 from .units import SIZE_HELP, format_size, parse_mode, parse_size
@@ -359,14 +360,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
     else:
         rows = [("NAME", "SIZE", "LAYOUT", "OWNER", "MODE", "MODIFIED", "ATTACHED")]
         for s, layout in zip(segments, layouts, strict=True):
-            rows.append((
-                printable(s.name) + (" (deleted)" if s.deleted else "")
-                + ("" if s.readable or s.deleted else " (no access)"),
-                format_size(s.size) if s.size is not None else "?", layout_display(layout),
-                printable(s.owner), s.mode_text if not s.deleted else "-",
-                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.modified)) if s.modified else "-",
-                printable(", ".join(str(a) for a in s.attached)) or "-",
-            ))
+            row = SegmentRow.of(s, layout_display(layout))
+            rows.append((row.name + ("" if s.readable or s.deleted else " (no access)"), row.size,
+                         row.layout, row.owner, row.mode, row.modified, row.attached))
         _print_table(rows)
     if hidden:
         print(f"({hidden} process{'es' if hidden > 1 else ''} could not be inspected "
@@ -473,7 +469,7 @@ def _info_fields(info: SegmentInfo) -> list[tuple[str, str]]:
         ("size", f"{size} bytes ({format_size(size)})"),
         ("owner", f"{info.owner} (uid {info.uid})"),
         ("mode", info.mode_text),
-        ("modified", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.modified))),
+        ("modified", file_time(info.modified)),
         ("access", f"{info.access_text} (for you)"),
         ("attached", "\n           ".join(attached) if attached else
          "no process maps it" if not info.uninspected else
@@ -740,11 +736,9 @@ def _print_message(msg: Message, sender: str, as_json: bool) -> None:
             record["value"] = value
         print(json.dumps(record, default=_json_default))
         return
-    when = time.strftime("%H:%M:%S", time.localtime(msg.timestamp_ns / 1e9))
-    micros = msg.timestamp_ns // 1000 % 1_000_000
     who = printable(f"{msg.pid} {sender}".rstrip())
     shown = f"<{value.reason}>" if isinstance(value, _Unreadable) else repr(value)
-    print(f"{when}.{micros:06d}  lane {msg.lane} seq {msg.seq} from {who}: {shown}")
+    print(f"{clock_time(msg.timestamp_ns)}  lane {msg.lane} seq {msg.seq} from {who}: {shown}")
 
 
 def _print_missed(what: str, n: int, as_json: bool) -> None:

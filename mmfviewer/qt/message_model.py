@@ -16,10 +16,8 @@ Two pieces, each usable on its own; the widget showing them is
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from itertools import islice, repeat, starmap
 from typing import Any
 
@@ -33,9 +31,9 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from ..byte_values import short_repr
 from ..channel import Message
 from ..names import printable
+from ..presentation import clock_time, full_time, preview_of
 from ..wire import TYPE_MSGPACK
 from .style import error_color, monospace_font
 
@@ -53,7 +51,6 @@ DEFAULT_MAX_ROWS = 100_000
 PREVIEW_CACHE_SIZE = 4096
 #: Characters in a preview. More than a window shows, because the filter matches
 #: what the preview says and a longer preview finds more.
-PREVIEW_CHARS = 200
 #: Characters in the preview column's tooltip (computed only on hover).
 TOOLTIP_CHARS = 2000
 
@@ -67,32 +64,6 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _MONO_COLUMNS = frozenset({SEQ, TIME, SIZE, PREVIEW})
 _RIGHT_COLUMNS = frozenset({SEQ, LANE, SIZE})
-
-
-def format_time(timestamp_ns: int) -> str:
-    """``HH:MM:SS.ffffff`` in local time."""
-    seconds, ns = divmod(timestamp_ns, 1_000_000_000)
-    return time.strftime("%H:%M:%S", time.localtime(seconds)) + f".{ns // 1000:06d}"
-
-
-def format_full_time(timestamp_ns: int) -> str:
-    """The date and time to the nanosecond, local time (for tooltips)."""
-    seconds, ns = divmod(timestamp_ns, 1_000_000_000)
-    return datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S") + f".{ns:09d}"
-
-
-def preview_of(message: Message, limit: int = PREVIEW_CHARS) -> tuple[str, str | None]:
-    """A one-line preview of a message and, if its value does not decode, the error.
-
-    A message that does not decode previews as ``"⚠ "`` + the error. Never raises:
-    whatever a hostile payload makes the decoder do ends up as an error text.
-    """
-    try:
-        return short_repr(message.value, limit), None
-    except Exception as err:  # FormatError mostly; anything else is still just bad data
-        # msgpack's own messages are sometimes empty ("...: FormatError: "): no dangling colon.
-        text = str(err).rstrip(": ") or type(err).__name__
-        return "⚠ " + text, text
 
 
 # ---------------------------------------------------------------------- the model
@@ -256,7 +227,7 @@ class MessageModel(QAbstractTableModel):
             if column == SEQ:
                 return str(msg[2])
             if column == TIME:
-                return format_time(msg[3])
+                return clock_time(msg[3])
             if column == LANE:
                 return str(msg[0])
             if column == SENDER:
@@ -279,7 +250,7 @@ class MessageModel(QAbstractTableModel):
         if role == _TOOLTIP:
             msg = self._rows[row]
             if column == TIME:
-                return format_full_time(msg[3])
+                return full_time(msg[3])
             if column == PREVIEW:
                 text, error = self._preview(row)
                 if error is not None:

@@ -49,6 +49,7 @@ from ..live_session import FeedUpdate, MessageFeed
 from ..names import printable
 from ..nrbf import NrbfError, looks_like_nrbf
 from ..nrbf import decode as decode_nrbf
+from ..presentation import full_time
 from ..segment import Segment
 from ..tree import Node
 from ..wire import RECORD_HEADER_SIZE
@@ -63,7 +64,6 @@ from .message_model import (
     TYPE,
     MessageFilterProxy,
     MessageModel,
-    format_full_time,
 )
 from .style import banner_style, error_color, monospace_font
 from .value_tree import (
@@ -573,7 +573,7 @@ class MessagePane(QWidget):
         self.detail_hex.setPlainText(dump)
         sender = printable(self.model.senders.get(msg.pid, ""))
         head = (f"seq {msg.seq} · lane {msg.lane} · from {msg.pid} {sender}".rstrip()
-                + f" · {msg.type_name}, {len(payload)} bytes · {format_full_time(msg.timestamp_ns)}")
+                + f" · {msg.type_name}, {len(payload)} bytes · {full_time(msg.timestamp_ns)}")
         span = self._record_span(msg)
         if span is None:
             self.detail_label.setText(f"{head}\nNot highlighted: {OVERWRITTEN} (what is shown "

@@ -8,7 +8,6 @@ busy /proc never stalls the window. Sortable, filterable; double-click opens.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -33,7 +32,7 @@ from PySide6.QtWidgets import (
 from ..codec import layout_display, layout_label
 from ..discovery import SegmentInfo, survey
 from ..names import printable
-from ..units import format_size
+from ..presentation import SegmentRow
 from .style import muted_color
 
 COLUMNS = ["Name", "Size", "Layout", "Owner", "Mode", "Attached", "Modified"]
@@ -47,20 +46,8 @@ class BrowserRow:
     layout: str
 
     def text(self, column: int) -> str:
-        info = self.info
-        if column == 0:
-            return printable(info.name) + (" (deleted)" if info.deleted else "")
-        if column == 1:
-            return format_size(info.size) if info.size is not None else "?"
-        if column == 2:
-            return self.layout
-        if column == 3:
-            return printable(info.owner)
-        if column == 4:
-            return "-" if info.deleted else info.mode_text
-        if column == 5:
-            return printable(", ".join(str(a) for a in info.attached)) or "-"
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.modified)) if info.modified else "-"
+        row = SegmentRow.of(self.info, self.layout)
+        return (row.name, row.size, row.layout, row.owner, row.mode, row.attached, row.modified)[column]
 
     def sort_key(self, column: int) -> object:
         if column == 1:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QHeaderView  # noqa: E402
 
 from mmfviewer.channel import Channel, Message  # noqa: E402
 from mmfviewer.codec import Layout  # noqa: E402
+from mmfviewer.presentation import clock_time  # noqa: E402
 from mmfviewer.qt import message_model  # noqa: E402
 from mmfviewer.qt.fonts import draws_monospace  # noqa: E402
 from mmfviewer.qt.message_model import (  # noqa: E402
@@ -30,7 +31,6 @@ from mmfviewer.qt.message_model import (  # noqa: E402
     SENDER,
     MessageFilterProxy,
     MessageModel,
-    format_time,
 )
 from mmfviewer.qt.message_pane import OVERWRITTEN, MessagePane  # noqa: E402
 from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
@@ -140,13 +140,13 @@ def test_shrinking_max_rows_drops_the_oldest_at_once(qapp):
 
 def test_nothing_is_decoded_on_append_only_the_rows_asked_for(qapp, monkeypatch):
     calls = []
-    real = message_model.short_repr
+    real = message_model.preview_of
 
-    def counting(value, limit=80):
-        calls.append(value)
-        return real(value, limit)
+    def counting(message, limit=80):
+        calls.append(message)
+        return real(message, limit)
 
-    monkeypatch.setattr(message_model, "short_repr", counting)
+    monkeypatch.setattr(message_model, "preview_of", counting)
     model = MessageModel()
     model.append(fake_messages(10_000))
     assert calls == []
@@ -174,7 +174,7 @@ def test_columns_show_seq_time_lane_sender_type_size_and_preview(qapp):
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert headers == list(COLUMNS) == ["Seq", "Time", "Lane", "Sender", "Preview", "Type", "Size"]
     row = [shown(model, 0, c) for c in range(len(COLUMNS))]
-    assert row == ["42", format_time(msg.timestamp_ns), "1", "777 ticker",
+    assert row == ["42", clock_time(msg.timestamp_ns), "1", "777 ticker",
                    "{'title': 'A', 'content': 'B'}", "msgpack", str(len(msg.payload))]
     assert re.fullmatch(r"\d\d:\d\d:\d\d\.123456", row[1])
     assert shown(model, 0, 0, Qt.ItemDataRole.ForegroundRole) is None

@@ -31,18 +31,14 @@ import time
 import weakref
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QFont,
-    QGlyphRun,
     QKeyEvent,
     QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
-    QRegion,
     QResizeEvent,
     QUndoCommand,
     QUndoStack,
@@ -55,21 +51,16 @@ from ..errors import MmfError
 from ..live_session import Snapshot
 from ..segment import Segment
 from .hex_geometry import (
-    ASCII_CHAR,
-    CLASS_OF,
-    HEX_TEXT,
     SCROLL_MAX,
     HexGeometry,
     format_bytes,
     geometry_for_font,
-    hex_row_text,
-    level_runs,
     row_for_scroll_value,
-    row_texts,
     scroll_value_for_row,
     scrollbar_maximum,
 )
-from .hex_render import HexColors, RowGlyphs
+from .hex_painter import HexPainter, PaintState
+from .hex_render import HexColors
 from .overview_strip import STRIP_WIDTH, OverviewStrip
 from .style import monospace_font
 
@@ -189,10 +180,7 @@ class HexView(QAbstractScrollArea):
         self._data_offset = 0
         self._data = b""
         self._highlight: tuple[int, int] | None = None
-        self._row_cache: dict[bytes, tuple[tuple[int, str], ...]] = {}
-        self._glyphs: RowGlyphs | None = None
-        self._spans: tuple[HexGeometry | None, dict] = (None, {})
-        self._glyph_runs = tuple(QGlyphRun() for _ in range(5))  # one per byte class, reused
+        self._painter = HexPainter()
         # (offset, time, levels) computed by the last tick, for its paint to reuse.
         self._tick_levels: tuple[int, float, bytes] | None = None
         self._lit: set[int] = set()  # visible rows painted with a change highlight
@@ -321,16 +309,6 @@ class HexView(QAbstractScrollArea):
         if first is not None:
             bands.append(self._row_rect(first, last))
         return bands
-
-    def _rows_in(self, region: QRegion, nrows: int) -> list[int]:
-        """Visible rows that meet ``region``: a tick repaints only the rows it changed."""
-        lay = self._geometry
-        rows: set[int] = set()
-        for rect in region:  # type: ignore[attr-defined]  # QRegion iterates its rectangles
-            first = int((rect.top() - lay.header_height) // lay.row_height)
-            last = int((rect.bottom() - lay.header_height) // lay.row_height)
-            rows.update(range(max(0, first), min(nrows - 1, last) + 1))
-        return sorted(rows)
 
     def _row_rect(self, visible_row: int, last_row: int | None = None) -> QRect:
         """The viewport rectangle of one visible row (or up to ``last_row``), full width."""
@@ -551,7 +529,7 @@ class HexView(QAbstractScrollArea):
             return
         top = self._first_row * self._bpr
         self._bpr = n
-        self._row_cache.clear()
+        self._painter.forget_rows()
         self._relayout(first_row=top // n)
 
     def text_font(self) -> QFont:
@@ -991,112 +969,24 @@ class HexView(QAbstractScrollArea):
 
     # ------------------------------------------------------------------ painting
 
-    def _row_texts(self, row: bytes) -> tuple[tuple[int, str], ...]:
-        # Keyed by the row's bytes alone: a partial last row is shorter, so it never
-        # collides with a full one, and the cache is cleared when bytes_per_row changes.
-        texts = self._row_cache.get(row)
-        if texts is None:
-            if len(self._row_cache) > 4096:
-                self._row_cache.clear()  # cheap bound; visible rows refill it in one paint
-            texts = self._row_cache[row] = row_texts(row, self._bpr)
-        return texts
+    # ------------------------------------------------------------------ painting
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self.viewport())
+        vp = self.viewport()
+        state = PaintState(
+            geometry=self._geometry, colors=self._colors, font=self._font, bytes_per_row=self._bpr,
+            first_row=self._first_row, data_offset=self._data_offset, data=self._data, size=self._size,
+            cursor=self._cursor, cursor_byte=self.read_cached(self._cursor, 1) if self._size else b"",
+            in_ascii=self._in_ascii, low_nibble=self._low_nibble, selection=self.selection(),
+            mark=self._highlight, hscroll=self.horizontalScrollBar().value(),
+            levels=self._levels_for(self._first_row * self._bpr, self._bpr * min(
+                self._geometry.visible_rows(vp.height()), max(0, self._geometry.rows - self._first_row))),
+            width=vp.width(), height=vp.height())
+        painter = QPainter(vp)
         try:
-            self._paint(painter, event.region())
+            self._painter.paint(painter, event.region(), state, vp)
         finally:
             painter.end()
-
-    def _paint(self, p: QPainter, region: QRegion) -> None:
-        lay, col = self._geometry, self._colors
-        vp = self.viewport()
-        width, height = vp.width(), vp.height()
-        p.fillRect(0, 0, width, height, col.base)
-        hx = self.horizontalScrollBar().value()
-        p.translate(-hx, 0)
-        cw, bpr, header = lay.char_width, self._bpr, lay.header_height
-        gutter_right = lay.offset_width + cw
-        p.fillRect(QRectF(0, 0, gutter_right, height), col.gutter)
-        p.setPen(col.grid)
-        p.drawLine(QPointF(gutter_right, 0), QPointF(gutter_right, height))
-        sep = lay.hex_end + cw
-        p.drawLine(QPointF(sep, 0), QPointF(sep, height))
-        if region.intersects(QRect(0, 0, width, math.ceil(header))):  # a live tick's rows never do
-            p.fillRect(QRectF(0, 0, lay.total_width + hx + width, header), col.gutter)
-            p.drawLine(QPointF(gutter_right, 0), QPointF(gutter_right, header))
-            p.drawLine(QPointF(sep, 0), QPointF(sep, header))
-            p.drawLine(QPointF(0, header - 0.5), QPointF(lay.total_width + hx + width, header - 0.5))
-            p.setFont(self._font)
-            self._paint_header(p)
-
-        first_offset = self._first_row * bpr
-        nrows = min(lay.visible_rows(height), max(0, lay.rows - self._first_row))
-        if nrows <= 0:
-            return
-        data, d0 = self._data, self._data_offset
-        rows: list[tuple[int, int, bytes]] = []  # (visible row, offset, bytes)
-        for i in self._rows_in(region, nrows):
-            row_offset = first_offset + i * bpr
-            rel = row_offset - d0
-            # Empty when truncated, or not read yet: only the offset shows.
-            rows.append((i, row_offset, data[rel:rel + bpr] if 0 <= rel < len(data) else b""))
-        # Backgrounds first (change highlights, mark, selection), then the text over them.
-        self._paint_backgrounds(p, rows, self._levels_for(first_offset, nrows * bpr))
-        p.setFont(self._font)
-        glyphs = self._row_glyphs()
-        if glyphs.usable:
-            self._paint_rows_as_glyphs(p, glyphs, rows)
-        else:
-            self._paint_rows_as_text(p, rows)
-        if rows and rows[0][0] <= self._cursor // bpr - self._first_row <= rows[-1][0]:
-            self._paint_cursor(p, nrows)  # (its row is repainted, or it would not show)
-
-    def _paint_backgrounds(self, p: QPainter, rows: list[tuple[int, int, bytes]],
-                           levels: bytes | None) -> None:
-        """Change highlights (one box per run of equal level), the mark and the selection."""
-        col, bpr = self._colors, self._bpr
-        sel_start, sel_len = self.selection()
-        mark = self._highlight
-        change, fill = col.change, p.fillRect
-        spans = self._span_rects()
-        for i, row_offset, row in rows:
-            ncols = len(row)
-            if not ncols:
-                continue
-            if levels is not None:
-                row_levels = levels[i * bpr:i * bpr + ncols]
-                if row_levels.count(0) != ncols:
-                    for first, last, level in level_runs(row_levels):
-                        key = (i, first, last)
-                        boxes = spans.get(key) or self._span_boxes(spans, key)
-                        color = change[level]
-                        fill(boxes[0], color)
-                        fill(boxes[1], color)
-            if mark is not None:
-                self._paint_span(p, i, row_offset, ncols, mark[0], mark[0] + mark[1], col.mark,
-                                 underline=col.mark_line)
-            if sel_len:
-                self._paint_span(p, i, row_offset, ncols, sel_start, sel_start + sel_len,
-                                 col.selection)
-
-    def _span_rects(self) -> dict[tuple[int, int, int], tuple[QRectF, QRectF]]:
-        """Highlight boxes already built for this layout, by (visible row, first, last):
-        a busy tick fills some 250 of them, and building QRectFs was a third of that."""
-        cache = self._spans
-        if cache[0] is not self._geometry or len(cache[1]) > 1 << 15:
-            cache = self._spans = (self._geometry, {})
-        return cache[1]
-
-    def _span_boxes(self, spans: dict, key: tuple[int, int, int]) -> tuple[QRectF, QRectF]:
-        i, first, last = key
-        lay = self._geometry
-        hex_left, hex_right, ascii_left = lay.edges
-        y, rh = lay.row_y(i), lay.row_height
-        x0, x1 = ascii_left[first], ascii_left[last + 1]
-        boxes = spans[key] = (QRectF(hex_left[first], y, hex_right[last] - hex_left[first], rh),
-                              QRectF(x0, y, x1 - x0, rh))
-        return boxes
 
     def _levels_for(self, offset: int, length: int) -> bytes | None:
         """Highlight levels for a paint: the ones the last tick computed when they are
@@ -1109,111 +999,3 @@ class HexView(QAbstractScrollArea):
                 and 0 <= now - tick[1] < LEVELS_REUSE_SECONDS):
             return tick[2]
         return self.tracker.levels(offset, length, fade_clock(now))
-
-    def _row_glyphs(self) -> RowGlyphs:
-        glyphs = self._glyphs
-        if glyphs is None or not glyphs.matches(self._font, self._geometry, self.viewport()):
-            glyphs = self._glyphs = RowGlyphs(self._font, self._geometry, self.viewport())
-        return glyphs
-
-    def _paint_rows_as_glyphs(self, p: QPainter, glyphs: RowGlyphs,
-                              rows: list[tuple[int, int, bytes]]) -> None:
-        """Offsets, hex and ASCII of ``rows`` ``(visible row, offset, bytes)``: one glyph
-        run per colour for all of them."""
-        byte_glyphs, digit, class_of = glyphs.byte_glyphs, glyphs.digit_glyphs, CLASS_OF
-        indexes: list[list[int]] = [[], [], [], [], []]
-        points: list[list[QPointF]] = [[], [], [], [], []]
-        offset_indexes: list[int] = []
-        offset_points: list[QPointF] = []
-        digits = self._geometry.offset_digits
-        for i, row_offset, row in rows:
-            cells, offset_at = glyphs.positions(i)
-            offset_indexes += [digit[c] for c in f"{row_offset:0{digits}X}"]
-            offset_points += offset_at
-            for c, b in enumerate(row):
-                k = class_of[b]
-                indexes[k] += byte_glyphs[b]
-                points[k] += cells[c]
-        col, origin = self._colors, QPointF(0, 0)
-        run = self._glyph_runs[0]
-        run.setRawFont(glyphs.raw)
-        run.setGlyphIndexes(offset_indexes)
-        run.setPositions(offset_points)
-        p.setPen(col.offset)
-        p.drawGlyphRun(origin, run)
-        for k, run_indexes in enumerate(indexes):
-            if run_indexes:
-                run = self._glyph_runs[k]
-                run.setRawFont(glyphs.raw)
-                run.setGlyphIndexes(run_indexes)
-                run.setPositions(points[k])
-                p.setPen(col.classes[k])
-                p.drawGlyphRun(origin, run)
-
-    def _paint_rows_as_text(self, p: QPainter, rows: list[tuple[int, int, bytes]]) -> None:
-        """The same as :meth:`_paint_rows_as_glyphs` with ``drawText``: one call per
-        class and row, slower, but Qt falls back to other fonts for missing glyphs."""
-        lay, col = self._geometry, self._colors
-        digits = lay.offset_digits
-        p.setPen(col.offset)
-        for i, row_offset, _row in rows:
-            p.drawText(QPointF(lay.margin, lay.baseline(i)), f"{row_offset:0{digits}X}")
-        for i, _row_offset, row in rows:
-            for cls, text in self._row_texts(row) if row else ():
-                p.setPen(col.classes[cls])
-                p.drawText(QPointF(lay.hex_start, lay.baseline(i)), text)
-
-    def _paint_header(self, p: QPainter) -> None:
-        lay = self._geometry
-        y = lay.header_height - (lay.header_height - lay.ascent - lay.descent) / 2 - lay.descent
-        p.setPen(self._colors.offset)
-        p.drawText(QPointF(lay.margin, y), "Offset")
-        p.drawText(QPointF(lay.hex_start, y), hex_row_text(bytes(range(self._bpr))))
-        p.drawText(QPointF(lay.ascii_start, y),
-                   "".join("0123456789ABCDEF"[c % 16] for c in range(self._bpr)))
-
-    def _paint_span(self, p: QPainter, i: int, row_offset: int, ncols: int, start: int, end: int,
-                    color: QColor, *, underline: QColor | None = None) -> None:
-        """Fill the part of visible row ``i`` that lies in [start, end)."""
-        c0 = max(start - row_offset, 0)
-        c1 = min(end - row_offset, ncols) - 1
-        if c1 < c0:
-            return
-        lay = self._geometry
-        hex_left, hex_right, ascii_left = lay.edges
-        y, rh = lay.row_y(i), lay.row_height
-        for x0, x1 in ((hex_left[c0], hex_right[c1]), (ascii_left[c0], ascii_left[c1 + 1])):
-            p.fillRect(QRectF(x0, y, x1 - x0, rh), color)
-            if underline is not None:
-                p.fillRect(QRectF(x0, y + rh - 2, x1 - x0, 2), underline)
-
-    def _paint_cursor(self, p: QPainter, nrows: int) -> None:
-        if self._size == 0:
-            return
-        lay, col = self._geometry, self._colors
-        i = self._cursor // self._bpr - self._first_row
-        if not 0 <= i < nrows:
-            return
-        c = self._cursor % self._bpr
-        byte = self.read_cached(self._cursor, 1)
-        cw = lay.char_width
-        hex_box = QRectF(lay.hex_x(c) - 1, lay.row_y(i), 2 * cw + 2, lay.row_height)
-        if self._low_nibble:
-            hex_box = QRectF(lay.hex_x(c) + cw - 1, lay.row_y(i), cw + 2, lay.row_height)
-        ascii_box = QRectF(lay.ascii_x(c), lay.row_y(i), cw, lay.row_height)
-        active, other = (ascii_box, hex_box) if self._in_ascii else (hex_box, ascii_box)
-        p.fillRect(active, col.cursor)
-        if byte:
-            p.setPen(col.cursor_text)
-            baseline = lay.baseline(i)
-            if self._in_ascii:
-                p.drawText(QPointF(lay.ascii_x(c), baseline), ASCII_CHAR[byte[0]])
-            elif self._low_nibble:
-                p.drawText(QPointF(lay.hex_x(c) + cw, baseline), HEX_TEXT[byte[0]][1])
-            else:
-                p.drawText(QPointF(lay.hex_x(c), baseline), HEX_TEXT[byte[0]])
-        pen = QPen(col.cursor)
-        pen.setWidthF(1.5)
-        p.setPen(pen)
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawRect(other.adjusted(0.75, 0.75, -0.75, -0.75))

@@ -32,6 +32,7 @@ from mmfviewer.qt.hex_geometry import (  # noqa: E402
     scroll_value_for_row,
     scrollbar_maximum,
 )
+from mmfviewer.qt.hex_painter import HexPainter  # noqa: E402
 from mmfviewer.qt.hex_view import FIND_CHUNK, HexView  # noqa: E402
 from mmfviewer.qt.overview_strip import OverviewStrip  # noqa: E402
 from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
@@ -144,8 +145,8 @@ def grab_both(view: HexView, monkeypatch) -> tuple[QImage, QImage]:
     """The viewport as painted (rows as glyph runs), and as drawText paints it."""
     fast = view.viewport().grab().toImage()
     with monkeypatch.context() as m:
-        m.setattr(HexView, "_paint_rows_as_glyphs",
-                  lambda self, p, glyphs, rows: self._paint_rows_as_text(p, rows))
+        m.setattr(HexPainter, "_paint_rows_as_glyphs",
+                  lambda self, p, s, glyphs, rows: self._paint_rows_as_text(p, s, rows))
         slow = view.viewport().grab().toImage()
     return fast, slow
 

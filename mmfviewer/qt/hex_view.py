@@ -46,8 +46,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSlider, QApplication, QWidget
 
-from ..changes import ChangeTracker
 from ..errors import MmfError
+from ..hex_document import HexDocument
 from ..live_session import Snapshot
 from ..segment import Segment
 from .hex_geometry import (
@@ -64,8 +64,6 @@ from .hex_render import HexColors
 from .overview_strip import STRIP_WIDTH, OverviewStrip
 from .style import monospace_font
 
-#: Bytes read per chunk while searching, plus an overlap of len(pattern) - 1.
-FIND_CHUNK = 1 << 20
 #: Copying more than this would freeze the clipboard; the copy is cut and says so.
 COPY_LIMIT = 4 << 20
 #: Allowed zoom range (points).
@@ -163,13 +161,13 @@ class HexView(QAbstractScrollArea):
     def __init__(self, segment: Segment, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._segment = segment
-        self._snapshot: Snapshot | None = None  # what the last tick read, while it is current
+        self._doc = HexDocument(segment)
         self._read_failed = False
-        self._size = self._live_size() or 0
-        self.tracker = ChangeTracker(self._size)
+        #: Which bytes changed, and how recently (the document's).
+        self.tracker = self._doc.tracker
         self._bpr = 16
         self._font = monospace_font()
-        self._geometry = geometry_for_font(self._font, self._bpr, self._size)
+        self._geometry = geometry_for_font(self._font, self._bpr, self._doc.size)
         self._colors = HexColors.for_palette(self.palette())
         self._first_row = 0
         self._cursor = 0
@@ -177,8 +175,6 @@ class HexView(QAbstractScrollArea):
         self._selecting = False
         self._in_ascii = False
         self._low_nibble = False  # the high nibble of the cursor byte was just typed
-        self._data_offset = 0
-        self._data = b""
         self._highlight: tuple[int, int] | None = None
         self._painter = HexPainter()
         # (offset, time, levels) computed by the last tick, for its paint to reuse.
@@ -211,11 +207,11 @@ class HexView(QAbstractScrollArea):
         """``(offset, length)`` of the rows on screen: what the next tick must read."""
         offset = self._first_row * self._bpr
         return offset, min(self._geometry.visible_rows(self.viewport().height()) * self._bpr,
-                           max(0, self._size - offset))
+                           max(0, self._doc.size - offset))
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """One live tick from what the segment's session read (see :meth:`refresh`)."""
-        self._snapshot = snapshot
+        self._doc.snapshot = snapshot
         if snapshot.state is None:  # closed or gone: keep showing the last bytes (said once)
             self._report_unreadable(snapshot.error)
             self.refreshed.emit()
@@ -225,9 +221,10 @@ class HexView(QAbstractScrollArea):
     def refresh(self) -> None:
         """One live tick on its own: look at the size, read the rows on screen (a view
         in a tab is given its tick's :class:`Snapshot` instead)."""
-        self._snapshot = None
-        size = self._live_size()
+        self._doc.snapshot = None
+        size = self._doc.live_size()
         if size is None:  # closed or gone: keep showing the last bytes (said once)
+            self._report_unreadable(self._doc.failure)
             self.refreshed.emit()
             return
         self._refresh(size)
@@ -242,14 +239,14 @@ class HexView(QAbstractScrollArea):
         """
         now = time.monotonic()
         moved = False
-        if size != self._size:
+        if size != self._doc.size:
             self._apply_size(size)
             moved = True
-        before_offset, before = self._data_offset, self._data
+        before_offset, before = self._doc.data_offset, self._doc.data
         changed = self._read_visible(now)
         # Other rows on screen (scrolled, or more or fewer bytes): repaint them all.
-        moved |= changed and (self._data_offset, len(self._data)) != (before_offset, len(before))
-        self.tracker.scan_paced(self._tick_read, now)  # bytes per second, not per tick
+        moved |= changed and (self._doc.data_offset, len(self._doc.data)) != (before_offset, len(before))
+        self.tracker.scan_paced(self._doc.tick_read, now)  # bytes per second, not per tick
         fade = fade_clock(now)
         busy = changed or self.tracker.active(now) or self._lit
         lit = self._lit_rows(now, fade) if busy else set()
@@ -284,14 +281,14 @@ class HexView(QAbstractScrollArea):
             return set()
         bpr = self._bpr
         offset = self._first_row * bpr
-        levels = self.tracker.levels(offset, len(self._data) + bpr, fade)
+        levels = self.tracker.levels(offset, len(self._doc.data) + bpr, fade)
         self._tick_levels = (offset, now, levels)
         return {i for i in range(-(-len(levels) // bpr))
                 if levels[i * bpr:(i + 1) * bpr].strip(b"\0")}
 
     def _changed_rows(self, before: bytes) -> set[int]:
         """Visible rows whose bytes differ from ``before`` (read at the same offset)."""
-        bpr, data = self._bpr, self._data
+        bpr, data = self._bpr, self._doc.data
         return {i for i in range(-(-len(data) // bpr))
                 if data[i * bpr:(i + 1) * bpr] != before[i * bpr:(i + 1) * bpr]}
 
@@ -317,27 +314,6 @@ class HexView(QAbstractScrollArea):
         bottom = math.ceil(lay.row_y((visible_row if last_row is None else last_row) + 1))
         return QRect(0, top, self.viewport().width(), bottom - top)
 
-    def _live_size(self) -> int | None:
-        try:
-            return self._segment.current_size()
-        except (MmfError, OSError) as err:
-            self._report_unreadable(err)
-            return None
-
-    def _tick_read(self, offset: int, n: int) -> bytes:
-        """Bytes this tick's snapshot holds, else read now (b"" if that fails)."""
-        if self._snapshot is not None:
-            got = self._snapshot.bytes_at(offset, n)
-            if got is not None:
-                return got
-        return self._safe_read(offset, n)
-
-    def _safe_read(self, offset: int, n: int) -> bytes:
-        try:
-            return self._segment.read(offset, n)
-        except (MmfError, OSError):
-            return b""
-
     def _report_unreadable(self, err: BaseException | str | None) -> None:
         if not self._read_failed:
             why = f": {err}" if err is not None else ""
@@ -347,32 +323,19 @@ class HexView(QAbstractScrollArea):
     def _read_visible(self, now: float) -> bool:
         """Take the rows on screen (from the tick's snapshot when it holds them); True
         if what is shown changed."""
-        offset, want = self.visible_span()
-        if want <= 0:
-            data = b""
-        else:
-            try:
-                got = self._snapshot.bytes_at(offset, want) if self._snapshot is not None else None
-                data = got if got is not None else self._segment.read(offset, want)
-            except (MmfError, OSError) as err:
-                self._report_unreadable(err)
-                return False
-            if not data:  # the size said there are bytes; the read says otherwise
-                self._report_unreadable(None)
-                return False
-        self._read_failed = False
-        if data == self._data and offset == self._data_offset:
+        changed = self._doc.take_rows(*self.visible_span(), now)
+        if changed is None:
+            self._report_unreadable(self._doc.failure or None)
             return False
-        self._data_offset, self._data = offset, data
-        self._tick_levels = None  # the tracker learns of new changes just below
-        self.tracker.update_visible(offset, data, now)
-        return True
+        self._read_failed = False
+        if changed:
+            self._tick_levels = None  # the tracker has learnt of new changes
+        return changed
 
     def _apply_size(self, size: int) -> None:
         """The segment was truncated or grew: new geometry, clamped cursor and selection."""
         old_cursor, old_selection = self._cursor, self.selection()
-        self._size = size
-        self.tracker.resize(size)
+        self._doc.resize(size)
         self._geometry = replace(self._geometry, size=size)
         last = max(0, size - 1)
         self._cursor = min(self._cursor, last)
@@ -400,7 +363,7 @@ class HexView(QAbstractScrollArea):
         if select:
             if not self._selecting:
                 self._anchor = self._cursor
-                self._selecting = self._size > 0
+                self._selecting = self._doc.size > 0
         else:
             self._selecting = False
             self._anchor = offset
@@ -412,25 +375,25 @@ class HexView(QAbstractScrollArea):
 
     def selection(self) -> tuple[int, int]:
         """``(start, length)`` of the selection; length 0 (at the cursor) when none."""
-        if not self._selecting or self._size == 0:
+        if not self._selecting or self._doc.size == 0:
             return self._cursor, 0
         start = min(self._anchor, self._cursor)
-        end = min(max(self._anchor, self._cursor) + 1, self._size)
+        end = min(max(self._anchor, self._cursor) + 1, self._doc.size)
         return start, max(0, end - start)
 
     def set_selection(self, start: int, length: int) -> None:
         """Select ``length`` bytes from ``start`` (clamped); the cursor goes to ``start``."""
-        if length <= 0 or self._size == 0:
+        if length <= 0 or self._doc.size == 0:
             self.set_cursor(start)
             return
         start = self._clamp(start)
-        end = min(start + length, self._size)
+        end = min(start + length, self._doc.size)
         self._select(anchor=end - 1, cursor=start)
 
     def select_all(self) -> None:
         """Select the whole segment (the cursor goes to its last byte)."""
-        if self._size > 0:
-            self._select(anchor=0, cursor=self._size - 1)
+        if self._doc.size > 0:
+            self._select(anchor=0, cursor=self._doc.size - 1)
 
     def goto(self, offset: int) -> None:
         """Put the cursor on ``offset`` (clamped to the segment), centred if it was off screen."""
@@ -451,63 +414,23 @@ class HexView(QAbstractScrollArea):
         if not pattern:
             self.message.emit("nothing to find: the pattern is empty")
             return None
-        size = self._live_size() or 0
-        here = min(self._cursor, max(0, size - 1))
-        wrapped = False
-        if forward:
-            hit = self._search_forward(pattern, here + 1, size, size)
-            if hit is None:
-                wrapped = True
-                hit = self._search_forward(pattern, 0, min(here + 1, size), size)
-        else:
-            hit = self._search_backward(pattern, 0, here, size)
-            if hit is None:
-                wrapped = True
-                hit = self._search_backward(pattern, here, size, size)
+        hit, wrapped = self._doc.find(pattern, self._cursor, forward=forward)
         if hit is None:
             self.message.emit("pattern not found")
             return None
         if wrapped:
             self.message.emit("search wrapped around")
-        if size != self._size:
-            self._apply_size(size)
+        if self._doc.size != self._geometry.size:
+            self._apply_size(self._doc.size)
         self._select(anchor=hit + len(pattern) - 1, cursor=hit)
         return hit
-
-    def _search_forward(self, pattern: bytes, lo: int, hi: int, size: int) -> int | None:
-        """First match starting in [lo, hi)."""
-        m = len(pattern)
-        pos = lo
-        while pos < hi and pos + m <= size:
-            span = min(FIND_CHUNK, hi - pos)
-            chunk = self._safe_read(pos, span + m - 1)
-            i = chunk.find(pattern)
-            if i >= 0:
-                return pos + i
-            if len(chunk) < span + m - 1:
-                return None  # the segment ended (or shrank) here
-            pos += span
-        return None
-
-    def _search_backward(self, pattern: bytes, lo: int, hi: int, size: int) -> int | None:
-        """Last match starting in [lo, hi)."""
-        m = len(pattern)
-        end = min(hi, size - m + 1)
-        while end > lo:
-            begin = max(lo, end - FIND_CHUNK)
-            chunk = self._safe_read(begin, end - begin + m - 1)
-            i = chunk.rfind(pattern)
-            if i >= 0:
-                return begin + i
-            end = begin
-        return None
 
     def copy_selection(self, kind: str) -> str:
         """Copy the selection (or the byte at the cursor) as ``hex``, ``hexdump``, ``c``
         or ``python``; return the text, which is also put on the clipboard."""
         start, length = self.selection()
         if length == 0:
-            length = 1 if self._size > 0 else 0
+            length = 1 if self._doc.size > 0 else 0
         if length > COPY_LIMIT:
             self.message.emit(f"copied the first {COPY_LIMIT >> 20} MiB of the selection only")
             length = COPY_LIMIT
@@ -558,17 +481,12 @@ class HexView(QAbstractScrollArea):
 
     def visible_range(self) -> tuple[int, bytes]:
         """``(offset, bytes)`` of the rows read at the last refresh (or scroll)."""
-        return self._data_offset, self._data
+        return self._doc.data_offset, self._doc.data
 
     def read_cached(self, offset: int, n: int) -> bytes:
-        """``n`` bytes at ``offset``: from the last visible read when it holds them,
-        otherwise from the segment (b"" if that fails)."""
-        if n <= 0 or offset < 0:
-            return b""
-        rel = offset - self._data_offset
-        if rel >= 0 and rel + n <= len(self._data):
-            return self._data[rel:rel + n]
-        return self._tick_read(offset, n)
+        """``n`` bytes at ``offset``: from what the view or its tick read when that
+        holds them, otherwise from the segment (b"" if that fails)."""
+        return self._doc.read_cached(offset, n)
 
     def highlight_range(self, start: int, length: int) -> None:
         """Mark ``length`` bytes from ``start`` (e.g. where a message's record lies)."""
@@ -600,12 +518,12 @@ class HexView(QAbstractScrollArea):
     # ------------------------------------------------------------------ selection helpers
 
     def _clamp(self, offset: int) -> int:
-        return min(max(0, int(offset)), max(0, self._size - 1))
+        return min(max(0, int(offset)), max(0, self._doc.size - 1))
 
     def _select(self, *, anchor: int, cursor: int) -> None:
         old_cursor, old_selection = self._cursor, self.selection()
         self._anchor, self._cursor = self._clamp(anchor), self._clamp(cursor)
-        self._selecting = self._size > 0
+        self._selecting = self._doc.size > 0
         self._low_nibble = False
         self._ensure_visible(self._cursor)
         self.viewport().update()
@@ -719,11 +637,11 @@ class HexView(QAbstractScrollArea):
         return self.tracker.heat(buckets, now)
 
     def _strip_visible(self) -> tuple[float, float]:
-        if self._size <= 0:
+        if self._doc.size <= 0:
             return 0.0, 1.0
         top = self._first_row * self._bpr
         rows = self._geometry.visible_rows(self.viewport().height())
-        return top / self._size, min(1.0, (top + rows * self._bpr) / self._size)
+        return top / self._doc.size, min(1.0, (top + rows * self._bpr) / self._doc.size)
 
     def _strip_jump(self, fraction: float) -> None:
         row = int(fraction * self._geometry.rows)
@@ -739,7 +657,7 @@ class HexView(QAbstractScrollArea):
         self._relayout(first_row=self._first_row)
 
     def _relayout(self, *, first_row: int) -> None:
-        self._geometry = geometry_for_font(self._font, self._bpr, self._size)
+        self._geometry = geometry_for_font(self._font, self._bpr, self._doc.size)
         self._first_row = first_row
         self._update_scrollbars()
         self._ensure_visible(self._cursor)
@@ -750,7 +668,7 @@ class HexView(QAbstractScrollArea):
     # ------------------------------------------------------------------ editing
 
     def _type_text(self, text: str) -> None:
-        if self._size == 0:
+        if self._doc.size == 0:
             return
         if self._segment.readonly:
             self.message.emit("read-only: open read-write to edit")
@@ -764,7 +682,7 @@ class HexView(QAbstractScrollArea):
                     return
                 self._advance_after_edit(offset)
             elif ch in _HEX_DIGITS:
-                old = self._safe_read(offset, 1)
+                old = self._doc.safe_read(offset, 1)
                 if not old:
                     self.message.emit(f"cannot edit at 0x{offset:X}: the segment ends before it")
                     return
@@ -784,7 +702,7 @@ class HexView(QAbstractScrollArea):
                     self._advance_after_edit(offset)
 
     def _advance_after_edit(self, offset: int) -> None:
-        if offset + 1 < self._size:
+        if offset + 1 < self._doc.size:
             self.set_cursor(offset + 1)
         else:
             self._low_nibble = False
@@ -794,7 +712,7 @@ class HexView(QAbstractScrollArea):
                      low_nibble: bool = False, old: bytes | None = None) -> bool:
         """Write one typed byte; on success push it on the undo stack."""
         if old is None:
-            old = self._safe_read(offset, len(new))
+            old = self._doc.safe_read(offset, len(new))
         try:
             self._segment.write(offset, new)
         except (MmfError, OSError) as err:
@@ -877,7 +795,7 @@ class HexView(QAbstractScrollArea):
         elif key == Qt.Key.Key_Up:
             self.set_cursor(cur - bpr if cur >= bpr else cur, select=shift)
         elif key == Qt.Key.Key_Down:
-            self.set_cursor(cur + bpr if cur + bpr < self._size else cur, select=shift)
+            self.set_cursor(cur + bpr if cur + bpr < self._doc.size else cur, select=shift)
         elif key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
             step = full if key == Qt.Key.Key_PageDown else -full
             target = cur + step * bpr
@@ -888,7 +806,7 @@ class HexView(QAbstractScrollArea):
         elif key == Qt.Key.Key_Home:
             self.set_cursor(0 if ctrl else cur - cur % bpr, select=shift)
         elif key == Qt.Key.Key_End:
-            self.set_cursor(self._size - 1 if ctrl else cur - cur % bpr + bpr - 1, select=shift)
+            self.set_cursor(self._doc.size - 1 if ctrl else cur - cur % bpr + bpr - 1, select=shift)
         elif event.text() and not (mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
                                            | Qt.KeyboardModifier.MetaModifier)):
             self._type_text(event.text())
@@ -975,8 +893,8 @@ class HexView(QAbstractScrollArea):
         vp = self.viewport()
         state = PaintState(
             geometry=self._geometry, colors=self._colors, font=self._font, bytes_per_row=self._bpr,
-            first_row=self._first_row, data_offset=self._data_offset, data=self._data, size=self._size,
-            cursor=self._cursor, cursor_byte=self.read_cached(self._cursor, 1) if self._size else b"",
+            first_row=self._first_row, data_offset=self._doc.data_offset, data=self._doc.data, size=self._doc.size,
+            cursor=self._cursor, cursor_byte=self.read_cached(self._cursor, 1) if self._doc.size else b"",
             in_ascii=self._in_ascii, low_nibble=self._low_nibble, selection=self.selection(),
             mark=self._highlight, hscroll=self.horizontalScrollBar().value(),
             levels=self._levels_for(self._first_row * self._bpr, self._bpr * min(

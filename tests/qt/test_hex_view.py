@@ -19,6 +19,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt  # noqa: 
 from PySide6.QtGui import QColor, QImage, QPalette, QRegion, QWheelEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from mmfviewer.hex_document import FIND_CHUNK  # noqa: E402
 from mmfviewer.hextext import hexdump_text  # noqa: E402
 from mmfviewer.qt import hex_view as hex_view_module  # noqa: E402
 from mmfviewer.qt.hex_geometry import (  # noqa: E402
@@ -33,7 +34,7 @@ from mmfviewer.qt.hex_geometry import (  # noqa: E402
     scrollbar_maximum,
 )
 from mmfviewer.qt.hex_painter import HexPainter  # noqa: E402
-from mmfviewer.qt.hex_view import FIND_CHUNK, HexView  # noqa: E402
+from mmfviewer.qt.hex_view import HexView  # noqa: E402
 from mmfviewer.qt.overview_strip import OverviewStrip  # noqa: E402
 from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
 

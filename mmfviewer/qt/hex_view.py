@@ -47,6 +47,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSlider, QApplication, QWidget
 
 from ..errors import MmfError
+from ..hex_cursor import Cursor, navigate
 from ..hex_document import HexDocument
 from ..live_session import Snapshot
 from ..segment import Segment
@@ -137,6 +138,9 @@ _NAV_KEYS = frozenset({
     Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Tab, Qt.Key.Key_Backtab,
 })
 _HEX_DIGITS = frozenset(string.hexdigits)
+_NAV_KEY_NAMES = {Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right", Qt.Key.Key_Up: "up",
+                  Qt.Key.Key_Down: "down", Qt.Key.Key_PageUp: "page_up", Qt.Key.Key_PageDown: "page_down",
+                  Qt.Key.Key_Home: "home", Qt.Key.Key_End: "end"}
 
 
 class HexView(QAbstractScrollArea):
@@ -170,9 +174,7 @@ class HexView(QAbstractScrollArea):
         self._geometry = geometry_for_font(self._font, self._bpr, self._doc.size)
         self._colors = HexColors.for_palette(self.palette())
         self._first_row = 0
-        self._cursor = 0
-        self._anchor = 0
-        self._selecting = False
+        self._sel = Cursor(size=self._doc.size)
         self._in_ascii = False
         self._low_nibble = False  # the high nibble of the cursor byte was just typed
         self._highlight: tuple[int, int] | None = None
@@ -334,14 +336,10 @@ class HexView(QAbstractScrollArea):
 
     def _apply_size(self, size: int) -> None:
         """The segment was truncated or grew: new geometry, clamped cursor and selection."""
-        old_cursor, old_selection = self._cursor, self.selection()
+        old_cursor, old_selection = self._sel.offset, self.selection()
         self._doc.resize(size)
+        self._sel.resize(size)
         self._geometry = replace(self._geometry, size=size)
-        last = max(0, size - 1)
-        self._cursor = min(self._cursor, last)
-        self._anchor = min(self._anchor, last)
-        if size == 0:
-            self._selecting = False
         self._update_scrollbars()
         self._strip.update()
         self._emit_moves(old_cursor, old_selection)
@@ -350,7 +348,7 @@ class HexView(QAbstractScrollArea):
 
     def cursor_offset(self) -> int:
         """The offset of the byte under the cursor."""
-        return self._cursor
+        return self._sel.offset
 
     def set_cursor(self, offset: int, *, select: bool = False) -> None:
         """Move the cursor to ``offset`` (clamped) and scroll it into view.
@@ -358,35 +356,23 @@ class HexView(QAbstractScrollArea):
         With ``select``, extend the selection from its anchor, as Shift+arrow does;
         without, drop the selection.
         """
-        old_cursor, old_selection = self._cursor, self.selection()
-        offset = self._clamp(offset)
-        if select:
-            if not self._selecting:
-                self._anchor = self._cursor
-                self._selecting = self._doc.size > 0
-        else:
-            self._selecting = False
-            self._anchor = offset
-        self._cursor = offset
+        old_cursor, old_selection = self._sel.offset, self.selection()
+        self._sel.move(offset, select=select)
         self._low_nibble = False
-        self._ensure_visible(offset)
+        self._ensure_visible(self._sel.offset)
         self.viewport().update()
         self._emit_moves(old_cursor, old_selection)
 
     def selection(self) -> tuple[int, int]:
         """``(start, length)`` of the selection; length 0 (at the cursor) when none."""
-        if not self._selecting or self._doc.size == 0:
-            return self._cursor, 0
-        start = min(self._anchor, self._cursor)
-        end = min(max(self._anchor, self._cursor) + 1, self._doc.size)
-        return start, max(0, end - start)
+        return self._sel.selection()
 
     def set_selection(self, start: int, length: int) -> None:
         """Select ``length`` bytes from ``start`` (clamped); the cursor goes to ``start``."""
         if length <= 0 or self._doc.size == 0:
             self.set_cursor(start)
             return
-        start = self._clamp(start)
+        start = self._sel.clamp(start)
         end = min(start + length, self._doc.size)
         self._select(anchor=end - 1, cursor=start)
 
@@ -397,7 +383,7 @@ class HexView(QAbstractScrollArea):
 
     def goto(self, offset: int) -> None:
         """Put the cursor on ``offset`` (clamped to the segment), centred if it was off screen."""
-        offset = self._clamp(offset)
+        offset = self._sel.clamp(offset)
         row = offset // self._bpr
         full = self._geometry.full_rows(self.viewport().height())
         if not self._first_row <= row < self._first_row + full:
@@ -414,7 +400,7 @@ class HexView(QAbstractScrollArea):
         if not pattern:
             self.message.emit("nothing to find: the pattern is empty")
             return None
-        hit, wrapped = self._doc.find(pattern, self._cursor, forward=forward)
+        hit, wrapped = self._doc.find(pattern, self._sel.offset, forward=forward)
         if hit is None:
             self.message.emit("pattern not found")
             return None
@@ -517,21 +503,17 @@ class HexView(QAbstractScrollArea):
 
     # ------------------------------------------------------------------ selection helpers
 
-    def _clamp(self, offset: int) -> int:
-        return min(max(0, int(offset)), max(0, self._doc.size - 1))
-
     def _select(self, *, anchor: int, cursor: int) -> None:
-        old_cursor, old_selection = self._cursor, self.selection()
-        self._anchor, self._cursor = self._clamp(anchor), self._clamp(cursor)
-        self._selecting = self._doc.size > 0
+        old_cursor, old_selection = self._sel.offset, self.selection()
+        self._sel.select(anchor, cursor)
         self._low_nibble = False
-        self._ensure_visible(self._cursor)
+        self._ensure_visible(self._sel.offset)
         self.viewport().update()
         self._emit_moves(old_cursor, old_selection)
 
     def _emit_moves(self, old_cursor: int, old_selection: tuple[int, int]) -> None:
-        if self._cursor != old_cursor:
-            self.cursorMoved.emit(self._cursor)
+        if self._sel.offset != old_cursor:
+            self.cursorMoved.emit(self._sel.offset)
         selection = self.selection()
         if selection != old_selection and (selection[1] or old_selection[1]):
             self.selectionChanged.emit(*selection)
@@ -660,7 +642,7 @@ class HexView(QAbstractScrollArea):
         self._geometry = geometry_for_font(self._font, self._bpr, self._doc.size)
         self._first_row = first_row
         self._update_scrollbars()
-        self._ensure_visible(self._cursor)
+        self._ensure_visible(self._sel.offset)
         self._read_visible(time.monotonic())
         self.viewport().update()
         self._strip.update()
@@ -674,7 +656,7 @@ class HexView(QAbstractScrollArea):
             self.message.emit("read-only: open read-write to edit")
             return
         for ch in text:
-            offset = self._cursor
+            offset = self._sel.offset
             if self._in_ascii:
                 if not 0x20 <= ord(ch) <= 0x7E:
                     continue
@@ -719,9 +701,9 @@ class HexView(QAbstractScrollArea):
             self.message.emit(f"cannot write at 0x{offset:X}: {err}")
             self._low_nibble = False
             return False
-        if self._selecting:
-            self._selecting = False
-            self.selectionChanged.emit(self._cursor, 0)
+        if self._sel.selecting:
+            self._sel.selecting = False
+            self.selectionChanged.emit(self._sel.offset, 0)
         self.undo_stack.push(WriteBytesCommand(self, offset, old, new, high_nibble=high_nibble,
                                                low_nibble=low_nibble))
         self._after_write(offset, len(new))
@@ -768,8 +750,7 @@ class HexView(QAbstractScrollArea):
         mods = event.modifiers()
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
-        bpr = self._bpr
-        cur = self._cursor
+        cur = self._sel.offset
         full = self._geometry.full_rows(self.viewport().height())
         if event.matches(QKeySequence.StandardKey.SelectAll):
             self.select_all()
@@ -788,25 +769,11 @@ class HexView(QAbstractScrollArea):
             self._low_nibble = False
             self._ensure_visible(cur)
             self.viewport().update()
-        elif key == Qt.Key.Key_Left:
-            self.set_cursor(cur - 1, select=shift)
-        elif key == Qt.Key.Key_Right:
-            self.set_cursor(cur + 1, select=shift)
-        elif key == Qt.Key.Key_Up:
-            self.set_cursor(cur - bpr if cur >= bpr else cur, select=shift)
-        elif key == Qt.Key.Key_Down:
-            self.set_cursor(cur + bpr if cur + bpr < self._doc.size else cur, select=shift)
-        elif key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
-            step = full if key == Qt.Key.Key_PageDown else -full
-            target = cur + step * bpr
-            if target < 0:
-                target = cur % bpr  # same column, first row
-            self._scroll_rows(step)  # the cursor keeps its place on screen
-            self.set_cursor(target, select=shift)
-        elif key == Qt.Key.Key_Home:
-            self.set_cursor(0 if ctrl else cur - cur % bpr, select=shift)
-        elif key == Qt.Key.Key_End:
-            self.set_cursor(self._doc.size - 1 if ctrl else cur - cur % bpr + bpr - 1, select=shift)
+        elif key in _NAV_KEY_NAMES:
+            name = _NAV_KEY_NAMES[Qt.Key(key)]
+            if name in ("page_up", "page_down"):
+                self._scroll_rows(full if name == "page_down" else -full)  # the cursor keeps its place
+            self.set_cursor(navigate(name, cur, self._doc.size, self._bpr, full, ctrl=ctrl), select=shift)
         elif event.text() and not (mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
                                            | Qt.KeyboardModifier.MetaModifier)):
             self._type_text(event.text())
@@ -840,7 +807,7 @@ class HexView(QAbstractScrollArea):
         elif y > self.viewport().height():
             self._scroll_rows(1)
         offset, _ = self._offset_at(event)
-        if offset != self._cursor or not self._selecting:
+        if offset != self._sel.offset or not self._sel.selecting:
             self.set_cursor(offset, select=True)
         event.accept()
 
@@ -894,7 +861,7 @@ class HexView(QAbstractScrollArea):
         state = PaintState(
             geometry=self._geometry, colors=self._colors, font=self._font, bytes_per_row=self._bpr,
             first_row=self._first_row, data_offset=self._doc.data_offset, data=self._doc.data, size=self._doc.size,
-            cursor=self._cursor, cursor_byte=self.read_cached(self._cursor, 1) if self._doc.size else b"",
+            cursor=self._sel.offset, cursor_byte=self.read_cached(self._sel.offset, 1) if self._doc.size else b"",
             in_ascii=self._in_ascii, low_nibble=self._low_nibble, selection=self.selection(),
             mark=self._highlight, hscroll=self.horizontalScrollBar().value(),
             levels=self._levels_for(self._first_row * self._bpr, self._bpr * min(

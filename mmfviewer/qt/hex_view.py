@@ -6,8 +6,9 @@ visible rows are read and painted, the geometry lives in small named helpers
 256-entry tables turn bytes into text and colours. What they do not do and we do:
 
 * every read goes through :meth:`Segment.read` (``pread``), so a segment that
-  another process truncates or removes never crashes the viewer;
-* :meth:`HexView.refresh` is one live tick: one read of the visible rows, change
+  another process truncates or removes never crashes the viewer; in a tab the rows
+  come from the tick's one read (:meth:`HexView.show_snapshot`);
+* a live tick takes the visible rows once, change
   highlighting from :class:`~mmfviewer.changes.ChangeTracker`, a scan of the whole
   segment for the overview strip (budgeted in bytes per second), and a repaint of
   only the rows whose bytes changed, plus the fading ones when the fade steps
@@ -18,9 +19,13 @@ visible rows are read and painted, the geometry lives in small named helpers
 * offsets are Python ints and the 32-bit scrollbar is scaled, so segments far
   beyond 4 GiB scroll to their last byte.
 
-This module holds the widget, its undo command and its event handling; the
-geometry, byte tables and text formats are in :mod:`mmfviewer.qt.hex_geometry`,
-the colours and glyph runs in :mod:`mmfviewer.qt.hex_render`.
+The view is in parts: what it shows, without Qt, in
+:mod:`mmfviewer.hex_document` (size, rows, changes, search) and
+:mod:`mmfviewer.hex_cursor` (cursor, selection, navigation keys); painting in
+:mod:`mmfviewer.qt.hex_painter`; the undo command in :mod:`mmfviewer.qt.hex_commands`;
+geometry, byte tables and text formats in :mod:`mmfviewer.qt.hex_geometry`; colours
+and glyph runs in :mod:`mmfviewer.qt.hex_render`. This module is the widget: events,
+scrolling, editing and the live tick's repaint.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from __future__ import annotations
 import math
 import string
 import time
-import weakref
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QRect, Qt, Signal
@@ -40,7 +44,6 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QResizeEvent,
-    QUndoCommand,
     QUndoStack,
     QWheelEvent,
 )
@@ -51,6 +54,7 @@ from ..hex_cursor import Cursor, navigate
 from ..hex_document import HexDocument
 from ..live_session import Snapshot
 from ..segment import Segment
+from .hex_commands import WriteBytesCommand
 from .hex_geometry import (
     SCROLL_MAX,
     HexGeometry,
@@ -86,50 +90,6 @@ def fade_clock(now: float) -> float:
 
 
 # ---------------------------------------------------------------------- undo
-
-class WriteBytesCommand(QUndoCommand):
-    """One edit of the segment: the bytes before and after, written through the view.
-
-    The edit is already in the segment when the command is pushed (so a failed
-    write never lands on the stack); the first ``redo`` is therefore a no-op.
-    Typing the two nibbles of one byte merges into one command.
-    """
-
-    MERGE_ID = 0x4D4D
-
-    def __init__(self, view: HexView, offset: int, old: bytes, new: bytes, *,
-                 high_nibble: bool = False, low_nibble: bool = False) -> None:
-        super().__init__(f"edit {len(new)} byte(s) at 0x{offset:X}")
-        self._view = weakref.ref(view)
-        self.offset, self.old, self.new = offset, old, new
-        self._open = high_nibble  # the low nibble of this byte may still merge in
-        self._low_nibble = low_nibble
-        self._pending_first_redo = True
-
-    def id(self) -> int:
-        return self.MERGE_ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if (isinstance(other, WriteBytesCommand) and self._open and other._low_nibble
-                and other.offset == self.offset):
-            self.new = other.new
-            self._open = False
-            return True
-        return False
-
-    def redo(self) -> None:
-        if self._pending_first_redo:
-            self._pending_first_redo = False
-            return
-        view = self._view()
-        if view is not None:
-            view._apply_write(self.offset, self.new)
-
-    def undo(self) -> None:
-        view = self._view()
-        if view is not None:
-            view._apply_write(self.offset, self.old)
-
 
 # ---------------------------------------------------------------------- the view
 
@@ -709,7 +669,7 @@ class HexView(QAbstractScrollArea):
         self._after_write(offset, len(new))
         return True
 
-    def _apply_write(self, offset: int, data: bytes) -> None:
+    def apply_write(self, offset: int, data: bytes) -> None:
         """Write for undo/redo; a failure is reported, never raised into Qt."""
         try:
             self._segment.write(offset, data)

@@ -519,11 +519,6 @@ class ComposePanel(QWidget):
     # ------------------------------------------------------------- target
 
     @property
-    def current_sender(self) -> Sender | None:
-        """The sender sends go through (None while there is nowhere to send)."""
-        return self._sender
-
-    @property
     def form(self) -> str:
         """The current form's name: one of :data:`FORMS`."""
         return FORMS[max(self.forms.currentIndex(), 0)]

@@ -275,21 +275,10 @@ class HexGeometry:
         """The box drawn behind one byte in the ASCII column."""
         return QRectF(self.ascii_x(column), self.row_y(visible_row), self.char_width, self.row_height)
 
-    def hex_span(self, first: int, last: int, visible_row: int) -> QRectF:
-        """One box over columns ``first..last`` (inclusive) of the hex column, gaps included."""
-        x0 = self.hex_x(first) - self.char_width / 2
-        x1 = self.hex_x(last) + 2.5 * self.char_width
-        return QRectF(x0, self.row_y(visible_row), x1 - x0, self.row_height)
-
-    def ascii_span(self, first: int, last: int, visible_row: int) -> QRectF:
-        """One box over columns ``first..last`` (inclusive) of the ASCII column."""
-        return QRectF(self.ascii_x(first), self.row_y(visible_row),
-                      (last - first + 1) * self.char_width, self.row_height)
-
     @cached_property
     def edges(self) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
-        """``(hex_left, hex_right, ascii_left)``: per column, the edges :meth:`hex_span`
-        and :meth:`ascii_span` use (``ascii_left`` has one more entry, the column's end).
+        """``(hex_left, hex_right, ascii_left)``: per column, the edges of the boxes drawn
+        behind runs of bytes (``ascii_left`` has one more entry, the column's end).
 
         Computed once per layout, so a paint looks edges up instead of walking the
         property chain behind :meth:`hex_x` for every cell.

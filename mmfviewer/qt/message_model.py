@@ -177,10 +177,6 @@ class MessageModel(QAbstractTableModel):
         row = ordinal - self.first_ordinal
         return row if 0 <= row < len(self) else None
 
-    def preview(self, row: int) -> str:
-        """The one-line preview of ``row`` (decoded now, or taken from the cache)."""
-        return self._preview(row)[0]
-
     def error(self, row: int) -> str | None:
         """Why ``row``'s value does not decode, or None if it does."""
         return self._preview(row)[1]
@@ -300,23 +296,12 @@ class MessageFilterProxy(QSortFilterProxyModel):
         self.setFilterKeyColumn(PREVIEW)
         self.setFilterRole(Qt.ItemDataRole.DisplayRole)
         self._text = ""
-        self._regex = False
         self._error = ""
 
     @property
     def error(self) -> str:
         """Why the current regex is invalid; ``""`` when the filter is fine."""
         return self._error
-
-    @property
-    def filter_text(self) -> str:
-        """The text or pattern set last."""
-        return self._text
-
-    @property
-    def is_regex(self) -> bool:
-        """True if :attr:`filter_text` is a regular expression."""
-        return self._regex
 
     @property
     def active(self) -> bool:
@@ -330,7 +315,7 @@ class MessageFilterProxy(QSortFilterProxyModel):
         Returns None, or the error text when ``regex`` is invalid (then every row
         is shown, as with no filter).
         """
-        self._text, self._regex = text, regex
+        self._text = text
         if regex and text:
             expression = QRegularExpression(text)
             if not expression.isValid():

@@ -558,7 +558,7 @@ class ComposePanel(QWidget):
         self.forms.setCurrentIndex(FORMS.index(name))
 
     def _layout(self) -> Layout | None:
-        return Layout(self._sender.layout) if self._sender is not None else None
+        return self._sender.layout if self._sender is not None else None
 
     def target_text(self) -> str:
         """Where a send of the current form goes, as the line at the top says it."""

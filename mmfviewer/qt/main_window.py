@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..codec import Layout
 from ..errors import MmfError
 from ..hextext import parse_hex_bytes
 from ..live_session import INSPECT_BYTES
@@ -484,7 +483,7 @@ class MainWindow(QMainWindow):
         labels["name"].setText(printable(seg.name if seg.name is not None else seg.path))
         labels["size"].setText(f"{format_size(size)} ({size} bytes)")
         labels["mode"].setText("read-only" if seg.readonly else "read-write")
-        labels["layout"].setText(f"layout: {Layout(tab.layout_name).label}")
+        labels["layout"].setText(f"layout: {tab.kind.label}")
         self._update_refresh_label(tab)
 
     def _update_refresh_label(self, tab: SegmentTab) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..channel import Channel, Message
+from ..codec import Layout
 from ..live_session import INSPECT_BYTES, FeedUpdate, LiveSession, ReadWindow, Snapshot
 from ..names import printable
 from ..segment import Segment, SegmentState
@@ -155,9 +156,9 @@ class SegmentTab(QWidget):
         return self.session.channel
 
     @property
-    def layout_name(self) -> str:
-        """The segment's kind, as its machine name (``channel``, ``mailbox``…)."""
-        return self.session.kind.value
+    def kind(self) -> Layout:
+        """What the segment holds (a channel, a mailbox, text…)."""
+        return self.session.kind
 
     def _window(self, update: FeedUpdate) -> ReadWindow:
         """Where the panes look this tick. Following the newest message moves the hex

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from mmfviewer.channel import Channel
+from mmfviewer.codec import Layout
 from mmfviewer.qt.main_window import MainWindow
 from mmfviewer.segment import Segment
 
@@ -80,7 +81,7 @@ def test_a_mailbox_segment_shows_the_current_value_and_the_compose_panel_overwri
     with Segment.create(shm_name, 4096) as seg:
         seg.write(0, msgpack.packb({"title": "A", "content": "B"}))
     tab = window.open_name(shm_name, readonly=False)
-    assert tab.layout_name == "mailbox"
+    assert tab.kind == Layout.MAILBOX
     assert tab.compose.form == "message"
     tab.compose.title_edit.setText("Seed 1")
     tab.compose.content_edit.setPlainText("with msgpack, not BinaryFormatter")
@@ -108,10 +109,10 @@ def _seed_shown(tab) -> str:
 def test_an_empty_segment_that_another_process_fills_with_text_becomes_a_text_tab(window, shm_name, qtbot):
     Segment.create(shm_name, 10000).close()
     tab = window.open_name(shm_name)
-    assert tab.layout_name == "raw"
+    assert tab.kind == Layout.RAW
     cli("send", shm_name, "--text", "The world is going down.")
     qtbot.waitUntil(lambda: "The world is going down." in tab.messages.value_text.toPlainText(), timeout=5000)
-    assert tab.layout_name == "text" and window.status_labels["layout"].text() == "layout: text"
+    assert tab.kind == Layout.TEXT and window.status_labels["layout"].text() == "layout: text"
 
 
 def test_a_read_only_tab_says_why_it_cannot_send(window, shm_name):

@@ -47,6 +47,7 @@ from .nrbf import ClassShape
 from .presentation import SegmentRow, clock_time, file_time
 from .segment import Segment, quoted, shm_path, unlink_segment
 from .sender import Sender
+from .tree import JsonItems
 from .units import SIZE_HELP, format_size, parse_mode, parse_size
 from .wire import (
     DEFAULT_CAPACITY,
@@ -413,8 +414,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         extra = {} if value is None else {"value": value}
         word = value.pop("layout") if value else layout
-        print(json.dumps({**info.to_json(), "layout": word, "lanes": lanes, **extra}, indent=2,
-                         default=_json_default))
+        _print_json({**info.to_json(), "layout": word, "lanes": lanes, **extra}, indent=2)
         return 0
     for key, field in _info_fields(info):
         print(f"{key + ':':<10} {field}")
@@ -672,8 +672,7 @@ def _listen_value(opened: list[Segment], layout: Layout, args: argparse.Namespac
                 else:
                     seen += 1
                     if args.json:
-                        print(json.dumps({"ts": time.time_ns(), "layout": kind.value, "value": value.json},
-                                         default=_json_default))
+                        _print_json({"ts": time.time_ns(), "layout": kind.value, "value": value.json})
                     else:
                         print(f"{time.strftime('%H:%M:%S')}  {printable(value.text)}")
                 sys.stdout.flush()
@@ -734,7 +733,7 @@ def _print_message(msg: Message, sender: str, as_json: bool) -> None:
             record["error"] = value.reason
         else:
             record["value"] = value
-        print(json.dumps(record, default=_json_default))
+        _print_json(record)
         return
     who = printable(f"{msg.pid} {sender}".rstrip())
     shown = f"<{value.reason}>" if isinstance(value, _Unreadable) else repr(value)
@@ -750,6 +749,27 @@ def _print_missed(what: str, n: int, as_json: bool) -> None:
     why = ("this reader was lapped by the writers" if what == "lost"
            else "their records failed their checks and were skipped")
     print(f"-- {what} {n} message{plural}: {why}", file=sys.stderr)
+
+
+def _print_json(obj: Any, **options: Any) -> None:
+    """Print ``obj`` as JSON. The items of very large arrays (:class:`JsonItems`) are
+    written a slice at a time, so their text is never whole in memory."""
+    large: list[JsonItems] = []
+
+    def default(item: Any) -> Any:
+        if isinstance(item, JsonItems):
+            large.append(item)
+            return f"\0items {len(large) - 1}\0"  # a stand-in, replaced below
+        return _json_default(item)
+    text = json.dumps(obj, default=default, **options)
+    write = sys.stdout.write
+    for i, items in enumerate(large):
+        before, text = text.split(json.dumps(f"\0items {i}\0"), 1)
+        write(before + "[")
+        for k, part in enumerate(items.parts()):
+            write((", " if k else "") + json.dumps(part, default=_json_default)[1:-1])
+        write("]")
+    write(text + "\n")
 
 
 def _json_default(obj: Any) -> Any:

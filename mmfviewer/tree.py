@@ -19,8 +19,38 @@ from typing import Any
 PRINT_DEPTH = 64
 #: How many characters :func:`one_line` prints at most.
 LINE_LIMIT = 2000
+#: Packed arrays longer than this appear in :func:`to_json` as :class:`JsonItems`.
+JSON_ITEMS_INLINE = 10_000
 #: How much of a long string :func:`scalar_text` shows.
 STRING_CHARS = 10_000
+
+
+class JsonItems:
+    """The items of a large packed array as :func:`to_json` gives them: converted one
+    at a time as they are iterated, so writing a .NET ``bool[]`` of millions as JSON
+    never holds millions of Python objects. ``json.dumps`` cannot take it; the
+    command line writes it a part at a time."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        self._items = items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(json_scalar, self._items)
+
+    def parts(self, size: int = 65536) -> Iterator[list[Any]]:
+        """The items, converted, ``size`` at a time."""
+        for start in range(0, len(self._items), size):
+            yield [json_scalar(v) for v in self._items[start:start + size]]
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == (list(other) if isinstance(other, (list, JsonItems)) else other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -215,7 +245,8 @@ def to_json(root: Node) -> Any:
         if "children" not in out:
             continue
         if node.packed is not None:  # compactly: the values, and where the first one is
-            out["items"] = [json_scalar(v) for v in node.packed.items]
+            items = node.packed.items
+            out["items"] = JsonItems(items) if len(items) > JSON_ITEMS_INLINE else [json_scalar(v) for v in items]
             out["item_size"] = node.packed.item_size
             out["item_type"] = node.packed.item_type
             del out["children"]

@@ -493,3 +493,22 @@ def test_a_mailbox_nested_a_thousand_levels_deep_prints_without_a_traceback(shm_
         else run_cli("info", shm_name, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and ("…" in proc.stdout or "\\u2026" in proc.stdout)
+
+
+def test_json_of_a_dotnet_array_of_millions_is_written_in_parts_not_held_whole(shm_name):
+    import struct
+    n = 10_000_000  # a .NET bool[]: 10 MB of bytes, 60 MB of JSON text
+    header = b"\x00" + struct.pack("<iiii", 1, -1, 1, 0)
+    array = b"\x0f" + struct.pack("<ii", 1, n) + b"\x01" + bytes([1, 0]) * (n // 2) + b"\x0b"
+    with Segment.create(shm_name, len(header) + len(array)) as seg:
+        seg.write(0, header + array)
+    script = ("import resource, sys\nfrom mmfviewer.cli import main\n"
+              f"status = main(['info', {shm_name!r}, '--json'])\n"
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+              "sys.exit(status)\n")
+    from .conftest import run_python
+    proc = run_python("-c", script, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    items = json.loads(proc.stdout)["value"]["json"]["items"]
+    assert len(items) == n and items[:3] == [True, False, True]
+    assert int(proc.stderr.split()[-1]) < 150 * 1024  # KiB: it took 400 MiB held whole

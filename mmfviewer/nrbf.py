@@ -319,9 +319,9 @@ class _Decoder:
                 if node.id is not None:
                     self.inline.add(node.id)  # already in place: references to it stay references
             elif node.id is None:
-                kind = str(RECORD_NAMES.get(record, record))
-                article = "an" if kind[:1] in "AEIOU" else "a"
-                raise self.fail(f"{article} {kind} record outside any object", at)
+                what = str(RECORD_NAMES.get(record, record))
+                article = "an" if what[:1] in "AEIOU" else "a"
+                raise self.fail(f"{article} {what} record outside any object", at)
             if opened is not None:
                 frames.append(opened)
         return self.resolve()

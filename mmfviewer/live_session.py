@@ -73,9 +73,14 @@ class MessageFeed:
         self.segment = segment
         self.kind = Layout(kind)
         self.channel = channel
-        self.reader: Reader | None = channel.reader(start) if channel is not None else None  # type: ignore[arg-type]
         self.max_batch = max_batch
         self.error: str | None = None
+        self._start = start
+        #: The channel's reader: made with the feed, or once the channel can be read
+        #: (a channel truncated right now cannot be started on).
+        self.reader: Reader | None = None
+        if channel is not None:
+            self._open_reader(channel)
         self._value_bytes: bytes | None = None
         self._value: Decoded | FormatError | None = None
 
@@ -83,7 +88,7 @@ class MessageFeed:
     def value_window(self) -> int:
         """How many bytes from offset 0 the value needs (as much as it took last time,
         so a change anywhere in it shows); 0 for channels and raw segments."""
-        if self.reader is not None or not self.kind.holds_a_value:
+        if self.channel is not None or not self.kind.holds_a_value:
             return 0
         return max(WINDOW, len(self._value_bytes or b""))
 
@@ -93,11 +98,19 @@ class MessageFeed:
         :attr:`value_window` of them, or up to the segment's end)."""
         if self.error is not None and not self._can_resume(state):
             return FeedUpdate(error=self.error)
-        if self.reader is not None:
-            return self._poll_channel(self.reader)
+        if self.channel is not None:
+            reader = self.reader or self._open_reader(self.channel)
+            return self._poll_channel(reader) if reader is not None else FeedUpdate(error=self.error)
         if self.kind.holds_a_value:
             return self._poll_value(head)
         return FeedUpdate()
+
+    def _open_reader(self, channel: Channel) -> Reader | None:
+        try:
+            self.reader = channel.reader(self._start)  # type: ignore[arg-type]  # Reader checks it
+        except (MmfError, OSError) as err:
+            self.error = f"Reading stopped: {err}"
+        return self.reader
 
     def _poll_channel(self, reader: Reader) -> FeedUpdate:
         # One reader.poll() takes at most 64 KiB per lane (about a thousand small
@@ -217,7 +230,7 @@ class LiveSession:
         kind_changed = self._maybe_redetect()
         spans = []
         update = FeedUpdate()
-        if self.feed.reader is not None:
+        if self.feed.channel is not None:
             update = self.feed.poll(state)
         elif self.feed.value_window:
             spans.append((0, self.feed.value_window))
@@ -231,7 +244,7 @@ class LiveSession:
             return Snapshot(state=state, error=f"cannot read {self.segment.label}: {err}",
                             kind_changed=kind_changed)
         snapshot = Snapshot(state=state, reads=reads, kind_changed=kind_changed)
-        if self.feed.reader is None:
+        if self.feed.channel is None:
             head = snapshot.bytes_at(0, self.feed.value_window) if self.feed.value_window else None
             update = self.feed.poll(state, head)
         return Snapshot(state=state, reads=reads, feed=update, kind_changed=kind_changed)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -26,7 +25,8 @@ from .conftest import needs_dev_shm, run_cli
 pytestmark = needs_dev_shm
 
 TOGGLER = """
-import os, sys, time
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # SIGINT may be ignored in a background job
 fd = os.open(sys.argv[1], os.O_RDWR)
 size, low = os.fstat(fd).st_size, int(sys.argv[2])
 print("toggling", flush=True)
@@ -36,7 +36,7 @@ try:
         time.sleep(0.0005)
         os.ftruncate(fd, size)
         time.sleep(0.0005)
-except KeyboardInterrupt:
+finally:
     os.ftruncate(fd, size)
 """
 
@@ -56,7 +56,7 @@ def toggling_size(name: str, low: int = 0) -> Iterator[None]:
         assert proc.stdout is not None and proc.stdout.readline() == "toggling\n"
         yield
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.terminate()
         proc.wait(30)
 
 
@@ -164,4 +164,31 @@ def test_the_gui_reads_again_once_the_channel_is_back(shm_name, qtbot):
         assert pane.model.message_at(pane.model.rowCount() - 1).value == "after the regrowth"
     finally:
         os.close(fd)
+        segment.close()
+
+
+def test_a_feed_started_on_a_channel_truncated_right_now_reads_once_it_is_back(shm_name):
+    from mmfviewer.codec import Layout
+    from mmfviewer.live_session import MessageFeed
+    from mmfviewer.segment import Segment
+
+    filled_channel(shm_name, messages=3)
+    segment = Segment.open(shm_name)
+    channel = Channel.attach(segment, own=False)  # seen whole (the tab took it for a channel)…
+    fd = os.open(shm_path(shm_name), os.O_RDWR)
+    try:
+        size = os.fstat(fd).st_size
+        saved = os.pread(fd, size, 0)
+        os.ftruncate(fd, HEADERS_ONLY)  # …and cut before its reader started: this raised out of the GUI
+        feed = MessageFeed(segment, Layout.CHANNEL, channel=channel)
+        update = feed.poll()
+        assert update.error is not None and "shrank" in update.error and not update.messages
+        os.ftruncate(fd, size)
+        os.pwrite(fd, saved, 0)
+        update = feed.poll()
+        assert update.error is None
+        assert [m.value["content"] for m in update.messages] == ["message 0", "message 1", "message 2"]
+    finally:
+        os.close(fd)
+        channel.detach()
         segment.close()

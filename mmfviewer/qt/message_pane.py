@@ -310,8 +310,9 @@ class MessagePane(QWidget):
         self.feed = feed
         self.channel, self.reader = feed.channel, feed.reader
         self.segment, self.layout_kind = feed.segment, feed.kind
-        if self.reader is not None:
-            self.model.set_senders(self.reader.senders)
+        if self.channel is not None:
+            if self.reader is not None:
+                self.model.set_senders(self.reader.senders)
             self.toolbar.show()
             self.stack.setCurrentIndex(0)
             self._update_counters()
@@ -374,7 +375,11 @@ class MessagePane(QWidget):
             self._error = update.error
             self.error_label.setText(update.error or "")
             self.error_label.setVisible(update.error is not None)
-        if self.reader is not None:
+        if self.channel is not None:
+            if self.feed is not None and self.feed.reader is not self.reader:  # made late
+                self.reader = self.feed.reader
+                if self.reader is not None:
+                    self.model.set_senders(self.reader.senders)
             return self._show_messages(list(update.messages))
         if update.value is None:
             return 0

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QShowEvent
@@ -42,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..channel import Channel, Message, Reader
-from ..codec import Decoded, Layout
+from ..codec import Layout
 from ..errors import FormatError, MmfError
 from ..hextext import hexdump_text
 from ..live_session import FeedUpdate, MessageFeed
@@ -67,14 +66,12 @@ from .message_model import (
 )
 from .style import banner_style, error_color, monospace_font
 from .value_tree import (
-    find_path,
     fit_tree_columns,
-    item_path,
-    item_span,
     show_node,
     show_value,
     value_tree,
 )
+from .value_view import ValueView
 
 #: The detail hexdump shows at most this many payload bytes (the hexdump package is
 #: pure Python: a quarter-megabyte payload would freeze the click).
@@ -90,9 +87,6 @@ FILTER_DELAY_MS = 250
 HEXDUMP_LINE_CHARS = 77
 
 FILTER_PLACEHOLDER = "Filter previews (text or /regex/)"
-RAW_SENTENCE = ("Nothing to decode here: this segment has no channel header, and no msgpack "
-                "value or text at offset 0. Use the data inspector to read the bytes at the "
-                "cursor as numbers, strings or times.")
 OVERWRITTEN = "its bytes have been overwritten in the ring"
 
 
@@ -205,25 +199,15 @@ class MessagePane(QWidget):
         self._detail_sized = False
 
         # -- value layouts
-        self.value_label = QLabel()
-        self.value_label.setWordWrap(True)
-        self.value_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.value_tree = value_tree()
-        self.value_text = QPlainTextEdit()
-        self.value_text.setReadOnly(True)
-        self.value_text.setFont(mono)
-        value_page = QWidget()
-        value_box = QVBoxLayout(value_page)
-        value_box.setContentsMargins(6, 6, 6, 6)
-        value_box.addWidget(self.value_label)
-        value_box.addWidget(self.value_tree, 1)
-        value_box.addWidget(self.value_text, 1)
-        value_box.addStretch(0)
-        self._value_box = value_box
+        self.value_view = ValueView()
+        self.value_view.highlightRequested.connect(self.highlightRequested)
+        self.value_view.highlightCleared.connect(self.highlightCleared)
+        self.value_label, self.value_tree, self.value_text = (
+            self.value_view.label, self.value_view.tree, self.value_view.text)
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.splitter)
-        self.stack.addWidget(value_page)
+        self.stack.addWidget(self.value_view)
 
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -241,7 +225,6 @@ class MessagePane(QWidget):
         self.pause_button.toggled.connect(self.set_paused)
         self.clear_button.clicked.connect(self.clear)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
-        self.value_tree.currentItemChanged.connect(self._value_item_selected)
         self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
         self._update_counters()
 
@@ -317,15 +300,9 @@ class MessagePane(QWidget):
             self.stack.setCurrentIndex(0)
             self._update_counters()
             return
-        layout = feed.kind
         self.toolbar.hide()
-        self.value_tree.setVisible(layout.holds_a_value and layout != Layout.TEXT)
-        self.value_text.setVisible(layout == Layout.TEXT)
-        # The stretch at the end only matters when neither value widget is shown.
-        self._value_box.setStretch(3, 1 if layout == Layout.RAW else 0)
+        self.value_view.set_kind(feed.kind)
         self.stack.setCurrentIndex(1)
-        if layout == Layout.RAW:
-            self._set_value_label(RAW_SENTENCE, marked=False)
 
     def set_channel(self, channel: Channel, *, start: str = "oldest") -> None:
         """Show ``channel``'s messages with a feed of the pane's own (a new reader that
@@ -354,9 +331,7 @@ class MessagePane(QWidget):
         self._paused_new = 0
         self._error = None
         self.error_label.hide()
-        self.value_tree.clear()
-        self.value_text.clear()
-        self.value_label.clear()
+        self.value_view.clear()
         self.model.clear()
         self._clear_detail()
 
@@ -384,10 +359,10 @@ class MessagePane(QWidget):
         if update.value is None:
             return 0
         if isinstance(update.value, FormatError):
-            self._show_value_error(update.value)
+            self.value_view.show_error(update.value)
         else:
             self.highlightRequested.emit(0, update.value.length)
-            self._show_value_value(update.value)  # after: a part still selected outlines itself
+            self.value_view.show_value(update.value)  # after: a part still selected outlines itself
         return 1
 
     def _show_messages(self, batch: list[Message]) -> int:
@@ -605,64 +580,6 @@ class MessagePane(QWidget):
         self.detail_tree.clear()
         self.detail_hex.clear()
         self.detail_label.setText("Select a message to see it in full.")
-
-    # -------------------------------------------------------------- value view
-
-    def _set_value_label(self, text: str, *, marked: bool) -> None:
-        self.value_label.setText(text)
-        self.value_label.setStyleSheet(f"color: {error_color().name()}; font-weight: bold;"
-                                      if marked else "")
-
-    def _show_value_value(self, value: Decoded) -> None:
-        self._value_box.setStretch(3, 0)
-        if value.tree is not None:
-            root = value.tree
-            if value.layout == Layout.DOTNET:
-                origin = f" from {root.library.split(',')[0]}" if root.library else ""
-                what = f"{root.type}{origin}, {value.length} bytes of BinaryFormatter at offset 0"
-            else:
-                what = f"{len(root.items())} items, {value.length} bytes"
-            self._set_value_label(f"{value.layout.label}: {what} — select a part to outline its bytes",
-                                 marked=False)
-            self.value_tree.show()
-            # The value is rebuilt on every change: keep the part the user looks at.
-            selected = item_path(self.value_tree.currentItem())
-            show_node(self.value_tree, root, key=root.type if value.layout == Layout.DOTNET else "items")
-            again = find_path(self.value_tree, selected)
-            if again is not None and len(selected) > 1:
-                self.value_tree.setCurrentItem(again)
-        elif value.layout == Layout.MAILBOX:
-            self._set_value_label(f"mailbox: {value.length} bytes of msgpack at offset 0", marked=False)
-            self.value_tree.show()
-            show_value(self.value_tree, value.json)
-        else:
-            self._set_value_label(f"text: {value.length} bytes ({value.looked_at} bytes "
-                                 "looked at, NULs and all)", marked=False)
-            self.value_text.show()
-            self.value_text.setPlainText(value.text)
-
-    def _show_value_error(self, err: FormatError) -> None:
-        self._set_value_label(f"⚠ {self.layout_kind}: {err}", marked=True)
-        self.value_tree.clear()
-        self.value_text.clear()
-        self.value_text.hide()
-        partial = err.partial if isinstance(err, NrbfError) else None
-        if partial is not None:  # what could be read before it went wrong
-            self.value_tree.show()
-            show_node(self.value_tree, partial, key=f"{partial.type} (as far as it could be read)")
-            self._value_box.setStretch(3, 0)
-        else:
-            # The message says it all; an empty tree or text box under it would only
-            # suggest an empty value.
-            self.value_tree.hide()
-            self._value_box.setStretch(3, 1)
-        self.highlightCleared.emit()
-
-    def _value_item_selected(self, item: Any, _previous: Any = None) -> None:
-        span = item_span(item)
-        if span is not None and span[1] > span[0]:
-            self.highlightRequested.emit(span[0], span[1] - span[0])
-
 
 def _dotnet_tree(data: bytes) -> Node | None:
     """The .NET value a bytes message holds, when it is a BinaryFormatter stream."""

@@ -159,16 +159,27 @@ class Segment:
         self.readonly = readonly
         self.created = created
         try:
-            st = os.fstat(fd)
-            self._identity = (st.st_dev, st.st_ino)
-            self._mapped_size = st.st_size
-            if st.st_size > 0:
-                access = mmap.ACCESS_READ if readonly else mmap.ACCESS_WRITE
-                self._mmap = mmap.mmap(fd, st.st_size, access=access)
-                self._view = memoryview(self._mmap)
+            self._map(fd)
         except BaseException:
             self.close()
             raise
+
+    def _map(self, fd: int) -> None:
+        access = mmap.ACCESS_READ if self.readonly else mmap.ACCESS_WRITE
+        for _attempt in range(5):
+            st = os.fstat(fd)
+            self._identity = (st.st_dev, st.st_ino)
+            self._mapped_size = st.st_size
+            if st.st_size == 0:
+                return
+            try:
+                self._mmap = mmap.mmap(fd, st.st_size, access=access)
+            except ValueError:
+                continue  # another process shrank it between fstat and mmap: look again
+            self._view = memoryview(self._mmap)
+            return
+        raise SegmentError(f"{self.label} keeps changing size while it is being opened "
+                           "(another process is truncating it); try again")
 
     # ------------------------------------------------------------------ factories
 

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -192,3 +193,20 @@ def test_a_feed_started_on_a_channel_truncated_right_now_reads_once_it_is_back(s
         os.close(fd)
         channel.detach()
         segment.close()
+
+
+def test_opening_a_segment_while_it_is_being_truncated_gives_it_or_a_clear_error(shm_name):
+    from mmfviewer.errors import MmfError
+    from mmfviewer.segment import Segment
+
+    filled_channel(shm_name, messages=1)
+    opened = refused = 0
+    with toggling_size(shm_name):
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:
+            try:  # mmap once raised ValueError when the file shrank after the fstat
+                Segment.open(shm_name).close()
+                opened += 1
+            except MmfError:
+                refused += 1
+    assert opened > 0

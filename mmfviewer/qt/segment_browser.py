@@ -123,12 +123,16 @@ class _Bridge(QObject):
 
 def _scan(bridge: _Bridge, layout_cache: dict[tuple[str, int | None, float], str]) -> None:
     """The worker thread: scan, then hand the rows to the GUI thread through ``bridge``."""
+    rows: list[BrowserRow] | None
+    hidden: int | str  # how many processes were not looked into, or why the scan failed
     try:
         rows, hidden = scan_rows(layout_cache)
     except Exception as err:  # never let a scan kill the window; say what happened
-        bridge.scanned.emit(None, f"scan failed: {err}")
-        return
-    bridge.scanned.emit(rows, hidden)
+        rows, hidden = None, f"scan failed: {err}"
+    try:
+        bridge.scanned.emit(rows, hidden)
+    except RuntimeError:
+        pass  # the window closed while we scanned: nobody to tell
 
 
 class SegmentBrowser(QWidget):

@@ -278,17 +278,12 @@ class Channel:
     def record_span(self, message: Message) -> tuple[int, int] | None:
         """Where the message's record lies in the segment, as (offset, length), while
         the ring still holds it; None once the writer has written over it."""
-        capacity = self.capacity
-        lane_at = wire.lane_offset(message.lane, capacity)
-        ring_at = lane_at + wire.LANE_HEADER_SIZE
-        at = ring_at + (message.position & (capacity - 1))
-        header = self.segment.read(at, 8)  # then the intent, which says it was still whole
-        intent = self.segment.read(lane_at + 8 * wire.INTENT_WORD, 8)
-        if len(intent) < 8 or len(header) < 8:
+        intent = self.segment.read(wire.lane_offset(message.lane, self.capacity) + 8 * wire.INTENT_WORD, 8)
+        if len(intent) < 8:
             return None  # truncated under us
-        if message.position < 0 or message.position < int.from_bytes(intent, "little") - capacity:
+        if message.position < 0 or message.position < int.from_bytes(intent, "little") - self.capacity:
             return None
-        return at, wire.record_size(_unpack_length_type(header, 0)[0])
+        return self.record_place(message)
 
     def record_place(self, message: Message) -> tuple[int, int]:
         """Where the message's record lies in the segment, as (offset, length), worked

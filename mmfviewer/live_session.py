@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 
 from .channel import Channel, Message, Reader
@@ -246,8 +246,10 @@ class LiveSession:
         snapshot = Snapshot(state=state, reads=reads, kind_changed=kind_changed)
         if self.feed.channel is None:
             head = snapshot.bytes_at(0, self.feed.value_window) if self.feed.value_window else None
-            update = self.feed.poll(state, head)
-        return Snapshot(state=state, reads=reads, feed=update, kind_changed=kind_changed)
+            snapshot = replace(snapshot, feed=self.feed.poll(state, head))
+        else:
+            snapshot = replace(snapshot, feed=update)
+        return snapshot
 
     def reconnect(self) -> None:
         """Make the feed anew for the segment's current kind (and its channel)."""

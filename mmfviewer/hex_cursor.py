@@ -1,5 +1,6 @@
-"""The hex view's cursor and selection, without Qt: where the cursor is, what is
-selected, and where each navigation key takes the cursor.
+"""The hex view's cursor and selection, without Qt: where the cursor is (which byte,
+which column, which nibble), what is selected, where each navigation key takes the
+cursor, and what a typed key writes.
 
 A selection runs from its anchor to the cursor, both bytes included; without one,
 the "selection" is the cursor's byte with length 0.
@@ -7,10 +8,12 @@ the "selection" is the cursor's byte with length 0.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 #: The navigation keys :func:`navigate` knows.
 KEYS = ("left", "right", "up", "down", "page_up", "page_down", "home", "end")
+_HEX_DIGITS = frozenset(string.hexdigits)
 
 
 @dataclass
@@ -21,6 +24,10 @@ class Cursor:
     offset: int = 0
     anchor: int = 0
     selecting: bool = False
+    #: The cursor is in the ASCII column (else the hex one).
+    in_ascii: bool = False
+    #: The high nibble of the cursor's byte was just typed; the next digit is the low.
+    low_nibble: bool = False
 
     def clamp(self, offset: int) -> int:
         """``offset`` moved inside the bytes (0 for none)."""
@@ -30,6 +37,7 @@ class Cursor:
         """Put the cursor at ``offset`` (clamped); ``select`` extends the selection
         from its anchor (as Shift+arrow does), otherwise the selection goes."""
         offset = self.clamp(offset)
+        self.low_nibble = False
         if select:
             if not self.selecting:
                 self.anchor = self.offset
@@ -42,6 +50,7 @@ class Cursor:
     def select(self, anchor: int, cursor: int) -> None:
         """Select from ``anchor`` to ``cursor`` (both clamped, both included)."""
         self.anchor, self.offset = self.clamp(anchor), self.clamp(cursor)
+        self.low_nibble = False
         self.selecting = self.size > 0
 
     def selection(self) -> tuple[int, int]:
@@ -85,3 +94,15 @@ def navigate(key: str, cursor: int, size: int, bytes_per_row: int, page_rows: in
     if key == "end":
         return size - 1 if ctrl else cursor - cursor % bpr + bpr - 1
     raise ValueError(f"not a navigation key: {key!r}")
+
+
+def typed_byte(ch: str, old: int, *, in_ascii: bool, low_nibble: bool) -> int | None:
+    """The byte that typing ``ch`` over ``old`` writes: a printable ASCII character in
+    the ASCII column, a hex digit into the high (or, after one, the low) nibble in
+    the hex column; None for a key that writes nothing there."""
+    if in_ascii:
+        return ord(ch) if 0x20 <= ord(ch) <= 0x7E else None
+    if ch not in _HEX_DIGITS:
+        return None
+    digit = int(ch, 16)
+    return (old & 0xF0) | digit if low_nibble else (digit << 4) | (old & 0x0F)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from mmfviewer.hex_document import FIND_CHUNK  # noqa: E402
 from mmfviewer.hextext import hexdump_text  # noqa: E402
+from mmfviewer.qt import hex_live as hex_live_module  # noqa: E402
 from mmfviewer.qt import hex_view as hex_view_module  # noqa: E402
 from mmfviewer.qt.hex_geometry import (  # noqa: E402
     SCROLL_MAX,
@@ -138,7 +139,8 @@ class FrozenClock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = FrozenClock(1000.0)  # on a step of the fade
-    monkeypatch.setattr(hex_view_module, "time", fake)
+    for module in (hex_view_module, hex_live_module):  # the tick's clock and the paint's
+        monkeypatch.setattr(module, "time", fake)
     return fake
 
 
@@ -318,9 +320,9 @@ def test_ctrl_a_selects_everything_and_tab_switches_columns(qtbot, segment):
     qtbot.keyClick(view, Qt.Key_A, Qt.ControlModifier)
     assert view.selection() == (0, segment.size)
     qtbot.keyClick(view, Qt.Key_Tab)
-    assert view._in_ascii
+    assert view.cursor_state.in_ascii
     qtbot.keyClick(view, Qt.Key_Tab)
-    assert not view._in_ascii
+    assert not view.cursor_state.in_ascii
 
 
 def test_clicks_in_either_column_set_the_cursor_and_dragging_selects(qtbot, segment):
@@ -333,9 +335,9 @@ def test_clicks_in_either_column_set_the_cursor_and_dragging_selects(qtbot, segm
         return QPoint(int(x), int(lay.row_y(row) + lay.row_height / 2))
 
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=point(0x23, False))
-    assert view.cursor_offset() == 0x23 and not view._in_ascii
+    assert view.cursor_offset() == 0x23 and not view.cursor_state.in_ascii
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=point(0x31, True))
-    assert view.cursor_offset() == 0x31 and view._in_ascii
+    assert view.cursor_offset() == 0x31 and view.cursor_state.in_ascii
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, Qt.ShiftModifier, pos=point(0x35, True))
     assert view.selection() == (0x31, 5)
     qtbot.mousePress(view.viewport(), Qt.LeftButton, pos=point(0x40, False))
@@ -467,13 +469,13 @@ def test_typing_hex_and_ascii_writes_the_segment_and_undo_redo_restore(qtbot, se
         assert other.read(0x10, 3) == b"AZz"
         assert edits[0] == (0x10, 1)
         assert view.undo_stack.count() == 4  # 0x10 (two nibbles merged), 0x11 nibble, Z, z
-        view.undo()
-        view.undo()
+        view.undo_stack.undo()
+        view.undo_stack.undo()
         assert other.read(0x11, 2) == bytes([0xA0 | (TEXT[0x11] & 0x0F)]) + TEXT[0x12:0x13]
-        view.undo()
-        view.undo()
+        view.undo_stack.undo()
+        view.undo_stack.undo()
         assert other.read(0, len(TEXT)) == TEXT
-        view.redo()
+        view.undo_stack.redo()
         assert other.read(0x10, 1) == b"A"
     finally:
         other.close()

@@ -304,7 +304,7 @@ def test_a_channel_message_carrying_a_dotnet_value_is_shown_as_its_tree(dotnet, 
                 w.send_bytes(value[:nrbf.decode(value).end])
             pane.poll()
             pane.select_row(0)
-            top = pane.detail_tree.topLevelItem(0)
+            top = pane.detail.tree.topLevelItem(0)
             assert (top.text(0), top.text(1)) == ("Sample (.NET)", "20 members")
         finally:
             ch.segment.unlink()

@@ -6,8 +6,9 @@ hexdump). For value layouts (mailbox, .NET, ShareableList, text, raw) it shows t
 at offset 0 instead. It reads nothing itself: the segment's live session
 (:mod:`mmfviewer.live_session`) reads on every tick and hands the update to
 :meth:`MessagePane.show_update`.
-The table's model and filter live in :mod:`mmfviewer.qt.message_model`, the detail
-tree in :mod:`mmfviewer.qt.value_tree`.
+The table's model and filter live in :mod:`mmfviewer.qt.message_model`, the table in
+:mod:`mmfviewer.qt.message_table`, the detail area in :mod:`mmfviewer.qt.message_detail`,
+a value segment's view in :mod:`mmfviewer.qt.value_view`.
 
 Filter syntax (chosen over a "Regex" checkbox: one box, nothing else to click):
 plain text matches anywhere in the preview, ignoring case; text written between
@@ -21,21 +22,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QShowEvent
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -43,55 +38,20 @@ from PySide6.QtWidgets import (
 from ..channel import Channel, Message, Reader
 from ..codec import Layout
 from ..errors import FormatError, MmfError
-from ..hextext import hexdump_text
 from ..live_session import FeedUpdate, MessageFeed
-from ..names import printable
-from ..nrbf import NrbfError, looks_like_nrbf
-from ..nrbf import decode as decode_nrbf
-from ..presentation import full_time
 from ..segment import Segment
-from ..tree import Node
-from ..wire import RECORD_HEADER_SIZE
-from .message_model import (
-    DEFAULT_MAX_ROWS,
-    LANE,
-    PREVIEW,
-    SENDER,
-    SEQ,
-    SIZE,
-    TIME,
-    TYPE,
-    MessageFilterProxy,
-    MessageModel,
-)
+from .message_detail import MessageDetail
+from .message_model import DEFAULT_MAX_ROWS, MessageFilterProxy, MessageModel
+from .message_table import MessageTable
 from .style import banner_style, error_color, monospace_font
-from .value_tree import (
-    fit_tree_columns,
-    show_node,
-    show_value,
-    value_tree,
-)
 from .value_view import ValueView
 
-#: The detail hexdump shows at most this many payload bytes (the hexdump package is
-#: pure Python: a quarter-megabyte payload would freeze the click).
-DETAIL_HEX_LIMIT = 64 * 1024
 #: The filter is applied this long after the last keystroke (Enter applies it at once):
 #: re-filtering 100,000 rows decodes them all, which should not happen per letter.
 FILTER_DELAY_MS = 250
 
-#: How long one poll may keep draining a reader that has more to give (seconds).
-#: About 40,000 messages fit in it; the rest waits for the next tick (or is lost,
-#: and counted, if the writer laps us meanwhile).
-#: Characters in a hexdump line: "00000000: " + 16 bytes as hex + two spaces + 16 ASCII.
-HEXDUMP_LINE_CHARS = 77
-
 FILTER_PLACEHOLDER = "Filter previews (text or /regex/)"
-OVERWRITTEN = "its bytes have been overwritten in the ring"
 
-
-
-# ---------------------------------------------------------------------- the widget
 
 class MessagePane(QWidget):
     """Messages of a channel (a live table plus details), or a value segment's value.
@@ -114,11 +74,9 @@ class MessagePane(QWidget):
         self._pending: deque[Message] = deque(maxlen=max_history)
         self._paused_new = 0         # messages received while paused
         self._error: str | None = None
-        self._updating = False       # inside model.append: selection moves are not the user's
         self._selected: Message | None = None
         self.feed: MessageFeed | None = None
         self._counters_text = ""
-        mono = monospace_font()
 
         self.model = MessageModel(self, max_rows=max_history)
         self.proxy = MessageFilterProxy(self)
@@ -135,7 +93,6 @@ class MessagePane(QWidget):
         self.filter_status = QLabel()
         self.autoscroll = QCheckBox("Auto-scroll")
         self.autoscroll.setChecked(True)
-        self._stick = True  # at the bottom, as far as the user is concerned
         self.autoscroll.setToolTip("Follow the newest message (not while you are scrolled up)")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
@@ -163,40 +120,15 @@ class MessagePane(QWidget):
             banner_style(padding=4))
         self.error_label.hide()
 
-        # -- the table
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self._setup_table(mono)
-
-        # -- details of the selected message
-        self.detail_label = QLabel("Select a message to see it in full.")
-        self.detail_label.setWordWrap(True)
-        self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.detail_tree = value_tree()
-        self.detail_hex = QPlainTextEdit()
-        self.detail_hex.setReadOnly(True)
-        self.detail_hex.setFont(mono)
-        self.detail_hex.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.detail_hex.setPlaceholderText("The raw payload, as hex")
-        detail_split = QSplitter(Qt.Orientation.Horizontal)
-        detail_split.addWidget(self.detail_tree)
-        detail_split.addWidget(self.detail_hex)
-        detail_split.setStretchFactor(0, 2)
-        detail_split.setStretchFactor(1, 3)
-        detail = QWidget()
-        detail_box = QVBoxLayout(detail)
-        detail_box.setContentsMargins(4, 2, 4, 0)
-        detail_box.setSpacing(2)
-        detail_box.addWidget(self.detail_label)
-        detail_box.addWidget(detail_split, 1)
+        # -- the table, and the selected message in full
+        self.table = MessageTable(self.model, self.proxy, monospace_font())
+        self.detail = MessageDetail()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
-        self.splitter.addWidget(detail)
+        self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
-        self._detail_split = detail_split
-        self._detail_sized = False
 
         # -- value layouts
         self.value_view = ValueView()
@@ -225,64 +157,8 @@ class MessagePane(QWidget):
         self.pause_button.toggled.connect(self.set_paused)
         self.clear_button.clicked.connect(self.clear)
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
-        self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.autoscroll.toggled.connect(lambda on: setattr(self.table, "follow", on))
         self._update_counters()
-
-    # -------------------------------------------------------------- set-up
-
-    def _setup_table(self, mono: QFont) -> None:
-        table = self.table
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setWordWrap(False)
-        table.setShowGrid(False)
-        table.setAlternatingRowColors(True)
-        table.setSortingEnabled(False)
-        table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        # Fixed row heights: with 100,000 rows the header must never ask each row its
-        # size (QTableView has no setUniformRowHeights; this is its equivalent).
-        rows = table.verticalHeader()
-        rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        height = max(QFontMetrics(table.font()).height(), QFontMetrics(mono).height()) + 6
-        rows.setDefaultSectionSize(height)
-        rows.setMinimumSectionSize(height)
-        # Column widths are sized once, from the fonts, never from the contents:
-        # resizeColumnsToContents would read every row on every tick.
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(PREVIEW, QHeaderView.ResizeMode.Stretch)
-        header.setStretchLastSection(False)
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        mono_width = QFontMetrics(mono).horizontalAdvance
-        text_width = QFontMetrics(table.font()).horizontalAdvance
-        pad = 16
-        widths = {
-            SEQ: mono_width("0000000") + pad,
-            TIME: mono_width("00:00:00.000000") + pad,
-            LANE: text_width("Lane") + pad,
-            SENDER: text_width("4194304 writer") + pad,
-            TYPE: text_width("msgpack") + pad // 2,
-            SIZE: mono_width("000000") + pad,
-        }
-        for column, width in widths.items():
-            table.setColumnWidth(column, width)
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
-        super().showEvent(event)
-        if not self._detail_sized:
-            # Once, when the real width is known: give the hexdump the width of a full
-            # line (offset, 16 bytes, ASCII) and the tree the rest. Later the user's
-            # splitter drags are kept.
-            self._detail_sized = True
-            line = QFontMetrics(self.detail_hex.font()).horizontalAdvance("0" * HEXDUMP_LINE_CHARS)
-            hex_width = line + self.detail_hex.verticalScrollBar().sizeHint().width() + 16
-            total = max(self._detail_split.width(), self.width())
-            tree = max(total - hex_width, total * 2 // 5)  # keys, values and types need room too
-            self._detail_split.setSizes([tree, total - tree])
 
     # -------------------------------------------------------------- sources
 
@@ -453,37 +329,8 @@ class MessagePane(QWidget):
             self.filter_status.setStyleSheet(style)
         self.filter_status.setVisible(bool(text))
 
-    def _scrolled(self, value: int) -> None:
-        if not self._updating:  # the user moved: follow again only from the bottom
-            self._stick = value >= self.table.verticalScrollBar().maximum()
-
     def _append(self, batch: Sequence[Message]) -> None:
-        """Append to the model, keeping the view where the user wants it."""
-        scrollbar = self.table.verticalScrollBar()
-        # Follow unless the user scrolled up: a bottom that moved because rows arrived
-        # (or because the view was laid out after the last append) still counts.
-        follow = self.autoscroll.isChecked() and (self._stick or scrollbar.value() >= scrollbar.maximum())
-        anchor = None
-        if not follow:
-            # Dropping old rows shifts every row up: remember the top visible message
-            # so the view can stay on it instead of sliding away under the user.
-            top = self.table.indexAt(QPoint(0, 0))
-            if top.isValid():
-                anchor = self.model.first_ordinal + self.proxy.mapToSource(top).row()
-        first = self.model.first_ordinal
-        self._updating = True
-        try:
-            self.model.append(batch)
-        finally:
-            self._updating = False
-        if follow:
-            self.table.scrollToBottom()
-        elif anchor is not None and self.model.first_ordinal != first:
-            row = self.model.row_of_ordinal(anchor)
-            if row is not None:
-                top = self.proxy.mapFromSource(self.model.index(row, 0))
-                if top.isValid():
-                    self.table.scrollTo(top, QAbstractItemView.ScrollHint.PositionAtTop)
+        self.table.append(batch)
         if self.proxy.active:
             self._update_filter_status()
 
@@ -513,14 +360,12 @@ class MessagePane(QWidget):
 
     def select_row(self, row: int) -> None:
         """Select table row ``row`` (a row of the filtered view) as a click would."""
-        index = self.proxy.index(row, 0)
-        self.table.setCurrentIndex(index)
-        self.table.scrollTo(index)
+        self.table.select_row(row)
 
     def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         # Rows dropped from the history move Qt's current row to a neighbour; that is
         # not the user choosing another message, so the details stay as they were.
-        if self._updating or not current.isValid():
+        if self.table.updating or not current.isValid():
             return
         source = self.proxy.mapToSource(current)
         if not source.isValid():
@@ -530,41 +375,12 @@ class MessagePane(QWidget):
     def show_message(self, msg: Message) -> None:
         """Show ``msg`` in the detail area and ask for its record to be highlighted."""
         self._selected = msg
-        self.detail_tree.clear()
-        try:
-            value = msg.value
-        except Exception as err:  # an undecodable payload: say why, still show the bytes
-            item = QTreeWidgetItem(["⚠", str(err), msg.type_name])
-            item.setForeground(1, error_color())
-            item.setToolTip(1, str(err))
-            self.detail_tree.addTopLevelItem(item)
-            fit_tree_columns(self.detail_tree)
-        else:
-            tree = _dotnet_tree(bytes(value)) if isinstance(value, (bytes, bytearray)) else None
-            if tree is not None:  # a .NET program's BinaryFormatter value, sent as bytes
-                show_node(self.detail_tree, tree, key=f"{tree.type} (.NET)")
-            else:
-                show_value(self.detail_tree, value, key="text" if msg.type_name == "text" else "value")
-        payload = msg.payload
-        shown = payload[:DETAIL_HEX_LIMIT]
-        dump = hexdump_text(shown)
-        if len(payload) > len(shown):
-            dump += f"\n… {len(payload) - len(shown)} more bytes not shown"
-        self.detail_hex.setPlainText(dump)
-        sender = printable(self.model.senders.get(msg.pid, ""))
-        head = (f"seq {msg.seq} · lane {msg.lane} · from {msg.pid} {sender}".rstrip()
-                + f" · {msg.type_name}, {len(payload)} bytes · {full_time(msg.timestamp_ns)}")
         span = self._record_span(msg)
+        self.detail.show_message(msg, sender=self.model.senders.get(msg.pid, ""), span=span)
         if span is None:
-            self.detail_label.setText(f"{head}\nNot highlighted: {OVERWRITTEN} (what is shown "
-                                      "here is the copy read when it arrived).")
             self.highlightCleared.emit()
         else:
-            offset, length = span
-            self.detail_label.setText(
-                f"{head}\nIts record is at 0x{offset:X}–0x{offset + length - 1:X} in the segment "
-                f"({length} bytes, with the {RECORD_HEADER_SIZE}-byte header; highlighted in the hex view).")
-            self.highlightRequested.emit(offset, length)
+            self.highlightRequested.emit(*span)
 
     def _record_span(self, msg: Message) -> tuple[int, int] | None:
         channel = self.channel
@@ -577,15 +393,4 @@ class MessagePane(QWidget):
 
     def _clear_detail(self) -> None:
         self._selected = None
-        self.detail_tree.clear()
-        self.detail_hex.clear()
-        self.detail_label.setText("Select a message to see it in full.")
-
-def _dotnet_tree(data: bytes) -> Node | None:
-    """The .NET value a bytes message holds, when it is a BinaryFormatter stream."""
-    if not looks_like_nrbf(data):
-        return None
-    try:
-        return decode_nrbf(data)
-    except NrbfError as err:
-        return err.partial
+        self.detail.clear()

@@ -25,6 +25,7 @@ from mmfviewer.codec import Layout  # noqa: E402
 from mmfviewer.presentation import clock_time  # noqa: E402
 from mmfviewer.qt import message_model  # noqa: E402
 from mmfviewer.qt.fonts import draws_monospace  # noqa: E402
+from mmfviewer.qt.message_detail import OVERWRITTEN  # noqa: E402
 from mmfviewer.qt.message_model import (  # noqa: E402
     COLUMNS,
     PREVIEW,
@@ -32,7 +33,7 @@ from mmfviewer.qt.message_model import (  # noqa: E402
     MessageFilterProxy,
     MessageModel,
 )
-from mmfviewer.qt.message_pane import OVERWRITTEN, MessagePane  # noqa: E402
+from mmfviewer.qt.message_pane import MessagePane  # noqa: E402
 from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
 from mmfviewer.wire import TYPE_MSGPACK  # noqa: E402
 
@@ -294,17 +295,17 @@ def test_selecting_a_row_shows_tree_and_hexdump_and_highlights_its_record(qtbot,
         pane.select_row(0)
     assert tuple(blocker.args) == channel.record_span(msg)
     assert pane.selected_message is msg
-    top = pane.detail_tree.topLevelItem(0)
+    top = pane.detail.tree.topLevelItem(0)
     children = {top.child(i).text(0): top.child(i) for i in range(top.childCount())}
     assert list(children) == ["title", "content", "raw", "list"]
     assert children["title"].text(1) == "'Hi'"
     assert children["raw"].text(1) == bytes(range(64)).hex(" ") + "…"
     assert children["list"].childCount() == 2 and children["list"].child(1).text(0) == "[1]"
-    hexdump = pane.detail_hex.toPlainText()
+    hexdump = pane.detail.hexdump.toPlainText()
     assert hexdump.startswith("00000000: ") and "title" in hexdump
-    assert draws_monospace(pane.detail_hex.font())
+    assert draws_monospace(pane.detail.hexdump.font())
     pane.select_row(1)
-    top = pane.detail_tree.topLevelItem(0)
+    top = pane.detail.tree.topLevelItem(0)
     assert (top.text(0), top.text(1), top.childCount()) == ("text", "'plain text'", 0)
 
 
@@ -320,8 +321,8 @@ def test_selecting_a_message_the_ring_overwrote_clears_the_highlight(qtbot, pane
         assert pane.model.message_at(0).value == {"first": True}
         with qtbot.waitSignal(pane.highlightCleared):
             pane.select_row(0)
-        assert OVERWRITTEN in pane.detail_label.text()
-        assert "first" in pane.detail_hex.toPlainText()  # the copy read on arrival
+        assert OVERWRITTEN in pane.detail.label.text()
+        assert "first" in pane.detail.hexdump.toPlainText()  # the copy read on arrival
         last = pane.proxy.rowCount() - 1
         with qtbot.waitSignal(pane.highlightRequested) as blocker:
             pane.select_row(last)
@@ -356,7 +357,7 @@ def test_clear_empties_the_table_and_the_counters_go_on(qtbot, pane, channel):
     with qtbot.waitSignal(pane.highlightCleared):
         pane.clear_button.click()
     assert pane.model.rowCount() == 0 and pane.selected_message is None
-    assert pane.detail_tree.topLevelItemCount() == 0 and pane.detail_hex.toPlainText() == ""
+    assert pane.detail.tree.topLevelItemCount() == 0 and pane.detail.hexdump.toPlainText() == ""
     writer.send("again")
     pane.poll()
     assert pane.model.rowCount() == 1

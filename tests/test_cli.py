@@ -417,7 +417,7 @@ def test_gui_screenshot_leaves_no_settings_behind(shm_name, tmp_path):
 def test_info_does_not_say_no_process_maps_it_when_some_could_not_be_looked_into(shm_name):
     from dataclasses import replace
 
-    from mmfviewer.cli import _info_fields
+    from mmfviewer.cli_segments import _info_fields
     from mmfviewer.discovery import segment_info
 
     Segment.create(shm_name, 64).close()

@@ -149,8 +149,8 @@ def test_the_compose_panel_sends_members_that_proc2_prints(dotnet, shm_file, shm
         qtbot.addWidget(panel)
         panel.set_sender(Sender(segment))
         assert panel.form == "members"
-        assert {n: e.text() for n, e in panel.member_edits.items()} == {"title": "test", "content": "hello world 1"}
-        panel.member_edits["content"].setText("typed in the window")
+        assert {n: e.text() for n, e in panel.members.edits.items()} == {"title": "test", "content": "hello world 1"}
+        panel.members.edits["content"].setText("typed in the window")
         assert panel.send(), panel.error_label.text()
         assert proc2_messages(got, 1, timeout=20) == [("test", "typed in the window")]
         panel.set_form("message")
@@ -165,7 +165,7 @@ def test_the_compose_panel_sends_members_that_proc2_prints(dotnet, shm_file, shm
         # changed meanwhile keeps its new value.
         panel.set_form("members")
         run_cli("send", shm_name, "--json", '{"title": "changed elsewhere"}', check=True)
-        panel.member_edits["content"].setText("second edit")
+        panel.members.edits["content"].setText("second edit")
         assert panel.send(), panel.error_label.text()
         now = read_value(segment, Layout.DOTNET)[1].tree
         assert [(m.name, m.value) for m in now.children] == [("title", "changed elsewhere"),

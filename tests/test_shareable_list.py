@@ -577,11 +577,11 @@ def test_the_window_shows_the_items_and_writes_a_changed_one_in_place(owner_fact
         assert seg.read(start, length).rstrip(b"\0") == b"seven"
         panel = tab.compose
         assert panel.form == "members" and not panel.send_button.isEnabled()  # nothing changed yet
-        panel.member_edits["[1]"].setText("eight")
-        panel.member_edits["[0]"].setText("8")
+        panel.members.edits["[1]"].setText("eight")
+        panel.members.edits["[0]"].setText("8")
         assert panel.send(), panel.error_label.text()
         assert owner.read() == ["8", "'eight'", "2.5", "None"]
-        panel.member_edits["[1]"].setText("far too long for its slot")
+        panel.members.edits["[1]"].setText("far too long for its slot")
         assert not panel.send()
         assert "25 bytes do not fit its 8-byte slot" in panel.error_label.text()
         assert owner.read() == ["8", "'eight'", "2.5", "None"]

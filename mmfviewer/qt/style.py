@@ -1,4 +1,4 @@
-"""The app's colours and its byte font in one place.
+"""The app's colours (and the status lines shown in them) and its byte font in one place.
 
 Colours that carry meaning (an error, a success, something greyed out) are taken
 against the palette, so they stay readable on a dark desktop: a red that reads on
@@ -9,10 +9,11 @@ readable on any theme.
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QLabel
 
 from .fonts import monospace_font
 
-__all__ = ["banner_style", "error_color", "is_dark", "muted_color", "ok_color", "monospace_font"]
+__all__ = ["banner_style", "error_color", "is_dark", "muted_color", "ok_color", "monospace_font", "set_status"]
 
 WARNING_BANNER = "#b3261e"
 INFO_BANNER = "#1d5fa8"
@@ -44,3 +45,10 @@ def banner_style(*, warn: bool = True, padding: int = 6) -> str:
     """A style sheet for a banner label: white bold text on red (warn) or blue."""
     return (f"QLabel {{ background: {WARNING_BANNER if warn else INFO_BANNER}; color: white; "
             f"padding: {padding}px; font-weight: bold; }}")
+
+
+def set_status(label: QLabel, text: str, ok: bool | None) -> None:
+    """Show a status line: green when ``ok``, red when not, plain when None."""
+    label.setText(text)
+    color = None if ok is None else (ok_color() if ok else error_color()).name()
+    label.setStyleSheet(f"QLabel {{ color: {color}; }}" if color else "")

@@ -14,15 +14,9 @@ from PySide6.QtCore import Qt
 
 from mmfviewer.channel import Channel
 from mmfviewer.codec import Layout, decode_text
+from mmfviewer.compose import MAX_FIELD_CHARS, MAX_MEMBER_FIELDS, looks_like_hexdump, parse_raw
 from mmfviewer.hextext import hexdump_text
-from mmfviewer.qt.compose_panel import (
-    HISTORY_LIMIT,
-    READ_ONLY_REASON,
-    ComposePanel,
-    describe_json,
-    looks_like_hexdump,
-    parse_raw,
-)
+from mmfviewer.qt.compose_panel import HISTORY_LIMIT, READ_ONLY_REASON, ComposePanel
 from mmfviewer.qt.style import error_color
 from mmfviewer.segment import SHM_DIR, Segment
 from mmfviewer.sender import Sender
@@ -136,12 +130,6 @@ def test_the_place_json_goes_wrong_is_marked_in_the_editor(panel, channel_sender
     assert mark.cursor.selectedText() == text[err.value.pos]  # Qt counts the emoji as two units
     panel.json_edit.setPlainText('{"😀": 1}')
     assert panel.json_edit.extraSelections() == []
-
-
-def test_describe_json_names_every_kind_of_value():
-    assert [describe_json(v) for v in ({"a": 1}, [], [1], 3, 2.5, "s", True, None)] == [
-        "object with 1 key", "array of 0 items", "array of 1 item", "number", "number",
-        "string", "boolean", "null"]
 
 
 def test_a_valid_json_object_arrives_as_the_same_value(panel, channel_sender, shm_name):
@@ -461,22 +449,20 @@ def dotnet_segment(name: str, members: dict[str, str]) -> Segment:
 
 
 def test_a_value_with_thousands_of_members_gets_no_field_each_but_a_reason(panel, shm_name):
-    from mmfviewer.qt.compose_panel import MAX_MEMBER_FIELDS
     members = {f"m{i}": "x" for i in range(MAX_MEMBER_FIELDS + 1)}
     with dotnet_segment(shm_name, members) as seg:
         sender = Sender(seg)
         panel.set_sender(sender)
-        assert not panel.member_edits  # once, a widget per member froze the window for minutes
-        assert f"{MAX_MEMBER_FIELDS + 1:,} members or items" in panel.members_status.text()
+        assert not panel.members.edits  # once, a widget per member froze the window for minutes
+        assert f"{MAX_MEMBER_FIELDS + 1:,} members or items" in panel.members.status.text()
         sender.close()
 
 
 def test_a_member_of_megabytes_is_shown_cut_and_not_edited(panel, shm_name):
-    from mmfviewer.qt.compose_panel import MAX_FIELD_CHARS
     with dotnet_segment(shm_name, {"title": "t", "content": "c" * (3 << 20)}) as seg:
         sender = Sender(seg)
         panel.set_sender(sender)
-        assert set(panel.member_edits) == {"title"}
-        assert "content" in panel.members_status.text()
+        assert set(panel.members.edits) == {"title"}
+        assert "content" in panel.members.status.text()
         sender.close()
     assert MAX_FIELD_CHARS < 3 << 20

@@ -9,89 +9,36 @@ messages and banners.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDockWidget,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QStackedWidget,
-    QStyle,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from .. import __version__
 from ..errors import MmfError
-from ..hextext import parse_hex_bytes
 from ..live_session import INSPECT_BYTES
-from ..names import parse_name, printable
+from ..names import printable
 from ..segment import Segment
 from ..units import format_size, parse_size
+from .find_bar import FindBar
 from .inspector_panel import InspectorPanel
 from .open_dialog import OpenDialog
 from .segment_browser import SegmentBrowser
 from .segment_tab import DEFAULT_HISTORY, DEFAULT_REFRESH_MS, SegmentTab
 from .style import error_color
-
-RECENT_MAX = 10
-REFRESH_CHOICES = [16, 50, 100, 250, 500, 1000, 5000]
-
-
-class FindBar(QWidget):
-    """Find hex or text in the current segment; Enter / F3 next, Shift+F3 previous."""
-
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
-        self.kind = QComboBox()
-        self.kind.addItems(["Text", "Hex"])
-        self.kind.setToolTip("Search for UTF-8 text, or hex bytes such as '54 68 65'")
-        self.pattern = QLineEdit()
-        self.pattern.setPlaceholderText("Find text, or hex bytes like 54 68 65")
-        self.pattern.returnPressed.connect(lambda: window.find_next(forward=True))
-        previous = QPushButton("Previous")
-        previous.clicked.connect(lambda: window.find_next(forward=False))
-        following = QPushButton("Next")
-        following.clicked.connect(lambda: window.find_next(forward=True))
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.clicked.connect(self.hide)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(6, 2, 6, 2)
-        row.addWidget(QLabel("Find:"))
-        row.addWidget(self.kind)
-        row.addWidget(self.pattern, 1)
-        row.addWidget(previous)
-        row.addWidget(following)
-        row.addWidget(close)
-
-    def needle(self) -> bytes:
-        """The pattern as bytes; raises FormatError for bad hex."""
-        text = self.pattern.text()
-        if self.kind.currentText() == "Hex":
-            return parse_hex_bytes(text)
-        return text.encode("utf-8")
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if event.key() == Qt.Key.Key_Escape:
-            self.hide()
-            self.window_.focus_view()
-            return
-        super().keyPressEvent(event)
+from .window_actions import WindowActions, rate_index, rate_text
 
 
 def _int_setting(settings: QSettings, key: str, default: int) -> int:
@@ -148,11 +95,12 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock("Data inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self._build_status_bar()
-        self._build_actions()
+        #: The window's commands, menus and toolbar.
+        self.commands = WindowActions(self)
         # Room for the inspector's two value columns; the list needs less.
         self.resizeDocks([self.browser_dock, self.inspector_dock], [270, 380], Qt.Orientation.Horizontal)
         self._restore()
-        self._update_actions()
+        self.commands.update(self.current_tab())
 
     # ------------------------------------------------------------------ building
 
@@ -171,127 +119,6 @@ class MainWindow(QMainWindow):
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
             self.status_labels[key] = label
-
-    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
-                *, tip: str = "", checkable: bool = False) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.setCheckable(checkable)
-        action.triggered.connect(lambda *_: slot())
-        self.addAction(action)  # shortcuts work even when the menu bar is hidden
-        return action
-
-    def _build_actions(self) -> None:
-        a = self._action
-        self.open_action = a("&Open mapping…", self.open_dialog, "Ctrl+O",
-                             tip="Open or create a named shared-memory segment")
-        self.open_file_action = a("Open &file-backed mapping…", lambda: self.open_dialog(file_backed=True),
-                                  "Ctrl+Shift+O", tip="Map a file, as .NET programs on Linux share memory")
-        self.close_action = a("&Close", self.close_current, "Ctrl+W", tip="Close this tab")
-        self.reopen_rw_action = a("Reopen read-&write", self.reopen_read_write, "Ctrl+Shift+W",
-                                  tip="Reopen this segment read-write, to edit bytes and send messages")
-        self.quit_action = a("&Quit", self.close, "Ctrl+Q")
-        self.copy_actions = {
-            "hex": a("Copy as &hex", lambda: self.copy_as("hex"), "Ctrl+C"),
-            "hexdump": a("Copy as hex&dump", lambda: self.copy_as("hexdump"), "Ctrl+Shift+C"),
-            "c": a("Copy as &C array", lambda: self.copy_as("c")),
-            "python": a("Copy as &Python bytes", lambda: self.copy_as("python")),
-        }
-        self.undo_action = a("&Undo", lambda: self._view_call("undo"), "Ctrl+Z")
-        self.redo_action = a("&Redo", lambda: self._view_call("redo"), "Ctrl+Y")
-        self.goto_action = a("&Go to offset…", self.goto_dialog, "Ctrl+G", tip="Jump to an offset (hex or decimal)")
-        self.find_action = a("&Find…", self.show_find_bar, "Ctrl+F", tip="Find hex bytes or text")
-        self.find_next_action = a("Find &next", lambda: self.find_next(forward=True), "F3")
-        self.find_prev_action = a("Find pre&vious", lambda: self.find_next(forward=False), "Shift+F3")
-        self.zoom_in_action = a("Zoom &in", lambda: self._view_call("zoom_in"), "Ctrl++")
-        self.zoom_out_action = a("Zoom &out", lambda: self._view_call("zoom_out"), "Ctrl+-")
-        self.pause_action = a("&Pause live refresh", self.toggle_pause, "Ctrl+P", checkable=True,
-                              tip="Stop refreshing this segment (the view stays as it is)")
-        self.refresh_now_action = a("Refresh &now", self._refresh_now, "F5")
-
-        menu = self.menuBar().addMenu("&File")
-        menu.addAction(self.open_action)
-        menu.addAction(self.open_file_action)
-        self.recent_menu = menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        menu.addSeparator()
-        menu.addAction(self.reopen_rw_action)
-        menu.addAction(self.close_action)
-        menu.addAction(self.quit_action)
-
-        menu = self.menuBar().addMenu("&Edit")
-        menu.addAction(self.undo_action)
-        menu.addAction(self.redo_action)
-        menu.addSeparator()
-        for action in self.copy_actions.values():
-            menu.addAction(action)
-        menu.addSeparator()
-        menu.addAction(self.goto_action)
-        menu.addAction(self.find_action)
-        menu.addAction(self.find_next_action)
-        menu.addAction(self.find_prev_action)
-
-        menu = self.menuBar().addMenu("&View")
-        rows = menu.addMenu("&Bytes per row")
-        group = QActionGroup(self)
-        self.row_actions = {}
-        for n in (8, 16, 32):
-            action = a(f"{n}", functools.partial(self.set_bytes_per_row, n), checkable=True)
-            action.setChecked(n == self.bytes_per_row)
-            group.addAction(action)
-            rows.addAction(action)
-            self.row_actions[n] = action
-        menu.addAction(self.zoom_in_action)
-        menu.addAction(self.zoom_out_action)
-        menu.addSeparator()
-        menu.addAction(self.pause_action)
-        menu.addAction(self.refresh_now_action)
-        rates = menu.addMenu("Refresh &interval")
-        rate_group = QActionGroup(self)
-        self.rate_actions = {}
-        for ms in REFRESH_CHOICES:
-            action = a(_rate_text(ms), functools.partial(self.set_refresh_ms, ms), checkable=True)
-            action.setChecked(ms == self.refresh_ms)
-            rate_group.addAction(action)
-            rates.addAction(action)
-            self.rate_actions[ms] = action
-        menu.addSeparator()
-        menu.addAction(self.browser_dock.toggleViewAction())
-        menu.addAction(self.inspector_dock.toggleViewAction())
-
-        menu = self.menuBar().addMenu("&Help")
-        menu.addAction(a("&About mmfviewer", self._about))
-
-        style = self.style()
-        for action, icon in ((self.open_action, QStyle.StandardPixmap.SP_DialogOpenButton),
-                             (self.close_action, QStyle.StandardPixmap.SP_DialogCloseButton),
-                             (self.goto_action, QStyle.StandardPixmap.SP_ArrowForward),
-                             (self.find_action, QStyle.StandardPixmap.SP_FileDialogContentsView),
-                             (self.pause_action, QStyle.StandardPixmap.SP_MediaPause)):
-            action.setIcon(style.standardIcon(icon))
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("main_toolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.open_action, self.close_action):
-            toolbar.addAction(action)
-        toolbar.addSeparator()
-        for action in (self.goto_action, self.find_action):
-            toolbar.addAction(action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.pause_action)
-        self.rate_combo = QComboBox()
-        self.rate_combo.setToolTip("How often the open segment is read and redrawn")
-        for ms in REFRESH_CHOICES:
-            self.rate_combo.addItem(_rate_text(ms), ms)
-        self.rate_combo.setCurrentIndex(self._rate_index(self.refresh_ms))
-        self.rate_combo.activated.connect(lambda i: self.set_refresh_ms(self.rate_combo.itemData(i)))
-        toolbar.addWidget(QLabel(" Refresh: "))
-        toolbar.addWidget(self.rate_combo)
 
     # ------------------------------------------------------------------ opening
 
@@ -338,38 +165,10 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(index, printable(segment.path))
         self.tabs.setCurrentIndex(index)
         self.stack.setCurrentWidget(self.tabs)
-        self._remember(segment)
+        self.commands.remember(segment)
         view.setFocus()
-        self._update_actions()
+        self.commands.update(self.current_tab())
         return tab
-
-    def _remember(self, segment: Segment) -> None:
-        # Stored escaped: Qt's settings drop bytes that are not UTF-8, and the menu
-        # shows the entries; parse_name reads them back.
-        entry = (f"name:{printable(segment.name)}" if segment.name is not None
-                 else f"file:{printable(segment.path)}")
-        recent = [r for r in self._recent() if r != entry]
-        self.settings.setValue("recent", [entry, *recent][:RECENT_MAX])
-
-    def _recent(self) -> list[str]:
-        value = self.settings.value("recent") or []
-        return [value] if isinstance(value, str) else list(value)
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        entries = self._recent()
-        if not entries:
-            self.recent_menu.addAction("(nothing yet)").setEnabled(False)
-            return
-        for entry in entries:
-            kind, _, shown = entry.partition(":")
-            action = self.recent_menu.addAction(shown if kind == "name" else f"{shown} (file)")
-            target = parse_name(shown)
-            action.triggered.connect(
-                lambda *_, k=kind, t=target: self.open_name(t) if k == "name" else self.open_file(t))
-        self.recent_menu.addSeparator()
-        self.recent_menu.addAction("Clear list").triggered.connect(
-            lambda: self.settings.setValue("recent", []))
 
     # ------------------------------------------------------------------ tabs
 
@@ -415,31 +214,19 @@ class MainWindow(QMainWindow):
             tab.deleteLater()
         if not self.tabs.count():
             self.stack.setCurrentWidget(self.welcome)
-        self._update_actions()
+        self.commands.update(self.current_tab())
 
     def _current_changed(self, _index: int) -> None:
         tab = self.current_tab()
         parts = ["mmfviewer", *([tab.title] if tab else []), *([self.title_suffix] if self.title_suffix else [])]
         self.setWindowTitle(" — ".join(parts))
         if tab is not None:
-            self.pause_action.setChecked(tab.paused)
-            self.rate_combo.setCurrentIndex(self._rate_index(tab.refresh_ms))
+            self.commands.pause.setChecked(tab.paused)
+            self.commands.rate_combo.setCurrentIndex(rate_index(tab.refresh_ms))
             self._cursor_moved(tab)
             self._selection_changed(tab, *tab.hex_view.selection())
         self._update_status()
-        self._update_actions()
-
-    def _update_actions(self) -> None:
-        tab = self.current_tab()
-        has_tab = tab is not None
-        writable = tab is not None and not tab.segment.readonly
-        for action in (self.close_action, self.goto_action, self.find_action, self.find_next_action,
-                       self.find_prev_action, self.pause_action, self.refresh_now_action,
-                       self.zoom_in_action, self.zoom_out_action, *self.copy_actions.values()):
-            action.setEnabled(has_tab)
-        self.undo_action.setEnabled(writable)
-        self.redo_action.setEnabled(writable)
-        self.reopen_rw_action.setEnabled(has_tab and not writable)
+        self.commands.update(self.current_tab())
 
     # ------------------------------------------------------------------ live
 
@@ -490,7 +277,7 @@ class MainWindow(QMainWindow):
         if tab.paused:
             text = "paused"
         else:
-            text = f"every {_rate_text(tab.refresh_ms)} · tick {tab.tick_seconds * 1000:.1f} ms"
+            text = f"every {rate_text(tab.refresh_ms)} · tick {tab.tick_seconds * 1000:.1f} ms"
         self.status_labels["refresh"].setText(text)
 
     def toggle_pause(self) -> None:
@@ -498,10 +285,11 @@ class MainWindow(QMainWindow):
         tab = self.current_tab()
         if tab is not None:
             tab.set_paused(not tab.paused)
-            self.pause_action.setChecked(tab.paused)
+            self.commands.pause.setChecked(tab.paused)
             self._update_refresh_label(tab)
 
-    def _refresh_now(self) -> None:
+    def refresh_now(self) -> None:
+        """Read the tab in front now."""
         tab = self.current_tab()
         if tab is not None:
             tab.tick()
@@ -510,33 +298,23 @@ class MainWindow(QMainWindow):
         """Set the refresh interval of the tab in front, and the default for new tabs."""
         self.refresh_ms = ms
         self.settings.setValue("refresh_ms", ms)
-        self.rate_combo.setCurrentIndex(self._rate_index(ms))
-        if ms in self.rate_actions:
-            self.rate_actions[ms].setChecked(True)
+        self.commands.rate_combo.setCurrentIndex(rate_index(ms))
+        if ms in self.commands.rates:
+            self.commands.rates[ms].setChecked(True)
         tab = self.current_tab()
         if tab is not None:
             tab.set_refresh_ms(ms)
             self._update_refresh_label(tab)
 
-    def _rate_index(self, ms: int) -> int:
-        return min(range(len(REFRESH_CHOICES)), key=lambda i: abs(REFRESH_CHOICES[i] - ms))
-
     def set_bytes_per_row(self, n: int) -> None:
         """8, 16 or 32 bytes per row, in every tab."""
         self.bytes_per_row = n
         self.settings.setValue("bytes_per_row", n)
-        self.row_actions[n].setChecked(True)
+        self.commands.rows[n].setChecked(True)
         for tab in self.all_tabs():
             tab.hex_view.bytes_per_row = n
 
     # ------------------------------------------------------------------ commands
-
-    def _view_call(self, method: str) -> None:
-        tab = self.current_tab()
-        if tab is not None:
-            getattr(tab.hex_view, method)()
-            if method.startswith("zoom"):
-                self.settings.setValue("zoom", tab.hex_view.zoom())
 
     def copy_as(self, kind: str) -> None:
         """Copy the selection (or the byte at the cursor) in one of four formats."""
@@ -611,7 +389,8 @@ class MainWindow(QMainWindow):
             text += f"<p style='color:{error_color().name()}'>{error}</p>"
         self.welcome.setText(text)
 
-    def _about(self) -> None:
+    def about(self) -> None:
+        """Say what this program is."""
         QMessageBox.about(self, "About mmfviewer",
                           f"<b>mmfviewer {__version__}</b><p>A live inspector for named shared memory: "
                           "bytes that change light up, messages decode, nothing crashes.</p>")
@@ -635,8 +414,4 @@ class MainWindow(QMainWindow):
             self.close_tab(0)
         self.browser.timer.stop()
         super().closeEvent(event)
-
-
-def _rate_text(ms: int) -> str:
-    return f"{ms} ms" if ms < 1000 else f"{ms // 1000} s"
 

@@ -80,10 +80,10 @@ def test_a_name_that_does_not_exist_is_a_message_not_a_crash(window, shm_name):
 def test_recent_segments_are_remembered(window, shm_name):
     Segment.create(shm_name, 64).close()
     window.open_name(shm_name)
-    assert window._recent()[0] == f"name:{shm_name}"
+    assert window.commands.recent()[0] == f"name:{shm_name}"
     window.close_current()
-    window._fill_recent()
-    action = next(a for a in window.recent_menu.actions() if a.text() == shm_name)
+    window.commands.recent_menu.aboutToShow.emit()  # as opening the menu does
+    action = next(a for a in window.commands.recent_menu.actions() if a.text() == shm_name)
     action.trigger()
     assert window.current_tab().title == shm_name
 

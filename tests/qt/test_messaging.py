@@ -151,7 +151,7 @@ def test_closing_a_tab_gives_its_lane_back(window, shm_name, qtbot):
 def test_reopening_read_write_lets_a_read_only_tab_send(window, shm_name):
     Channel.create(shm_name, lanes=2, lane_size=4096).close()
     window.open_name(shm_name)
-    assert window.reopen_rw_action.isEnabled()
+    assert window.commands.reopen_read_write.isEnabled()
     tab = window.reopen_read_write()
     assert not tab.segment.readonly and window.tabs.count() == 1
     tab.compose.set_form("text")

@@ -20,7 +20,7 @@ from typing import Any
 import msgpack
 
 from . import __version__
-from .channel import Channel, Message
+from .channel import Channel
 from .codec import (
     WINDOW,
     Decoded,
@@ -42,6 +42,7 @@ from .errors import (
     SegmentNotFoundError,
 )
 from .hextext import hexdump_lines, parse_hex_bytes
+from .message import Message
 from .names import parse_name, printable
 from .nrbf import ClassShape
 from .presentation import SegmentRow, clock_time, file_time

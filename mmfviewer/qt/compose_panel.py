@@ -54,10 +54,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..channel import encode_msgpack
 from ..codec import Layout, read_value
 from ..errors import FormatError, MmfError, SegmentClosedError
 from ..hextext import BYTES_PER_LINE, parse_hex_bytes
+from ..message import encode_msgpack
 from ..nrbf import WRITABLE_TYPES
 from ..sender import Sender
 from ..tree import Node, node_text

@@ -40,11 +40,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..channel import Channel, Message, Reader
+from ..channel import Channel
+from ..channel_reader import Reader
 from ..codec import Layout
 from ..errors import FormatError, MmfError
 from ..hextext import hexdump_text
 from ..live_session import FeedUpdate, MessageFeed
+from ..message import Message
 from ..names import printable
 from ..nrbf import NrbfError, looks_like_nrbf
 from ..nrbf import decode as decode_nrbf

@@ -5,7 +5,9 @@ The core (this package, minus ``mmfviewer.qt``) never imports Qt.
 
 __version__ = "0.1.0"
 
-from .channel import Channel, Message, Reader, Writer  # noqa: E402
+from .channel import Channel  # noqa: E402
+from .channel_reader import Reader  # noqa: E402
+from .channel_writer import Writer  # noqa: E402
 from .codec import Layout, detect_layout  # noqa: E402
 from .discovery import Attachment, SegmentInfo, list_segments, segment_info  # noqa: E402
 from .errors import (  # noqa: E402
@@ -25,6 +27,7 @@ from .errors import (  # noqa: E402
     SegmentPermissionError,
     SegmentSpaceError,
 )
+from .message import Message  # noqa: E402
 from .segment import Segment, SegmentState, segment_exists, unlink_segment, validate_name  # noqa: E402
 
 __all__ = [

@@ -20,7 +20,8 @@ from typing import Any
 
 import msgpack
 
-from .channel import Channel, Reader
+from .channel import Channel
+from .channel_reader import Reader
 from .segment import unlink_segment
 
 _ctx = mp.get_context("spawn")

@@ -12,10 +12,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .channel import Channel, Message
+from .channel import Channel
 from .cli_common import PROG, chosen_layout, open_segment, print_json, segment_target
 from .codec import WINDOW, Decoded, Layout, detect_layout, read_stable, read_value
 from .errors import FormatError, SegmentError
+from .message import Message
 from .names import printable
 from .presentation import clock_time
 from .segment import Segment

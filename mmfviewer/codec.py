@@ -30,7 +30,6 @@ import msgpack
 
 from . import msgpack_bounds as bounded
 from . import nrbf
-from .channel import msgpack_error_text
 from .errors import (
     FormatError,
     SegmentBoundsError,
@@ -39,6 +38,7 @@ from .errors import (
     SegmentPermissionError,
 )
 from .hextext import parse_hex_bytes
+from .message import msgpack_error_text
 from .segment import Segment
 from .shareable_list import (
     decode_shareable_list,

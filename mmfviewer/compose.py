@@ -17,10 +17,10 @@ from typing import Any
 
 import hexdump
 
-from .channel import encode_msgpack
 from .codec import Layout, read_value
 from .errors import FormatError, MmfError
 from .hextext import BYTES_PER_LINE, parse_hex_bytes
+from .message import encode_msgpack
 from .nrbf import WRITABLE_TYPES
 from .segment import Segment
 from .tree import Node, node_text

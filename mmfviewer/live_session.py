@@ -23,9 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 
-from .channel import Channel, Message, Reader
+from .channel import Channel
+from .channel_reader import Reader
 from .codec import WINDOW, Decoded, Layout, detect_layout, read_stable, read_value
 from .errors import FormatError, MmfError
+from .message import Message
 from .segment import Segment, SegmentState
 
 #: What the data inspector looks at from the cursor on.

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .byte_values import short_repr
-from .channel import Message
 from .discovery import SegmentInfo
+from .message import Message
 from .names import printable
 from .units import format_size
 

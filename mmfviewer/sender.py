@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .channel import Channel, Writer
+from .channel import Channel
+from .channel_writer import Writer
 from .codec import Layout, detect_layout, write_dotnet, write_list_items, write_mailbox, write_text
 from .errors import FormatError, ReadOnlyError
 from .nrbf import ClassShape

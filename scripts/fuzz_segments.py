@@ -460,20 +460,22 @@ CHANNEL_GEN_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def deterministic_channel(index: int) -> Any:
-    """While a channel is built: mmfviewer.channel's clock and pid are made up (a counter,
-    and a pid past pid_max), so the bytes depend on nothing but the seed and index."""
+    """While a channel is built: the clock and pid of mmfviewer.channel and
+    mmfviewer.channel_writer are made up (a counter, and a pid past pid_max), so the
+    bytes depend on nothing but the seed and index."""
     import mmfviewer.channel as chmod
+    import mmfviewer.channel_writer as wmod
 
     ticks = itertools.count()
     base = 1_700_000_000_000_000_000 + index * 1_000_000_000
     with CHANNEL_GEN_LOCK:
-        real_time, real_os = chmod.time, chmod.os
-        chmod.time = _Proxy(time, time_ns=lambda: base + next(ticks) * 1000)  # type: ignore[assignment]
-        chmod.os = _Proxy(os, getpid=lambda: 4_000_000)  # type: ignore[assignment]
+        real_time, real_writer_time, real_writer_os = chmod.time, wmod.time, wmod.os
+        chmod.time = wmod.time = _Proxy(time, time_ns=lambda: base + next(ticks) * 1000)  # type: ignore[assignment]
+        wmod.os = _Proxy(os, getpid=lambda: 4_000_000)  # type: ignore[assignment]
         try:
             yield
         finally:
-            chmod.time, chmod.os = real_time, real_os
+            chmod.time, wmod.time, wmod.os = real_time, real_writer_time, real_writer_os
 
 
 def make_channel(rng: random.Random, case: Case, seed: int) -> None:

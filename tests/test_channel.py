@@ -11,7 +11,7 @@ import time
 import pytest
 
 from mmfviewer import wire
-from mmfviewer.channel import Channel, Message
+from mmfviewer.channel import Channel
 from mmfviewer.errors import (
     ChannelTruncatedError,
     FormatError,
@@ -19,6 +19,7 @@ from mmfviewer.errors import (
     NoFreeLaneError,
     ReadOnlyError,
 )
+from mmfviewer.message import Message
 from mmfviewer.segment import SHM_DIR, Segment
 
 from .conftest import needs_dev_shm

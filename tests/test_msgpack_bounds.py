@@ -11,9 +11,10 @@ import msgpack
 import pytest
 
 from mmfviewer import wire
-from mmfviewer.channel import Channel, decode_msgpack
+from mmfviewer.channel import Channel
 from mmfviewer.codec import Layout, read_value
 from mmfviewer.errors import FormatError
+from mmfviewer.message import decode_msgpack
 from mmfviewer.msgpack_bounds import UNGUARDED, TooManyObjectsError, unpackb
 from mmfviewer.segment import Segment
 

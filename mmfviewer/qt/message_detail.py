@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QShowEvent
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from ..channel import Message
 from ..hextext import hexdump_text
+from ..message import Message
 from ..names import printable
 from ..nrbf import NrbfError, looks_like_nrbf
 from ..nrbf import decode as decode_nrbf

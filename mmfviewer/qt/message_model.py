@@ -31,7 +31,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from ..channel import Message
+from ..message import Message
 from ..names import printable
 from ..presentation import clock_time, full_time, preview_of
 from ..wire import TYPE_MSGPACK

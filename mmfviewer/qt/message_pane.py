@@ -35,10 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..channel import Channel, Message, Reader
+from ..channel import Channel
+from ..channel_reader import Reader
 from ..codec import Layout
 from ..errors import FormatError, MmfError
 from ..live_session import FeedUpdate, MessageFeed
+from ..message import Message
 from ..segment import Segment
 from .message_detail import MessageDetail
 from .message_model import DEFAULT_MAX_ROWS, MessageFilterProxy, MessageModel

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from ..channel import Message
+from ..message import Message
 from .message_model import LANE, PREVIEW, SENDER, SEQ, SIZE, TIME, TYPE, MessageFilterProxy, MessageModel
 
 

@@ -16,9 +16,10 @@ import time
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from ..channel import Channel, Message
+from ..channel import Channel
 from ..codec import Layout
 from ..live_session import INSPECT_BYTES, FeedUpdate, LiveSession, ReadWindow, Snapshot
+from ..message import Message
 from ..names import printable
 from ..segment import Segment, SegmentState
 from ..sender import Sender

@@ -20,8 +20,9 @@ pytest.importorskip("PySide6.QtWidgets")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QHeaderView  # noqa: E402
 
-from mmfviewer.channel import Channel, Message  # noqa: E402
+from mmfviewer.channel import Channel  # noqa: E402
 from mmfviewer.codec import Layout  # noqa: E402
+from mmfviewer.message import Message  # noqa: E402
 from mmfviewer.presentation import clock_time  # noqa: E402
 from mmfviewer.qt import message_model  # noqa: E402
 from mmfviewer.qt.fonts import draws_monospace  # noqa: E402

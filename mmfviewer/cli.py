@@ -42,10 +42,10 @@ from .errors import (
     SegmentNotFoundError,
 )
 from .hextext import hexdump_lines, parse_hex_bytes
-from .names import parse_name, printable
-from .nrbf import ClassShape
+from .names import parse_name, printable, quoted
+from .nrbf_encode import ClassShape
 from .presentation import SegmentRow, clock_time, file_time
-from .segment import Segment, quoted, shm_path, unlink_segment
+from .segment import Segment, shm_path, unlink_segment
 from .sender import Sender
 from .tree import JsonItems
 from .units import SIZE_HELP, format_size, parse_mode, parse_size

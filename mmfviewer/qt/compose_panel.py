@@ -58,7 +58,7 @@ from ..channel import encode_msgpack
 from ..codec import Layout, read_value
 from ..errors import FormatError, MmfError, SegmentClosedError
 from ..hextext import BYTES_PER_LINE, parse_hex_bytes
-from ..nrbf import WRITABLE_TYPES
+from ..nrbf_encode import WRITABLE_TYPES
 from ..sender import Sender
 from ..tree import Node, node_text
 from ..units import parse_size

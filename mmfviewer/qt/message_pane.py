@@ -46,8 +46,9 @@ from ..errors import FormatError, MmfError
 from ..hextext import hexdump_text
 from ..live_session import FeedUpdate, MessageFeed
 from ..names import printable
-from ..nrbf import NrbfError, looks_like_nrbf
 from ..nrbf import decode as decode_nrbf
+from ..nrbf import looks_like_nrbf
+from ..nrbf_format import NrbfError
 from ..presentation import full_time
 from ..segment import Segment
 from ..tree import Node

@@ -19,7 +19,7 @@ from typing import Any
 
 import msgpack
 
-from . import nrbf
+from . import nrbf, nrbf_encode, nrbf_format
 from .codec import decode_mailbox
 
 MiB = 1 << 20
@@ -27,41 +27,41 @@ _I32 = struct.Struct("<i")
 
 
 def _lps(text: str) -> bytes:
-    return nrbf._lps(text)
+    return nrbf_encode._lps(text)
 
 
 def dotnet_messages(count: int) -> bytes:
     """A BinaryFormatter stream of a ``Message[]`` of ``count`` messages."""
-    out = bytearray(bytes([nrbf.HEADER]) + struct.pack("<iiii", 1, -1, 1, 0))
-    out += bytes([nrbf.BINARY_LIBRARY]) + _I32.pack(2) + _lps("MessageLib, Version=1.0.0.0, "
+    out = bytearray(bytes([nrbf_format.HEADER]) + struct.pack("<iiii", 1, -1, 1, 0))
+    out += bytes([nrbf_format.BINARY_LIBRARY]) + _I32.pack(2) + _lps("MessageLib, Version=1.0.0.0, "
                                                              "Culture=neutral, PublicKeyToken=null")
-    out += bytes([nrbf.ARRAY_SINGLE_OBJECT]) + _I32.pack(1) + _I32.pack(count)
+    out += bytes([nrbf_format.ARRAY_SINGLE_OBJECT]) + _I32.pack(1) + _I32.pack(count)
     next_id = 3
     for i in range(count):
         title, content = _message_text(i)
         if i == 0:
-            out += (bytes([nrbf.CLASS_WITH_MEMBERS_AND_TYPES]) + _I32.pack(next_id) + _lps("Message")
+            out += (bytes([nrbf_format.CLASS_WITH_MEMBERS_AND_TYPES]) + _I32.pack(next_id) + _lps("Message")
                     + _I32.pack(2) + _lps("title") + _lps("content") + bytes([1, 1]) + _I32.pack(2))
             first = next_id
         else:
-            out += bytes([nrbf.CLASS_WITH_ID]) + _I32.pack(next_id) + _I32.pack(first)
-        out += bytes([nrbf.OBJECT_STRING]) + _I32.pack(next_id + 1) + _lps(title)
-        out += bytes([nrbf.OBJECT_STRING]) + _I32.pack(next_id + 2) + _lps(content)
+            out += bytes([nrbf_format.CLASS_WITH_ID]) + _I32.pack(next_id) + _I32.pack(first)
+        out += bytes([nrbf_format.OBJECT_STRING]) + _I32.pack(next_id + 1) + _lps(title)
+        out += bytes([nrbf_format.OBJECT_STRING]) + _I32.pack(next_id + 2) + _lps(content)
         next_id += 3
-    out.append(nrbf.MESSAGE_END)
+    out.append(nrbf_format.MESSAGE_END)
     return bytes(out)
 
 
 def dotnet_int_array(count: int) -> bytes:
     """A BinaryFormatter stream of an object whose one member is an ``int[count]``."""
-    out = bytearray(bytes([nrbf.HEADER]) + struct.pack("<iiii", 1, -1, 1, 0))
-    out += bytes([nrbf.BINARY_LIBRARY]) + _I32.pack(2) + _lps("Samples")
-    out += (bytes([nrbf.CLASS_WITH_MEMBERS_AND_TYPES]) + _I32.pack(1) + _lps("Series") + _I32.pack(1)
-            + _lps("values") + bytes([nrbf.BT_PRIMITIVE_ARRAY, 8]) + _I32.pack(2))
-    out += bytes([nrbf.MEMBER_REFERENCE]) + _I32.pack(3)
-    out += bytes([nrbf.ARRAY_SINGLE_PRIMITIVE]) + _I32.pack(3) + _I32.pack(count) + bytes([8])
+    out = bytearray(bytes([nrbf_format.HEADER]) + struct.pack("<iiii", 1, -1, 1, 0))
+    out += bytes([nrbf_format.BINARY_LIBRARY]) + _I32.pack(2) + _lps("Samples")
+    out += (bytes([nrbf_format.CLASS_WITH_MEMBERS_AND_TYPES]) + _I32.pack(1) + _lps("Series") + _I32.pack(1)
+            + _lps("values") + bytes([nrbf_format.BT_PRIMITIVE_ARRAY, 8]) + _I32.pack(2))
+    out += bytes([nrbf_format.MEMBER_REFERENCE]) + _I32.pack(3)
+    out += bytes([nrbf_format.ARRAY_SINGLE_PRIMITIVE]) + _I32.pack(3) + _I32.pack(count) + bytes([8])
     out += struct.pack(f"<{count}i", *range(count))
-    out.append(nrbf.MESSAGE_END)
+    out.append(nrbf_format.MESSAGE_END)
     return bytes(out)
 
 

@@ -17,8 +17,8 @@ from .channel import Channel
 from .cli_common import PROG, UsageError
 from .codec import Layout, detect_layout
 from .errors import MmfError, SegmentExistsError
-from .names import parse_name, printable
-from .segment import Segment, quoted
+from .names import parse_name, printable, quoted
+from .segment import Segment
 
 
 def cmd_gui(args: argparse.Namespace) -> int:

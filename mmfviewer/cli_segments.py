@@ -18,10 +18,10 @@ from .codec import WINDOW, Layout, detect_layout, layout_display, layout_label, 
 from .discovery import SegmentInfo, segment_info, survey
 from .errors import FormatError, MmfError, SegmentBoundsError, SegmentError, SegmentNotFoundError
 from .hextext import hexdump_lines, parse_hex_bytes
-from .names import parse_name, printable
-from .nrbf import ClassShape
+from .names import parse_name, printable, quoted
+from .nrbf_encode import ClassShape
 from .presentation import SegmentRow, file_time
-from .segment import Segment, quoted, shm_path, unlink_segment
+from .segment import Segment, shm_path, unlink_segment
 from .sender import Sender
 from .units import format_size, parse_mode, parse_size
 from .wire import DEFAULT_CAPACITY, MIN_CAPACITY, ring_capacity_for, segment_size, validate_dimensions

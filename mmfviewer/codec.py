@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 
 from . import msgpack_bounds as bounded
-from . import nrbf
+from . import nrbf, nrbf_encode
 from .errors import (
     FormatError,
     SegmentBoundsError,
@@ -39,6 +39,7 @@ from .errors import (
 )
 from .hextext import parse_hex_bytes
 from .message import msgpack_error_text
+from .nrbf_format import NrbfError
 from .segment import Segment
 from .shareable_list import (
     decode_shareable_list,
@@ -267,7 +268,7 @@ def read_value(segment: Segment, layout: Layout, data: bytes | None = None) -> t
             data = read_stable(segment, n)
         try:
             return data, decode_value(data, layout)
-        except (nrbf.NrbfError, CutShortError) as err:
+        except (NrbfError, CutShortError) as err:
             cut_short = isinstance(err, CutShortError) or err.truncated
             if not cut_short or len(data) < n or n >= MAX_VALUE_BYTES:
                 raise
@@ -304,7 +305,7 @@ def write_mailbox(segment: Segment, value: Any) -> int:
 
 
 def write_dotnet(segment: Segment, values: dict[str, Any],
-                 shape: nrbf.ClassShape | None = None) -> tuple[int, nrbf.ClassShape]:
+                 shape: nrbf_encode.ClassShape | None = None) -> tuple[int, nrbf_encode.ClassShape]:
     """Overwrite the .NET value at offset 0 with an object of the same class (or of
     ``shape``) whose members take ``values``, zeroing what is left of the previous
     value. Members not given keep their current value. Returns the bytes written
@@ -321,12 +322,12 @@ def write_dotnet(segment: Segment, values: dict[str, Any],
     else:
         assert decoded.tree is not None
         previous_length = decoded.length
-        like = nrbf.ClassShape.of(decoded.tree)
+        like = nrbf_encode.ClassShape.of(decoded.tree)
         shape = shape or like
         if shape == like:
-            current = {m.name: m.value for m in decoded.tree.children if m.type in nrbf.WRITABLE_TYPES}
+            current = {m.name: m.value for m in decoded.tree.children if m.type in nrbf_encode.WRITABLE_TYPES}
     assert shape is not None
-    data = nrbf.encode_object(shape, {**current, **coerce_members(shape, values)})
+    data = nrbf_encode.encode_object(shape, {**current, **coerce_members(shape, values)})
     return _overwrite(segment, data, previous_length), shape
 
 
@@ -353,7 +354,7 @@ def looks_like_one_msgpack_value(data: bytes) -> bool:
     return True
 
 
-def coerce_members(shape: nrbf.ClassShape, values: dict[str, Any]) -> dict[str, Any]:
+def coerce_members(shape: nrbf_encode.ClassShape, values: dict[str, Any]) -> dict[str, Any]:
     """Member values as the encoder takes them: text typed into a form, or JSON
     numbers, made into each member's .NET type (``"42"`` into an Int32 is 42)."""
     types = dict(shape.members)

@@ -21,7 +21,7 @@ from .codec import Layout, read_value
 from .errors import FormatError, MmfError
 from .hextext import BYTES_PER_LINE, parse_hex_bytes
 from .message import encode_msgpack
-from .nrbf import WRITABLE_TYPES
+from .nrbf_encode import WRITABLE_TYPES
 from .segment import Segment
 from .tree import Node, node_text
 from .units import parse_size

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from .errors import SegmentNotFoundError
-from .names import printable
-from .segment import SHM_DIR, check_regular, owner_name, quoted, validate_name
+from .names import printable, quoted
+from .segment import validate_name
+from .segment_os import SHM_DIR, check_regular, owner_name
 
 _DELETED = " (deleted)"
 

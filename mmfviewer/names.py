@@ -43,6 +43,11 @@ def printable(text: str) -> str:
     return "".join(map(_escape, text))
 
 
+def quoted(text: str) -> str:
+    """``text`` in quotes, escaped as :func:`printable` does: how messages name things."""
+    return f"'{printable(text)}'"
+
+
 def parse_name(text: str) -> str:
     """The name :func:`printable` showed as ``text``: ``\\\\`` is a backslash,
     ``\\xHH`` a byte (a control character below 0x80, else a byte that was not UTF-8),

@@ -22,14 +22,15 @@ Safety rules this module keeps (each one has hurt real projects):
 * Nothing here registers with ``multiprocessing``'s resource tracker, so a process
   that only opened a segment never destroys it when it exits. Only
   :meth:`Segment.unlink` (or :func:`unlink_segment`) removes a segment.
+
+The system calls under all this, each with its own defence, are in
+:mod:`mmfviewer.segment_os`.
 """
 
 from __future__ import annotations
 
-import errno
 import mmap
 import os
-import stat
 import sys
 from dataclasses import dataclass
 from types import TracebackType
@@ -43,20 +44,19 @@ from .errors import (
     SegmentError,
     SegmentExistsError,
     SegmentNotFoundError,
-    SegmentPermissionError,
-    SegmentSpaceError,
 )
-from .names import printable
-from .units import format_size
-
-try:  # CPython's own binding of shm_open/shm_unlink, as used by multiprocessing.
-    import _posixshmem
-except ImportError:  # Windows
-    _posixshmem = None
-
-#: Where POSIX shared-memory objects live as files (Linux). Elsewhere names still
-#: work through ``shm_open``, but listing them is not possible.
-SHM_DIR = "/dev/shm"
+from .names import quoted
+from .segment_os import (
+    OPEN_FLAGS,
+    SHM_DIR,
+    check_regular_fd,
+    close_quietly,
+    reserve,
+    segment_error,
+    shm_file,
+    shm_open,
+    shm_unlink,
+)
 
 # Linux keeps shm objects as files in a tmpfs, so a name is a file name (NAME_MAX);
 # macOS limits shm names to PSHMNAMLEN = 31 bytes including the leading slash.
@@ -192,13 +192,13 @@ class Segment:
         """
         name = validate_name(name)
         _check_new_size(size)
-        fd = _shm_open(name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode, readonly=False)
+        fd = shm_open(name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode, readonly=False)
         try:
             os.fchmod(fd, mode)  # shm_open's mode is filtered by the umask; be exact
-            _reserve(fd, size, label=f"shared-memory segment {quoted(name)}")
-            return cls(fd, name=name, path=_shm_file(name), readonly=False, created=True)
+            reserve(fd, size, label=f"shared-memory segment {quoted(name)}")
+            return cls(fd, name=name, path=shm_file(name), readonly=False, created=True)
         except BaseException:
-            _close_quietly(fd)
+            close_quietly(fd)
             _shm_unlink_quietly(name)
             raise
 
@@ -209,8 +209,8 @@ class Segment:
         Fails with :class:`SegmentNotFoundError` naming where it looked.
         """
         name = validate_name(name)
-        fd = _shm_open(name, os.O_RDONLY if readonly else os.O_RDWR, 0, readonly=readonly)
-        return cls(fd, name=name, path=_shm_file(name), readonly=readonly, created=False)
+        fd = shm_open(name, os.O_RDONLY if readonly else os.O_RDWR, 0, readonly=readonly)
+        return cls(fd, name=name, path=shm_file(name), readonly=readonly, created=False)
 
     @classmethod
     def create_or_open(cls, name: str, size: int, *, mode: int = 0o600) -> Segment:
@@ -237,7 +237,7 @@ class Segment:
             raise InvalidNameError("a file path must not be empty")
         created = False
         # O_NONBLOCK: opening a FIFO someone put in the way must not wait for a writer.
-        flags = (os.O_RDONLY if readonly else os.O_RDWR) | _OPEN_FLAGS
+        flags = (os.O_RDONLY if readonly else os.O_RDWR) | OPEN_FLAGS
         shown = quoted(path)
         try:
             fd = os.open(path, flags)
@@ -246,26 +246,26 @@ class Segment:
                 raise SegmentNotFoundError(f"no file {shown} to map") from None
             _check_new_size(size)
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _OPEN_FLAGS, mode)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | OPEN_FLAGS, mode)
             except OSError as err:
-                raise _segment_error(err, f"file {shown}") from None
+                raise segment_error(err, f"file {shown}") from None
             created = True
             try:
                 os.fchmod(fd, mode)  # the mode asked for, exactly: not filtered by the umask
             except BaseException:
-                _close_quietly(fd)
+                close_quietly(fd)
                 os.unlink(path)
                 raise
         except OSError as err:
-            raise _segment_error(err, f"file {shown}", readonly=readonly) from None
+            raise segment_error(err, f"file {shown}", readonly=readonly) from None
         try:
-            _check_regular(fd, shown)
+            check_regular_fd(fd, shown)
             st = os.fstat(fd)
             if size is not None and not readonly and st.st_size < size:
-                _reserve(fd, size, label=f"file {shown}")
+                reserve(fd, size, label=f"file {shown}")
             return cls(fd, name=None, path=os.path.abspath(path), readonly=readonly, created=created)
         except BaseException:
-            _close_quietly(fd)
+            close_quietly(fd)
             if created:
                 os.unlink(path)
             raise
@@ -390,7 +390,7 @@ class Segment:
                 pass  # exported views keep it alive; it unmaps when the last one goes
             self._mmap = None
         if self._fd >= 0:
-            _close_quietly(self._fd)
+            close_quietly(self._fd)
             self._fd = -1
 
     def unlink(self) -> None:
@@ -401,7 +401,7 @@ class Segment:
             try:
                 os.unlink(self.path)
             except OSError as err:
-                raise _segment_error(err, f"file {self.path!r}", action="removing") from None
+                raise segment_error(err, f"file {self.path!r}", action="removing") from None
 
     def __enter__(self) -> Segment:
         return self
@@ -432,17 +432,7 @@ class Segment:
 
 def unlink_segment(name: str) -> None:
     """Remove the named segment. Processes that map it keep their view of it."""
-    name = validate_name(name)
-    try:
-        if os.path.isdir(SHM_DIR):  # as shm_unlink does; also takes names that are not UTF-8
-            os.unlink(os.path.join(SHM_DIR, name))
-        elif _posixshmem is not None:
-            _posixshmem.shm_unlink("/" + name)
-        else:
-            raise SegmentError("named segments are not supported on this platform yet")
-    except OSError as err:
-        raise _segment_error(err, f"shared-memory segment {quoted(name)}", path=_shm_file(name),
-                             action="removing") from None
+    shm_unlink(validate_name(name))
 
 
 def segment_exists(name: str) -> bool:
@@ -461,141 +451,11 @@ def segment_exists(name: str) -> bool:
 
 # ---------------------------------------------------------------------- helpers
 
-def _shm_file(name: str) -> str:
-    return os.path.join(SHM_DIR, name) if os.path.isdir(SHM_DIR) else "/" + name
-
-
-def _display_path(name: str) -> str:
-    return printable(_shm_file(name))
-
-
-def quoted(text: str) -> str:
-    """``text`` in quotes, escaped as :func:`printable` does: how messages name things."""
-    return f"'{printable(text)}'"
-
-
 def _check_new_size(size: int) -> None:
     if not isinstance(size, int) or isinstance(size, bool):
         raise InvalidSizeError(f"size must be a whole number of bytes, got {size!r}")
     if size < 1:
         raise InvalidSizeError(f"size must be at least 1 byte, got {size}")
-
-
-def _shm_open(name: str, flags: int, mode: int, *, readonly: bool) -> int:
-    what = f"shared-memory segment {quoted(name)}"
-    try:
-        if os.path.isdir(SHM_DIR):
-            # What glibc's shm_open does, but never following a link and never waiting
-            # on a FIFO (anyone may plant either in /dev/shm), and taking names that
-            # are not UTF-8 (shm_open's Python binding cannot).
-            fd = os.open(os.path.join(SHM_DIR, name), flags | _OPEN_FLAGS | os.O_NOFOLLOW, mode or 0o600)
-        elif _posixshmem is not None:
-            # No /dev/shm to plant FIFOs in here; some systems refuse other flags.
-            fd = _posixshmem.shm_open("/" + name, flags, mode or 0o600)
-        else:
-            # Windows named mappings (CreateFileMapping) would go here, behind this API.
-            raise SegmentError(
-                "named segments are not supported on this platform yet; use a file-backed mapping")
-    except OSError as err:
-        if err.errno == errno.ELOOP:
-            raise SegmentError(f"{_display_path(name)} is a symbolic link, not a segment; "
-                               "refusing to follow it") from None
-        if err.errno == errno.ENXIO:  # a socket someone put there
-            raise SegmentError(f"{_display_path(name)} is a socket, not a regular file: "
-                               "nothing to map") from None
-        raise _segment_error(err, what, path=_shm_file(name), readonly=readonly) from None
-    try:
-        _check_regular(fd, _display_path(name))
-    except BaseException:
-        _close_quietly(fd)
-        raise
-    return fd
-
-
-_OPEN_FLAGS = os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-
-
-def _check_regular(fd: int, shown: str) -> None:
-    """Refuse anything but a regular file: a FIFO, device or directory is no segment."""
-    check_regular(os.fstat(fd).st_mode, shown)
-
-
-def check_regular(mode: int, shown: str) -> None:
-    """Raise :class:`SegmentError` unless ``mode`` (an ``st_mode``) is a regular file's."""
-    if not stat.S_ISREG(mode):
-        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode)
-                else "a socket" if stat.S_ISSOCK(mode) else "a symbolic link" if stat.S_ISLNK(mode)
-                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "something else")
-        raise SegmentError(f"{shown} is {kind}, not a regular file: nothing to map")
-
-
-def _reserve(fd: int, size: int, *, label: str) -> None:
-    """Give the object its size and claim the space now, not at the first write."""
-    try:
-        os.ftruncate(fd, size)
-    except OSError as err:
-        raise SegmentError(f"cannot make {label} {size} bytes long: {err.strerror}") from None
-    if not hasattr(os, "posix_fallocate"):
-        return
-    try:
-        os.posix_fallocate(fd, 0, size)
-    except OSError as err:
-        if err.errno in (errno.ENOSPC, errno.EFBIG, errno.ENOMEM):
-            raise SegmentSpaceError(
-                f"not enough space for {label}: asked for {format_size(size)} "
-                f"({size} bytes), {_free_space(fd)}"
-            ) from None
-        if err.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
-            raise SegmentError(f"cannot reserve {size} bytes for {label}: {err.strerror}") from None
-
-
-def _free_space(fd: int) -> str:
-    try:
-        st = os.fstatvfs(fd)
-    except OSError:
-        return "and the free space could not be read"
-    return f"{format_size(st.f_bavail * st.f_frsize)} free of {format_size(st.f_blocks * st.f_frsize)}"
-
-
-def _segment_error(err: OSError, what: str, *, path: str | None = None,
-                   readonly: bool | None = None, action: str = "opening") -> SegmentError:
-    """Turn an OSError into the matching SegmentError with a message for users."""
-    where = f" ({printable(path)})" if path else ""
-    if isinstance(err, FileNotFoundError):
-        return SegmentNotFoundError(f"no {what} exists{where}")
-    if isinstance(err, FileExistsError):
-        return SegmentExistsError(f"{what} already exists{where}; open it, or remove it first")
-    if isinstance(err, PermissionError):
-        access = {True: " for reading", False: " for reading and writing", None: ""}[readonly]
-        return SegmentPermissionError(
-            f"permission denied {action} {what}{where}{access}{_ownership(path)}")
-    return SegmentError(f"{what}{where}: {err.strerror or err}")
-
-
-def _ownership(path: str | None) -> str:
-    try:
-        st = os.stat(path) if path else None
-    except OSError:
-        return ""
-    if st is None:
-        return ""
-    return f"; it belongs to {owner_name(st.st_uid)} with mode {stat.S_IMODE(st.st_mode):04o}"
-
-
-def owner_name(uid: int) -> str:
-    """The user name for ``uid``, or the number when it has none."""
-    try:
-        import pwd
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return str(uid)
-
-
-def _close_quietly(fd: int) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass
 
 
 def _shm_unlink_quietly(name: str) -> None:

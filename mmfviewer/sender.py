@@ -15,7 +15,7 @@ from .channel import Channel
 from .channel_writer import Writer
 from .codec import Layout, detect_layout, write_dotnet, write_list_items, write_mailbox, write_text
 from .errors import FormatError, ReadOnlyError
-from .nrbf import ClassShape
+from .nrbf_encode import ClassShape
 from .segment import Segment
 
 

@@ -27,7 +27,7 @@ Segments come from five families:
     1024 levels, maps with non-string keys, ext types, decompression-bomb-like
     arrays of millions of empty arrays/maps/nils/ints; then mutated or truncated.
 ``dotnet``
-    .NET BinaryFormatter (MS-NRBF) streams: from :func:`mmfviewer.nrbf.encode_object`
+    .NET BinaryFormatter (MS-NRBF) streams: from :func:`mmfviewer.nrbf_encode.encode_object`
     and hand-built ones (reference cycles, dangling ids, huge arrays, deep nesting,
     edge-case primitives); then length fields set huge, ids pointed anywhere, bits
     flipped, truncated.
@@ -96,7 +96,7 @@ if REPO not in sys.path:
 
 import msgpack  # noqa: E402
 
-from mmfviewer import nrbf  # noqa: E402
+from mmfviewer import nrbf_encode  # noqa: E402
 from mmfviewer import wire as L  # noqa: E402, N812
 from mmfviewer.channel import Channel  # noqa: E402
 
@@ -784,16 +784,16 @@ def make_dotnet(rng: random.Random, case: Case) -> None:
         members = []
         values: dict[str, Any] = {}
         for k in range(rng.randint(0, 12)):
-            t = rng.choice(nrbf.WRITABLE_TYPES)
+            t = rng.choice(nrbf_encode.WRITABLE_TYPES)
             name = rng.choice([f"m{k}", f"<Prop{k}>k__BackingField", rand_text(rng, 8) + str(k)])
             members.append((name, t))
             values[name] = _dotnet_value(rng, t)
-        shape = nrbf.ClassShape(rng.choice(["Message", "Seed.Message", rand_text(rng, 12)]),
+        shape = nrbf_encode.ClassShape(rng.choice(["Message", "Seed.Message", rand_text(rng, 12)]),
                                 rng.choice(["Seed, Version=1.0.0.0", "", rand_text(rng, 30)]), tuple(members))
         try:
-            data = nrbf.encode_object(shape, values)
+            data = nrbf_encode.encode_object(shape, values)
         except Exception:
-            data = nrbf.encode_object(nrbf.ClassShape("Message", "Seed", (("title", "System.String"),)),
+            data = nrbf_encode.encode_object(nrbf_encode.ClassShape("Message", "Seed", (("title", "System.String"),)),
                                       {"title": "fallback"})
         what = f"encoded class {shape.name!r} with {len(members)} members"
     elif kind == "cycle":
@@ -886,7 +886,7 @@ def make_dotnet(rng: random.Random, case: Case) -> None:
     elif kind == "long-string":
         n = rng.choice([1000, 1 * MiB, 12 * MiB])
         text = rng.choice(["x", "\x1b[31m", "é", "\x00"]) * (n // 4)
-        data = nrbf.encode_object(nrbf.ClassShape("Message", "Seed", (("title", "System.String"),
+        data = nrbf_encode.encode_object(nrbf_encode.ClassShape("Message", "Seed", (("title", "System.String"),
                                                                       ("content", "System.String"))),
                                   {"title": rng.choice(NASTY_TEXTS), "content": text})
         what = f"class with a {len(text)}-char string"

@@ -14,7 +14,8 @@ import pytest
 # Qt must never look for a display in tests (set before anything imports Qt).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from mmfviewer.segment import SHM_DIR, segment_exists, unlink_segment  # noqa: E402
+from mmfviewer.segment import segment_exists, unlink_segment  # noqa: E402
+from mmfviewer.segment_os import SHM_DIR  # noqa: E402
 
 from .dotnet_programs import dotnet  # noqa: E402, F401  (the .NET programs, for every test)
 

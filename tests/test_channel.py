@@ -20,7 +20,8 @@ from mmfviewer.errors import (
     ReadOnlyError,
 )
 from mmfviewer.message import Message
-from mmfviewer.segment import SHM_DIR, Segment
+from mmfviewer.segment import Segment
+from mmfviewer.segment_os import SHM_DIR
 
 from .conftest import needs_dev_shm
 

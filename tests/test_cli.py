@@ -11,7 +11,7 @@ import pytest
 
 from mmfviewer import Segment
 from mmfviewer.cli import build_parser
-from mmfviewer.segment import SHM_DIR
+from mmfviewer.segment_os import SHM_DIR
 
 from .conftest import needs_dev_shm, needs_unprivileged, run_cli, run_python
 

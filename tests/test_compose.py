@@ -27,7 +27,7 @@ from mmfviewer.compose import (
 )
 from mmfviewer.errors import FormatError
 from mmfviewer.hextext import hexdump_text
-from mmfviewer.nrbf import ClassShape, encode_object
+from mmfviewer.nrbf_encode import ClassShape, encode_object
 from mmfviewer.segment import Segment
 
 

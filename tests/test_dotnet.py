@@ -17,8 +17,9 @@ import pytest
 
 from mmfviewer import nrbf
 from mmfviewer.codec import Layout, detect_layout, read_value
-from mmfviewer.nrbf import DotNetDateTime, DotNetTimeSpan
-from mmfviewer.segment import SHM_DIR, Segment
+from mmfviewer.nrbf_format import DotNetDateTime, DotNetTimeSpan
+from mmfviewer.segment import Segment
+from mmfviewer.segment_os import SHM_DIR
 
 from .conftest import run_cli
 from .dotnet_programs import Lines, parse_values, proc2_messages, stop

@@ -13,7 +13,8 @@ import pytest
 
 from mmfviewer.errors import SegmentError
 from mmfviewer.names import parse_name, printable
-from mmfviewer.segment import SHM_DIR, Segment
+from mmfviewer.segment import Segment
+from mmfviewer.segment_os import SHM_DIR
 
 from .conftest import run_cli
 

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from mmfviewer import nrbf
 from mmfviewer.errors import FormatError
-from mmfviewer.nrbf import ClassShape, DotNetDateTime, DotNetTimeSpan, NrbfError, decode, encode_object
+from mmfviewer.nrbf import decode
+from mmfviewer.nrbf_encode import ClassShape, encode_object
+from mmfviewer.nrbf_format import DotNetDateTime, DotNetTimeSpan, NrbfError
 from mmfviewer.tree import one_line, to_json
 
 LIB = "MessageLib, Version=0.0.0.0, Culture=neutral, PublicKeyToken=null"

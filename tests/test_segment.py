@@ -21,7 +21,8 @@ from mmfviewer import (
     segment_exists,
     validate_name,
 )
-from mmfviewer.segment import NAME_MAX, SHM_DIR
+from mmfviewer.segment import NAME_MAX
+from mmfviewer.segment_os import SHM_DIR
 
 from .conftest import needs_dev_shm, needs_unprivileged, run_python
 

@@ -15,8 +15,9 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QTreeWidgetItem
 from ..hextext import hexdump_text
 from ..message import Message
 from ..names import printable
-from ..nrbf import NrbfError, looks_like_nrbf
 from ..nrbf import decode as decode_nrbf
+from ..nrbf import looks_like_nrbf
+from ..nrbf_format import NrbfError
 from ..presentation import full_time
 from ..tree import Node
 from ..wire import RECORD_HEADER_SIZE

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from ..codec import Decoded, Layout
 from ..errors import FormatError
-from ..nrbf import NrbfError
+from ..nrbf_format import NrbfError
 from .style import error_color, monospace_font
 from .value_tree import find_path, item_path, item_span, show_node, show_value, value_tree
 

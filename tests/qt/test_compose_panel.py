@@ -18,7 +18,8 @@ from mmfviewer.compose import MAX_FIELD_CHARS, MAX_MEMBER_FIELDS, looks_like_hex
 from mmfviewer.hextext import hexdump_text
 from mmfviewer.qt.compose_panel import HISTORY_LIMIT, READ_ONLY_REASON, ComposePanel
 from mmfviewer.qt.style import error_color
-from mmfviewer.segment import SHM_DIR, Segment
+from mmfviewer.segment import Segment
+from mmfviewer.segment_os import SHM_DIR
 from mmfviewer.sender import Sender
 
 SEED = {"title": "Hi", "content": "The world is going down."}
@@ -440,7 +441,7 @@ def test_screenshots_of_the_message_and_json_forms(panel, channel_sender, tmp_pa
 
 
 def dotnet_segment(name: str, members: dict[str, str]) -> Segment:
-    from mmfviewer.nrbf import ClassShape, encode_object
+    from mmfviewer.nrbf_encode import ClassShape, encode_object
     shape = ClassShape("Message", "MessageLib", tuple((m, "System.String") for m in members))
     data = encode_object(shape, members)
     seg = Segment.create(name, len(data) + 64)

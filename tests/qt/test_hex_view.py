@@ -37,7 +37,8 @@ from mmfviewer.qt.hex_geometry import (  # noqa: E402
 from mmfviewer.qt.hex_painter import HexPainter  # noqa: E402
 from mmfviewer.qt.hex_view import HexView  # noqa: E402
 from mmfviewer.qt.overview_strip import OverviewStrip  # noqa: E402
-from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
+from mmfviewer.segment import Segment  # noqa: E402
+from mmfviewer.segment_os import SHM_DIR  # noqa: E402
 
 GiB = 1 << 30
 TEXT = b"Hello, shared memory!\nThe quick brown fox jumps over the lazy dog.\t\r\n"

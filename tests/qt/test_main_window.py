@@ -13,7 +13,8 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from mmfviewer.qt.main_window import MainWindow
-from mmfviewer.segment import SHM_DIR, Segment
+from mmfviewer.segment import Segment
+from mmfviewer.segment_os import SHM_DIR
 
 from ..conftest import UNPRIVILEGED, needs_dev_shm, needs_unprivileged
 

@@ -35,7 +35,8 @@ from mmfviewer.qt.message_model import (  # noqa: E402
     MessageModel,
 )
 from mmfviewer.qt.message_pane import MessagePane  # noqa: E402
-from mmfviewer.segment import SHM_DIR, Segment  # noqa: E402
+from mmfviewer.segment import Segment  # noqa: E402
+from mmfviewer.segment_os import SHM_DIR  # noqa: E402
 from mmfviewer.wire import TYPE_MSGPACK  # noqa: E402
 
 SEED = {"title": "A", "content": "B"}

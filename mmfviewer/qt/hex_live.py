@@ -26,6 +26,9 @@ class LiveRows:
         self._view = view
         self.planner = RepaintPlanner(view.tracker)
         self._failed = False
+        #: While set, rows that come on screen are not read: the tick about to be shown
+        #: reads them (see :meth:`HexView.deferring_reads`).
+        self.deferred = False
 
     def tick(self, size: int | None, err: BaseException | str | None = None) -> None:
         """One tick with the segment's ``size`` now (None when it cannot be looked at,
@@ -56,6 +59,8 @@ class LiveRows:
     def read_visible(self, now: float | None = None) -> bool:
         """Take the rows on screen (from the tick's snapshot when it holds them); True
         if what is shown changed."""
+        if self.deferred:
+            return False
         doc = self._view.document
         changed = doc.take_rows(*self._view.visible_span(), time.monotonic() if now is None else now)
         if changed is None:

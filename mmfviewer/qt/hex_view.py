@@ -19,6 +19,8 @@ and :mod:`~mmfviewer.qt.hex_render`. This module is the widget: events and wirin
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -107,6 +109,16 @@ class HexView(QAbstractScrollArea):
         offset = self.scroller.first_row * self.bytes_per_row
         return offset, min(self._geometry.visible_rows(self.viewport().height()) * self.bytes_per_row,
                            max(0, self.document.size - offset))
+
+    @contextmanager
+    def deferring_reads(self) -> Iterator[None]:
+        """Moves inside this block read nothing: the snapshot shown next holds the rows
+        (a tick that follows the newest message scrolls before its one read)."""
+        self._live.deferred = True
+        try:
+            yield
+        finally:
+            self._live.deferred = False
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """One live tick from what the segment's session read (see :meth:`refresh`)."""

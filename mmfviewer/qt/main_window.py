@@ -240,7 +240,8 @@ class MainWindow(QMainWindow):
             return
         offset = tab.hex_view.cursor_offset()
         self.status_labels["cursor"].setText(f"offset 0x{offset:X} ({offset})")
-        self._inspect(tab)
+        if not tab.ticking:  # a tick's own move: the tick's snapshot is inspected when shown
+            self._inspect(tab)
 
     def _inspect(self, tab: SegmentTab) -> None:
         offset = tab.hex_view.cursor_offset()

@@ -89,6 +89,8 @@ class SegmentTab(QWidget):
 
         self.tick_seconds = 0.0  # how long the last tick took, for the status bar
         self.tick_count = 0
+        #: True while the session reads: panes wait for the snapshot instead of reading.
+        self.ticking = False
         self.last_snapshot: Snapshot | None = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
@@ -128,7 +130,11 @@ class SegmentTab(QWidget):
         if self.segment.closed:
             self.timer.stop()
             return
-        snapshot = self.session.tick(self._window)
+        self.ticking = True
+        try:
+            snapshot = self.session.tick(self._window)
+        finally:
+            self.ticking = False
         self.last_snapshot = snapshot
         if snapshot.state is None:
             self._show_banner(snapshot.error or f"{self.segment.label} cannot be read")
@@ -165,7 +171,8 @@ class SegmentTab(QWidget):
         """Where the panes look this tick. Following the newest message moves the hex
         view to its record first, so the one read of the tick covers it."""
         if update.messages and self.follow.isChecked() and not self.messages.paused:
-            self._show_newest(update.messages[-1])
+            with self.hex_view.deferring_reads():
+                self._show_newest(update.messages[-1])
         view = self.hex_view
         return ReadWindow(rows=view.visible_span(), inspect=(view.cursor_offset(), INSPECT_BYTES))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import msgpack
 import pytest
 
+from mmfviewer.changes import SCAN_CHUNK
 from mmfviewer.channel import Channel
 from mmfviewer.segment import Segment
 
@@ -21,9 +22,11 @@ class CountingSegment(Segment):
 
     reads = 0
     size_checks = 0
+    sizes: list[int] = []
 
     def read(self, offset: int, n: int) -> bytes:
         type(self).reads += 1
+        type(self).sizes.append(n)
         return super().read(offset, n)
 
     def current_size(self) -> int:
@@ -87,3 +90,39 @@ def test_an_idle_channel_costs_one_read_of_the_rows_per_tick(qtbot, counting, sh
         seg.close()
         from mmfviewer.segment import unlink_segment
         unlink_segment(shm_name + "-c")
+
+
+def test_following_the_newest_message_moves_the_view_before_the_one_read(qtbot, counting, shm_name):
+    """Each tick brings a message whose record is off screen; the hex view scrolls to it
+    before the tick's read, so that read covers it (no second read for the new rows)."""
+    from mmfviewer.qt.main_window import MainWindow
+
+    name = shm_name + "-f"
+    with Channel.create(name, lanes=1, lane_size=4 << 20) as ch, ch.writer() as w:
+        seg = CountingSegment.open(name, readonly=True)
+        try:
+            window = MainWindow(refresh_ms=5000)
+            qtbot.addWidget(window)
+            window.resize(1400, 900)
+            window.show()
+            tab = window.open_segment(seg)
+            for _ in range(3):
+                tab.tick()
+            assert tab.follow.isChecked()
+            tops = []
+            CountingSegment.sizes = []
+            for i in range(10):
+                w.send({"n": i, "pad": bytes(8000)})  # each record starts rows off screen
+                tab.tick()
+                tops.append(tab.hex_view.first_visible_row())
+            assert len(set(tops)) == 10  # the view did move to every new record
+            # The overview's background scan reads the 4 MiB in chunks of its own,
+            # at its own pace; every other read is the tick's one.
+            assert sum(n != SCAN_CHUNK for n in CountingSegment.sizes) == 10
+            offset, length = tab.channel.record_place(tab.messages.model.message_at(tab.messages.model.rowCount() - 1))
+            start, shown = tab.hex_view.visible_span()
+            assert start <= offset < start + shown  # the newest record is on screen
+        finally:
+            seg.close()
+            from mmfviewer.segment import unlink_segment
+            unlink_segment(name)

@@ -235,7 +235,7 @@ class ChangeTracker:
         if not self._recent or now - self._last_byte_change >= self.fade_seconds:
             return out
         fade = self.fade_seconds
-        for pos, stamp in self._stamps_in(offset, length):
+        for pos, stamp in self.stamps_in(offset, length):
             age = now - stamp
             if age < fade:
                 out[pos - offset] = age
@@ -270,7 +270,7 @@ class ChangeTracker:
                     out[pos - offset] = level if level < 256 else 255
         return bytes(out)
 
-    def _stamps_in(self, offset: int, length: int) -> list[tuple[int, float]]:
+    def stamps_in(self, offset: int, length: int) -> list[tuple[int, float]]:
         """(offset, time) of recently changed bytes in [offset, offset + length)."""
         recent = self._recent
         end = offset + length

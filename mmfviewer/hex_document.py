@@ -23,14 +23,16 @@ FIND_CHUNK = 1 << 20
 class HexDocument:
     """The bytes behind a hex view: size, the rows on screen, changes, search."""
 
-    def __init__(self, segment: Segment) -> None:
+    def __init__(self, segment: Segment, tracker: ChangeTracker | None = None) -> None:
         self.segment = segment
         #: What the last tick read, while it is current (None: read for ourselves).
         self.snapshot: Snapshot | None = None
         #: Why the last read failed (None when it did not).
         self.failure: str | None = None
         self.size = self.live_size() or 0
-        self.tracker = ChangeTracker(self.size)
+        #: Which bytes changed: the live session's when it drives the view (it tracks the
+        #: rows each tick reads), else the document's own.
+        self.tracker = tracker if tracker is not None else ChangeTracker(self.size)
         self.data_offset = 0
         self.data = b""
 
@@ -81,7 +83,9 @@ class HexDocument:
         if data == self.data and offset == self.data_offset:
             return False
         self.data_offset, self.data = offset, data
-        self.tracker.update_visible(offset, data, now)
+        changes = self.snapshot.changes if self.snapshot is not None else None
+        if changes is None or changes.span != (offset, want):  # the session did not track these rows
+            self.tracker.update_visible(offset, data, now)
         return True
 
     def read_cached(self, offset: int, n: int) -> bytes:

@@ -11,6 +11,11 @@ to use the same bytes. It returns a :class:`Snapshot`; panes render that::
     snapshot = session.tick(ReadWindow(rows=(0, 4096), inspect=(0, 256)))
     snapshot.state.size, snapshot.bytes_at(0, 16), snapshot.feed.messages
 
+The session also keeps the segment's :class:`~mmfviewer.changes.ChangeTracker`: the
+rows read are compared with the last tick's, the overview's paced scan hashes what
+the tick read (or reads its own chunks of a big segment), and the snapshot carries
+which bytes of the rows changed and when (:class:`ChangeAges`).
+
 A value segment's value is decoded only when its bytes changed since the last tick,
 and then read again until two reads agree (a value being overwritten is never taken
 half old, half new): an idle tick costs one read.
@@ -23,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 
+from .changes import ChangeTracker
 from .channel import Channel
 from .channel_reader import Reader
 from .codec import WINDOW, Decoded, Layout, detect_layout, read_stable, read_value
@@ -181,6 +187,28 @@ class MessageFeed:
 
 
 @dataclass(frozen=True)
+class ChangeAges:
+    """Which bytes of a tick's rows changed within the fade time, and when."""
+
+    #: The rows: (offset, length).
+    span: tuple[int, int]
+    #: The tick's time (``time.monotonic()``).
+    at: float
+    #: How long a change counts as recent (seconds).
+    fade_seconds: float
+    #: (offset, time of the change) of each recently changed byte, by offset.
+    stamps: tuple[tuple[int, float], ...] = ()
+
+    def age(self, offset: int) -> float | None:
+        """Seconds between the byte's last change and the tick (None: not recent)."""
+        for pos, when in self.stamps:
+            if pos == offset:
+                age = self.at - when
+                return age if age < self.fade_seconds else None
+        return None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What one tick read: the segment's state, bytes, and what is new for the panes."""
 
@@ -194,6 +222,8 @@ class Snapshot:
     feed: FeedUpdate = field(default_factory=FeedUpdate)
     #: The segment's kind changed this tick (a new one was detected).
     kind_changed: bool = False
+    #: What changed in the rows, and how recently (None when no rows were read).
+    changes: ChangeAges | None = None
 
     def bytes_at(self, offset: int, n: int) -> bytes | None:
         """``n`` bytes at ``offset`` (fewer where the segment ends) if this tick read
@@ -217,6 +247,8 @@ class LiveSession:
         self._detected_at = time.perf_counter()
         self.feed = self._make_feed()
         self.state: SegmentState | None = None
+        #: Which bytes changed and how recently: the rows, and the whole segment's pages.
+        self.tracker = ChangeTracker(segment.size)
 
     def tick(self, window: ReadWindow | Callable[[FeedUpdate], ReadWindow]) -> Snapshot:
         """Look at the segment's state, take what is new, read once what the panes
@@ -248,10 +280,32 @@ class LiveSession:
         snapshot = Snapshot(state=state, reads=reads, kind_changed=kind_changed)
         if self.feed.channel is None:
             head = snapshot.bytes_at(0, self.feed.value_window) if self.feed.value_window else None
-            snapshot = replace(snapshot, feed=self.feed.poll(state, head))
-        else:
-            snapshot = replace(snapshot, feed=update)
-        return snapshot
+            update = self.feed.poll(state, head)
+        return replace(snapshot, feed=update, changes=self._track(snapshot, wanted.rows))
+
+    def _track(self, snapshot: Snapshot, rows: tuple[int, int]) -> ChangeAges | None:
+        """Stamp what changed in the rows since the last tick; scan on for the overview."""
+        tracker, now = self.tracker, time.monotonic()
+        assert snapshot.state is not None
+        tracker.resize(snapshot.state.size)
+
+        def read(offset: int, n: int) -> bytes:
+            got = snapshot.bytes_at(offset, n)
+            if got is not None:
+                return got
+            try:
+                return self.segment.read(offset, n)
+            except (MmfError, OSError):
+                return b""
+
+        data = snapshot.bytes_at(*rows) if rows[1] > 0 else None
+        if data is not None:
+            tracker.update_visible(rows[0], data, now)
+        tracker.scan_paced(read, now)  # bytes per second, not per tick
+        if data is None:
+            return None
+        return ChangeAges(span=rows, at=now, fade_seconds=tracker.fade_seconds,
+                          stamps=tuple(sorted(tracker.stamps_in(*rows))))
 
     def reconnect(self) -> None:
         """Make the feed anew for the segment's current kind (and its channel)."""

@@ -45,7 +45,8 @@ class LiveRows:
         changed = self.read_visible(now)
         # Other rows on screen (scrolled, or more or fewer bytes): repaint them all.
         moved |= changed and (doc.data_offset, len(doc.data)) != (before_offset, len(before))
-        view.tracker.scan_paced(doc.tick_read, now)  # bytes per second, not per tick
+        if doc.snapshot is None:  # on its own; a session scans as it reads
+            view.tracker.scan_paced(doc.tick_read, now)  # bytes per second, not per tick
         dirty = self.planner.plan(offset=view.visible_span()[0], bytes_per_row=view.bytes_per_row,
                                   data=doc.data, before=before, changed=changed, moved=moved, now=now)
         if dirty is None:

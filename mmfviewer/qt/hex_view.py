@@ -35,6 +35,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
+from ..changes import ChangeTracker
 from ..hex_cursor import Cursor
 from ..hex_document import HexDocument
 from ..live_session import Snapshot
@@ -74,11 +75,12 @@ class HexView(QAbstractScrollArea):
     edited = Signal(object, object)          # offset, length: the segment was written
     message = Signal(str)                    # a line for the status bar
 
-    def __init__(self, segment: Segment, parent: QWidget | None = None) -> None:
+    def __init__(self, segment: Segment, parent: QWidget | None = None, *,
+                 tracker: ChangeTracker | None = None) -> None:
         super().__init__(parent)
         self._segment = segment
         #: The bytes behind the view.
-        self.document = HexDocument(segment)
+        self.document = HexDocument(segment, tracker)
         #: Which bytes changed, and how recently (the document's).
         self.tracker = self.document.tracker
         self._font = monospace_font()

@@ -50,7 +50,7 @@ class SegmentTab(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(banner_style(warn=True))
         self.banner.hide()
-        self.hex_view = HexView(segment, self)
+        self.hex_view = HexView(segment, self, tracker=self.session.tracker)
         self.messages = MessagePane(max_history=history)
         self.compose = ComposePanel()
         self.compose_sender: Sender | None = None

@@ -23,11 +23,8 @@ from . import nrbf, nrbf_encode, nrbf_format
 from .codec import decode_mailbox
 
 MiB = 1 << 20
-_I32 = struct.Struct("<i")
-
-
-def _lps(text: str) -> bytes:
-    return nrbf_encode._lps(text)
+_I32 = nrbf_format.I32
+_lps = nrbf_encode.length_prefixed
 
 
 def dotnet_messages(count: int) -> bytes:

@@ -93,11 +93,11 @@ def encode_object(shape: ClassShape, values: dict[str, Any]) -> bytes:
     if unknown:
         raise FormatError(f"{shape.name} has no member {sorted(unknown)[0]!r}")
     out = bytearray(HEADER_LAYOUT.pack(HEADER, 1, -1, 1, 0))
-    out += bytes([BINARY_LIBRARY]) + I32.pack(2) + _lps(shape.library)
-    out += bytes([CLASS_WITH_MEMBERS_AND_TYPES]) + I32.pack(1) + _lps(shape.name)
+    out += bytes([BINARY_LIBRARY]) + I32.pack(2) + length_prefixed(shape.library)
+    out += bytes([CLASS_WITH_MEMBERS_AND_TYPES]) + I32.pack(1) + length_prefixed(shape.name)
     out += I32.pack(len(shape.members))
     for name, _ in shape.members:
-        out += _lps(name)
+        out += length_prefixed(name)
     for _, type_name in shape.members:
         if type_name not in WRITABLE_TYPES:
             raise FormatError(f"members of type {type_name} cannot be written (only primitives and strings)")
@@ -115,7 +115,7 @@ def encode_object(shape: ClassShape, values: dict[str, Any]) -> bytes:
             if value is None:
                 out.append(OBJECT_NULL)
             else:
-                out += bytes([OBJECT_STRING]) + I32.pack(next_id) + _lps(str(value))
+                out += bytes([OBJECT_STRING]) + I32.pack(next_id) + length_prefixed(str(value))
                 next_id += 1
         else:
             out += _pack_primitive(type_name, value, name)
@@ -123,7 +123,8 @@ def encode_object(shape: ClassShape, values: dict[str, Any]) -> bytes:
     return bytes(out)
 
 
-def _lps(text: str) -> bytes:
+def length_prefixed(text: str) -> bytes:
+    """``text`` as .NET writes a string: UTF-8 after its length in 7-bit groups."""
     raw = _utf8(text)
     n, prefix = len(raw), bytearray()
     while True:

@@ -34,8 +34,9 @@ class CountingSegment(Segment):
         return super().current_size()
 
 
-def counted_ticks(qtbot, segment: Segment, ticks: int = 10) -> tuple[float, float]:
-    """(reads, size checks) per tick of an idle tab, in a 1400x900 window."""
+def open_tab(qtbot, segment: Segment):
+    """A tab on ``segment`` in a 1400x900 window, past its first ticks (which also
+    detect the kind of segment and fill the views)."""
     from mmfviewer.qt.main_window import MainWindow
 
     window = MainWindow(refresh_ms=5000)
@@ -44,7 +45,13 @@ def counted_ticks(qtbot, segment: Segment, ticks: int = 10) -> tuple[float, floa
     window.show()
     tab = window.open_segment(segment)
     for _ in range(3):
-        tab.tick()  # first looks: detection, the first read, the inspector
+        tab.tick()
+    return tab
+
+
+def counted_ticks(qtbot, segment: Segment, ticks: int = 10) -> tuple[float, float]:
+    """(reads, size checks) per tick of an idle tab."""
+    tab = open_tab(qtbot, segment)
     CountingSegment.reads = CountingSegment.size_checks = 0
     for _ in range(ticks):
         tab.tick()
@@ -95,19 +102,11 @@ def test_an_idle_channel_costs_one_read_of_the_rows_per_tick(qtbot, counting, sh
 def test_following_the_newest_message_moves_the_view_before_the_one_read(qtbot, counting, shm_name):
     """Each tick brings a message whose record is off screen; the hex view scrolls to it
     before the tick's read, so that read covers it (no second read for the new rows)."""
-    from mmfviewer.qt.main_window import MainWindow
-
     name = shm_name + "-f"
     with Channel.create(name, lanes=1, lane_size=4 << 20) as ch, ch.writer() as w:
         seg = CountingSegment.open(name, readonly=True)
         try:
-            window = MainWindow(refresh_ms=5000)
-            qtbot.addWidget(window)
-            window.resize(1400, 900)
-            window.show()
-            tab = window.open_segment(seg)
-            for _ in range(3):
-                tab.tick()
+            tab = open_tab(qtbot, seg)
             assert tab.follow.isChecked()
             tops = []
             CountingSegment.sizes = []

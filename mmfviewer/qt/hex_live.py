@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect
@@ -27,8 +29,18 @@ class LiveRows:
         self.planner = RepaintPlanner(view.tracker)
         self._failed = False
         #: While set, rows that come on screen are not read: the tick about to be shown
-        #: reads them (see :meth:`HexView.deferring_reads`).
+        #: reads them (see :meth:`deferring`).
         self.deferred = False
+
+    @contextmanager
+    def deferring(self) -> Iterator[None]:
+        """Moves inside this block read nothing: the snapshot shown next holds the rows
+        (a tick that follows the newest message scrolls before its one read)."""
+        self.deferred = True
+        try:
+            yield
+        finally:
+            self.deferred = False
 
     def tick(self, size: int | None, err: BaseException | str | None = None) -> None:
         """One tick with the segment's ``size`` now (None when it cannot be looked at,

@@ -75,6 +75,19 @@ class RowScroller:
         if not self.first_row <= row < self.first_row + full:
             self.set_first_row(row - full // 2)
 
+    def shown_fraction(self) -> tuple[float, float]:
+        """Where the rows on screen begin and end, as fractions of the segment."""
+        lay = self._geometry()
+        if lay.size <= 0:
+            return 0.0, 1.0
+        top = self.first_row * lay.bytes_per_row
+        shown = lay.visible_rows(self._area.viewport().height()) * lay.bytes_per_row
+        return top / lay.size, min(1.0, (top + shown) / lay.size)
+
+    def jump_to_fraction(self, fraction: float) -> None:
+        """Centre the screen on that fraction of the segment."""
+        self.set_first_row(int(fraction * self._geometry().rows) - self.full_rows() // 2)
+
     def ensure_visible(self, offset: int, *, in_ascii: bool) -> None:
         """Scroll just enough for the byte at ``offset`` (its hex or ASCII cell) to show."""
         lay = self._geometry()

@@ -19,8 +19,6 @@ and :mod:`~mmfviewer.qt.hex_render`. This module is the widget: events and wirin
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -90,19 +88,21 @@ class HexView(QAbstractScrollArea):
         self.cursor_state = Cursor(size=self.document.size)
         self._highlight: tuple[int, int] | None = None
         self._painter = HexPainter()
-        self._live = LiveRows(self)
+        #: The live tick's part: rows taken, changes tracked, rows repainted.
+        self.live_rows = LiveRows(self)
         self.editor = HexEditor(self)
         self.undo_stack = self.editor.undo_stack
         self._input = HexInput(self)
 
-        self.overview_strip = OverviewStrip(self.tracker.heat, self._strip_visible, self._strip_jump, self)
+        self.scroller = RowScroller(self, lambda: self._geometry, self._rows_moved)
+        self.overview_strip = OverviewStrip(self.tracker.heat, self.scroller.shown_fraction,
+                                            self.scroller.jump_to_fraction, self)
         self.setViewportMargins(0, 0, STRIP_WIDTH, 0)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setCursor(Qt.CursorShape.IBeamCursor)
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.scroller = RowScroller(self, lambda: self._geometry, self._rows_moved)
         self.scroller.update_scrollbars()
-        self._live.read_visible()
+        self.live_rows.read_visible()
 
     # ------------------------------------------------------------------ live ticks
 
@@ -112,27 +112,17 @@ class HexView(QAbstractScrollArea):
         return offset, min(self._geometry.visible_rows(self.viewport().height()) * self.bytes_per_row,
                            max(0, self.document.size - offset))
 
-    @contextmanager
-    def deferring_reads(self) -> Iterator[None]:
-        """Moves inside this block read nothing: the snapshot shown next holds the rows
-        (a tick that follows the newest message scrolls before its one read)."""
-        self._live.deferred = True
-        try:
-            yield
-        finally:
-            self._live.deferred = False
-
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """One live tick from what the segment's session read (see :meth:`refresh`)."""
         self.document.snapshot = snapshot
-        self._live.tick(snapshot.state.size if snapshot.state else None, snapshot.error)
+        self.live_rows.tick(snapshot.state.size if snapshot.state else None, snapshot.error)
         self.refreshed.emit()
 
     def refresh(self) -> None:
         """One live tick on its own: look at the size, read the rows on screen (a view
         in a tab is given its tick's :class:`Snapshot` instead)."""
         self.document.snapshot = None
-        self._live.tick(self.document.live_size(), self.document.failure)
+        self.live_rows.tick(self.document.live_size(), self.document.failure)
         self.refreshed.emit()
 
     def apply_size(self, size: int) -> None:
@@ -147,13 +137,13 @@ class HexView(QAbstractScrollArea):
 
     def _rows_moved(self) -> None:
         """Other rows came on screen: read and paint them now, not at the next tick."""
-        self._live.read_visible()
+        self.live_rows.read_visible()
         self.viewport().update()
         self.overview_strip.update()
 
     def show_written(self, offset: int, length: int) -> None:
         """The view wrote ``length`` bytes at ``offset``: show them now, say so."""
-        self._live.read_visible()
+        self.live_rows.read_visible()
         self.viewport().update()
         self.edited.emit(offset, length)
 
@@ -274,13 +264,14 @@ class HexView(QAbstractScrollArea):
 
     def zoom_in(self) -> None:
         """One point bigger (up to 72)."""
-        self._set_point_size(self.zoom() + 1)
+        self.set_zoom(self.zoom() + 1)
 
     def zoom_out(self) -> None:
         """One point smaller (down to 4)."""
-        self._set_point_size(self.zoom() - 1)
+        self.set_zoom(self.zoom() - 1)
 
-    def _set_point_size(self, points: int) -> None:
+    def set_zoom(self, points: int) -> None:
+        """Draw the bytes at ``points`` (clamped to 4..72)."""
         points = min(max(MIN_POINT_SIZE, points), MAX_POINT_SIZE)
         if points != self.zoom():
             self._font.setPointSize(points)
@@ -331,15 +322,6 @@ class HexView(QAbstractScrollArea):
         """The row shown at the top."""
         return self.scroller.first_row
 
-    def _strip_visible(self) -> tuple[float, float]:
-        if self.document.size <= 0:
-            return 0.0, 1.0
-        top, shown = self.visible_span()
-        return top / self.document.size, min(1.0, (top + shown) / self.document.size)
-
-    def _strip_jump(self, fraction: float) -> None:
-        self.scroller.set_first_row(int(fraction * self._geometry.rows) - self.scroller.full_rows() // 2)
-
     # ------------------------------------------------------------------ events
 
     def event(self, event: QEvent) -> bool:
@@ -384,7 +366,7 @@ class HexView(QAbstractScrollArea):
         vp = self.viewport().geometry()
         self.overview_strip.setGeometry(vp.right() + 1, vp.top(), STRIP_WIDTH, vp.height())
         self.scroller.update_scrollbars()
-        self._live.read_visible()
+        self.live_rows.read_visible()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
@@ -402,7 +384,7 @@ class HexView(QAbstractScrollArea):
             cursor=cur.offset, cursor_byte=self.read_cached(cur.offset, 1) if doc.size else b"",
             in_ascii=cur.in_ascii, low_nibble=cur.low_nibble, selection=self.selection(),
             mark=self._highlight, hscroll=self.horizontalScrollBar().value(),
-            levels=self._live.planner.levels_for(top * bpr, shown, time.monotonic()),
+            levels=self.live_rows.planner.levels_for(top * bpr, shown, time.monotonic()),
             width=vp.width(), height=vp.height())
         painter = QPainter(vp)
         try:

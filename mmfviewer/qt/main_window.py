@@ -149,12 +149,7 @@ class MainWindow(QMainWindow):
         tab = SegmentTab(segment, refresh_ms=self.refresh_ms, history=self.history)
         view = tab.hex_view
         view.bytes_per_row = self.bytes_per_row
-        zoom = self.settings.value("zoom")
-        if zoom is not None:
-            while view.zoom() < int(zoom) and view.zoom() < 72:
-                view.zoom_in()
-            while view.zoom() > int(zoom) and view.zoom() > 4:
-                view.zoom_out()
+        view.set_zoom(_int_setting(self.settings, "zoom", view.zoom()))
         view.cursorMoved.connect(lambda _offset, tab=tab: self._cursor_moved(tab))
         view.selectionChanged.connect(lambda start, length, tab=tab: self._selection_changed(tab, start, length))
         view.message.connect(lambda text: self.notify(text))

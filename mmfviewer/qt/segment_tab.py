@@ -171,7 +171,7 @@ class SegmentTab(QWidget):
         """Where the panes look this tick. Following the newest message moves the hex
         view to its record first, so the one read of the tick covers it."""
         if update.messages and self.follow.isChecked() and not self.messages.paused:
-            with self.hex_view.deferring_reads():
+            with self.hex_view.live_rows.deferring():
                 self._show_newest(update.messages[-1])
         view = self.hex_view
         return ReadWindow(rows=view.visible_span(), inspect=(view.cursor_offset(), INSPECT_BYTES))

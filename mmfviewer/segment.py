@@ -288,6 +288,13 @@ class Segment:
         characters and bytes that are not UTF-8 escaped, see :func:`printable`)."""
         return quoted(self.name) if self.name is not None else f"file {quoted(self.path)}"
 
+    def identity(self) -> tuple[int, int]:
+        """``(device, inode)`` of the object we hold: two segments are the same
+        memory exactly when these are equal (a name removed and made again is not)."""
+        self._check_open()
+        st = os.fstat(self._fd)
+        return st.st_dev, st.st_ino
+
     @property
     def fd(self) -> int:
         """The open file descriptor (e.g. for ``fcntl`` locks)."""

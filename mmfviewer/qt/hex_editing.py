@@ -33,7 +33,7 @@ class HexEditor:
         if doc.size == 0:
             return
         if view.segment.readonly:
-            view.message.emit("read-only: open read-write to edit")
+            view.message.emit("read-only: reopen read-write (File ▸ Reopen read-write, Ctrl+Shift+W) to edit")
             return
         for ch in text:
             offset = cursor.offset

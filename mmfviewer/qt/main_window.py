@@ -145,7 +145,28 @@ class MainWindow(QMainWindow):
         return self.open_segment(segment)
 
     def open_segment(self, segment: Segment) -> SegmentTab:
-        """Show an open segment in a new tab (the tab owns it from now on)."""
+        """Show an open segment in a tab (the tab owns it from now on). A segment that
+        is open already gets its tab in front (made read-write if this one is)."""
+        shown = self._tab_showing(segment)
+        if shown is None:
+            return self._add_tab(segment)
+        if shown.segment.readonly and not segment.readonly:
+            return self._replace_tab(shown, segment)
+        segment.close()  # only ours: the segment itself stays
+        self.tabs.setCurrentWidget(shown)
+        shown.hex_view.setFocus()
+        self.notify(f"{shown.segment.label} is open already")
+        return shown
+
+    def _tab_showing(self, segment: Segment) -> SegmentTab | None:
+        try:
+            identity = segment.identity()
+            return next((tab for tab in self.all_tabs()
+                         if not tab.segment.closed and tab.segment.identity() == identity), None)
+        except (MmfError, OSError):
+            return None
+
+    def _add_tab(self, segment: Segment, index: int = -1) -> SegmentTab:
         tab = SegmentTab(segment, refresh_ms=self.refresh_ms, history=self.history)
         view = tab.hex_view
         view.bytes_per_row = self.bytes_per_row
@@ -156,14 +177,28 @@ class MainWindow(QMainWindow):
         tab.notice.connect(lambda text: self.notify(text))
         tab.ticked.connect(lambda tab=tab: self._ticked(tab))
         tab.stateChanged.connect(lambda tab=tab: self._tab_state_changed(tab))
-        index = self.tabs.addTab(tab, tab.title)
-        self.tabs.setTabToolTip(index, printable(segment.path))
+        index = self.tabs.insertTab(index, tab, tab.title)
+        self.tabs.setTabToolTip(index, f"{printable(segment.path)} ({tab.mode_text})")
         self.tabs.setCurrentIndex(index)
         self.stack.setCurrentWidget(self.tabs)
         self.commands.remember(segment)
         view.setFocus()
         self.commands.update(self.current_tab())
         return tab
+
+    def _replace_tab(self, old: SegmentTab, segment: Segment) -> SegmentTab:
+        """A new tab on ``segment`` where ``old`` was, at the same place in the bytes."""
+        index = self.tabs.indexOf(old)
+        top, place = old.hex_view.first_visible_row(), old.hex_view.cursor_state
+        cursor, anchor, selecting = place.offset, place.anchor, place.selecting
+        self.close_tab(index)
+        new = self._add_tab(segment, index)
+        view = new.hex_view
+        view.scroller.set_first_row(top)
+        view.set_cursor(anchor if selecting else cursor)
+        if selecting:
+            view.set_cursor(cursor, select=True)
+        return new
 
     # ------------------------------------------------------------------ tabs
 
@@ -183,7 +218,8 @@ class MainWindow(QMainWindow):
             self.close_tab(self.tabs.currentIndex())
 
     def reopen_read_write(self) -> SegmentTab | None:
-        """Replace the read-only tab in front with a read-write one on the same segment."""
+        """Replace the read-only tab in front with a read-write one on the same segment,
+        keeping the place in the bytes."""
         tab = self.current_tab()
         if tab is None or not tab.segment.readonly:
             return tab
@@ -194,11 +230,7 @@ class MainWindow(QMainWindow):
         except (MmfError, OSError) as err:
             self.notify(f"Cannot reopen {seg.label} read-write: {err}", error=True)
             return None
-        index = self.tabs.currentIndex()
-        self.close_tab(index)
-        new = self.open_segment(segment)
-        self.tabs.tabBar().moveTab(self.tabs.indexOf(new), index)
-        return new
+        return self._replace_tab(tab, segment)
 
     def close_tab(self, index: int) -> None:
         """Close tab ``index`` and its segment."""
@@ -265,7 +297,7 @@ class MainWindow(QMainWindow):
         size = tab.state.size if tab.state else seg.size
         labels["name"].setText(printable(seg.name if seg.name is not None else seg.path))
         labels["size"].setText(f"{format_size(size)} ({size} bytes)")
-        labels["mode"].setText("read-only" if seg.readonly else "read-write")
+        labels["mode"].setText(tab.mode_text)
         labels["layout"].setText(f"layout: {tab.kind.label}")
         self._update_refresh_label(tab)
 

@@ -164,8 +164,9 @@ class SegmentBrowser(QWidget):
         self.view.verticalHeader().hide()
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.view.horizontalHeader().setStretchLastSection(True)
-        self.view.doubleClicked.connect(self._double_clicked)
-        self.view.activated.connect(self._double_clicked)  # Enter on a row opens it too
+        # Activation is a double-click (or a single one, where the platform says so)
+        # and Enter; connecting doubleClicked as well opened every segment twice.
+        self.view.activated.connect(self._activated)
 
         self.status = QLabel()
         self.status.setStyleSheet("color: #666;")
@@ -210,7 +211,7 @@ class SegmentBrowser(QWidget):
             note += f"; {hidden} process{'es' if hidden != 1 else ''} could not be inspected"
         self.status.setText(note)
 
-    def _double_clicked(self, index: QModelIndex) -> None:
+    def _activated(self, index: QModelIndex) -> None:
         row = self.model.rows[self.proxy.mapToSource(index).row()]
         if not row.info.deleted:
             self.openRequested.emit(row.info.name)

@@ -227,10 +227,14 @@ class SegmentTab(QWidget):
     @property
     def title(self) -> str:
         """The tab's title: the name, or the file's base name (escaped: names come
-        from anyone who can write to /dev/shm)."""
-        if self.segment.name is not None:
-            return printable(self.segment.name)
-        return printable(os.path.basename(self.segment.path))
+        from anyone who can write to /dev/shm), marked ✎ when open read-write."""
+        shown = self.segment.name if self.segment.name is not None else os.path.basename(self.segment.path)
+        return ("✎ " if not self.segment.readonly else "") + printable(shown)
+
+    @property
+    def mode_text(self) -> str:
+        """"read-only" or "read-write"."""
+        return "read-only" if self.segment.readonly else "read-write"
 
     def close_segment(self) -> None:
         """Stop refreshing, give back any channel lane, close the segment (never

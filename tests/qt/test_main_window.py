@@ -249,3 +249,48 @@ def test_keyboard_shortcuts_are_wired(window):
     assert shortcuts["Find…"] == "Ctrl+F"
     assert shortcuts["Find next"] == "F3"
     assert shortcuts["Zoom in"] == "Ctrl++"
+
+
+def test_opening_an_open_segment_brings_its_tab_to_the_front(window, shm_name, shm_names):
+    shm_names.extend([shm_name + "-a", shm_name + "-b"])
+    for name in shm_names[:2]:
+        Segment.create(name, 4096).close()
+    first = window.open_name(shm_names[0])
+    window.open_name(shm_names[1])
+    assert window.open_name(shm_names[0]) is first
+    assert window.tabs.count() == 2 and window.current_tab() is first
+    assert "open already" in window.statusBar().currentMessage()
+    assert not first.segment.closed  # the second handle was closed, not the tab's
+
+
+def test_a_segment_removed_and_made_again_opens_in_a_tab_of_its_own(window, shm_name):
+    Segment.create(shm_name, 4096).close()
+    old = window.open_name(shm_name)
+    os.unlink(os.path.join(SHM_DIR, shm_name))
+    Segment.create(shm_name, 4096).close()
+    assert window.open_name(shm_name) is not old and window.tabs.count() == 2
+
+
+def test_read_write_replaces_read_only_in_place_keeping_the_cursor_and_scroll(window, shm_name, shm_names):
+    shm_names.extend([shm_name + "-a", shm_name + "-b"])
+    for name in shm_names[:2]:
+        Segment.create(name, 1 << 20).close()
+    window.resize(1200, 800)
+    window.show()
+    first = window.open_name(shm_names[0])
+    window.open_name(shm_names[1])
+    window.tabs.setCurrentWidget(first)
+    first.hex_view.goto(0x8_0010)
+    first.hex_view.set_cursor(0x8_0040, select=True)
+    top = first.hex_view.first_visible_row()
+    assert not first.title.startswith("✎")
+    tab = window.open_name(shm_names[0], readonly=False)  # as the Open dialog does
+    assert not tab.segment.readonly and window.tabs.count() == 2
+    assert window.tabs.indexOf(tab) == 0 and tab.title.startswith("✎")
+    assert tab.hex_view.first_visible_row() == top
+    assert tab.hex_view.cursor_offset() == 0x8_0040
+    assert tab.hex_view.selection() == (0x8_0010, 0x31)
+    window.tabs.setCurrentIndex(1)
+    window.tabs.setCurrentIndex(0)
+    back = window.reopen_read_write()  # read-write already: the same tab
+    assert back is tab

@@ -7,6 +7,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from ..errors import MmfError
 
@@ -54,6 +55,14 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def fit_frame(window: Any, x: int, y: int, width: int, height: int) -> None:
+    """Make ``window``'s frame, title bar included, fill this rectangle."""
+    frame, inside = window.frameGeometry(), window.geometry()
+    window.resize(max(200, width - (frame.width() - inside.width())),
+                  max(200, height - (frame.height() - inside.height())))
+    window.move(x, y)  # move() places the frame's corner
+
+
 def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms: int | None = None,
             read_write: bool = False, screenshot: str | None = None, ticks: int = 1,
             place: str | None = None, title: str | None = None, history: int | None = None) -> int:
@@ -79,7 +88,10 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
     app.setOrganizationName("mmfviewer")
     settings = None
     scratch = None
-    if screenshot:  # a screenshot is the same on every machine: no remembered state
+    # A screenshot is the same on every machine, and the demo's half-screen windows
+    # must not become the user's next window: both use settings of their own, removed
+    # at the end.
+    if screenshot or place:
         scratch = tempfile.TemporaryDirectory(prefix="mmfviewer-shot-")  # removed at the end
         settings = QSettings(os.path.join(scratch.name, "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(refresh_ms=refresh_ms, history=history, settings=settings)
@@ -97,7 +109,11 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
         window.inspector_dock.hide()
         area = QApplication.primaryScreen().availableGeometry()
         half = area.width() // 2
-        window.setGeometry(area.x() + (half if place == "right" else 0), area.y(), half, area.height())
+        left = area.x() + (half if place == "right" else 0)
+        window.setGeometry(left, area.y(), half, area.height())
+        # setGeometry places the inside; the window manager's frame then pushes the
+        # title bar off screen. Once the frame is known, fit the frame instead.
+        QTimer.singleShot(300, lambda: fit_frame(window, left, area.y(), half, area.height()))
     window.show()
     if not screenshot:
         return app.exec()

@@ -17,13 +17,25 @@ from ..hex_cursor import navigate
 if TYPE_CHECKING:
     from .hex_view import HexView
 
-_TAB_KEYS = (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
 _NAV_KEY_NAMES = {Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right", Qt.Key.Key_Up: "up",
                   Qt.Key.Key_Down: "down", Qt.Key.Key_PageUp: "page_up", Qt.Key.Key_PageDown: "page_down",
                   Qt.Key.Key_Home: "home", Qt.Key.Key_End: "end"}
-_NAV_KEYS = frozenset(_NAV_KEY_NAMES) | frozenset(_TAB_KEYS)
+# With Ctrl, PgUp/PgDn (and Tab) are the window's: they switch tabs.
+_WINDOW_CTRL_KEYS = frozenset({Qt.Key.Key_PageUp, Qt.Key.Key_PageDown})
 _COMMAND_MODIFIERS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
                       | Qt.KeyboardModifier.MetaModifier)
+
+#: The view's own keys, for Help ▸ Keyboard shortcuts (the window's come from its actions).
+VIEW_KEYS = (
+    ("Arrows, PgUp, PgDn", "move the cursor"),
+    ("Home, End", "start or end of the row"),
+    ("Ctrl+Home, Ctrl+End", "first or last byte"),
+    ("Shift + any of these", "select"),
+    ("0-9, A-F (hex column)", "overwrite a nibble (read-write)"),
+    ("Characters (text column)", "overwrite a byte (read-write)"),
+    ("Ctrl+wheel", "zoom"),
+    ("Tab, Shift+Tab", "the next or previous pane"),
+)
 
 
 class HexInput:
@@ -37,9 +49,9 @@ class HexInput:
         """Whether a key the view handles should win over the window's shortcuts."""
         mods = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier)
         key = event.key()
-        if key in _NAV_KEYS and (mods == Qt.KeyboardModifier.NoModifier or (
-                mods == Qt.KeyboardModifier.ControlModifier and key not in _TAB_KEYS)):
-            return True  # ...but Ctrl+Tab stays the window's (switching tabs)
+        if key in _NAV_KEY_NAMES and (mods == Qt.KeyboardModifier.NoModifier or (
+                mods == Qt.KeyboardModifier.ControlModifier and key not in _WINDOW_CTRL_KEYS)):
+            return True
         return bool(event.text() and event.text().isprintable() and mods == Qt.KeyboardModifier.NoModifier)
 
     def key_press(self, event: QKeyEvent) -> bool:
@@ -55,11 +67,6 @@ class HexInput:
         command = next((run for standard, run in commands.items() if event.matches(standard)), None)
         if command is not None:
             command()
-        elif key in _TAB_KEYS:
-            cursor.in_ascii = not cursor.in_ascii
-            cursor.low_nibble = False
-            scroll.ensure_visible(cursor.offset, in_ascii=cursor.in_ascii)
-            view.viewport().update()
         elif key in _NAV_KEY_NAMES:
             name, full = _NAV_KEY_NAMES[Qt.Key(key)], scroll.full_rows()
             if name in ("page_up", "page_down"):
@@ -67,7 +74,7 @@ class HexInput:
             view.set_cursor(navigate(name, cursor.offset, view.document.size, view.bytes_per_row, full,
                                      ctrl=bool(mods & Qt.KeyboardModifier.ControlModifier)),
                             select=bool(mods & Qt.KeyboardModifier.ShiftModifier))
-        elif event.text() and not mods & _COMMAND_MODIFIERS:
+        elif event.text() and event.text().isprintable() and not mods & _COMMAND_MODIFIERS:
             view.editor.type_text(event.text())
         else:
             return False

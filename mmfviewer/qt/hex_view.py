@@ -58,8 +58,8 @@ class HexView(QAbstractScrollArea):
     """Live hex view of a :class:`Segment`, driven by its owner's timer via :meth:`refresh`.
 
     Keys: arrows, PgUp/PgDn, Home/End (row), Ctrl+Home/Ctrl+End (segment), Shift
-    with any of them to select, Tab to switch between the hex and ASCII columns,
-    Ctrl+A, Ctrl+C (hex), Ctrl+Z/Ctrl+Y, Ctrl+Plus/Minus. Typing hex digits (hex
+    with any of them to select, Ctrl+A, Ctrl+C, Ctrl+Z/Ctrl+Y, Ctrl+Plus/Minus; Tab
+    leaves for the next pane (:meth:`toggle_column` switches hex and text). Typing hex digits (hex
     column) or printable characters (ASCII column) overwrites bytes when the
     segment is open read-write. The mouse clicks, drags, Shift+clicks, scrolls,
     and zooms with Ctrl+wheel.
@@ -179,6 +179,13 @@ class HexView(QAbstractScrollArea):
         """Select the whole segment (the cursor goes to its last byte)."""
         if self.document.size > 0:
             self._select(anchor=0, cursor=self.document.size - 1)
+
+    def toggle_column(self) -> None:
+        """Move the cursor between the hex and the text (ASCII) column."""
+        cursor = self.cursor_state
+        cursor.in_ascii, cursor.low_nibble = not cursor.in_ascii, False
+        self.scroller.ensure_visible(cursor.offset, in_ascii=cursor.in_ascii)
+        self.viewport().update()
 
     def goto(self, offset: int) -> None:
         """Put the cursor on ``offset`` (clamped to the segment), centred if it was off screen."""
@@ -329,9 +336,6 @@ class HexView(QAbstractScrollArea):
             event.accept()
             return True
         return super().event(event)
-
-    def focusNextPrevChild(self, next: bool) -> bool:
-        return False  # Tab switches between the hex and ASCII columns instead
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if self._input.key_press(event):

@@ -212,6 +212,14 @@ class MainWindow(QMainWindow):
         widget = self.tabs.currentWidget()
         return widget if isinstance(widget, SegmentTab) else None
 
+    def switch_tab(self, step: int) -> None:
+        """Bring the next (``step`` 1) or previous (-1) tab to the front, round the end."""
+        if self.tabs.count() > 1:
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())
+            tab = self.current_tab()
+            if tab is not None:
+                tab.hex_view.setFocus()
+
     def close_current(self) -> None:
         """Close the tab in front (the segment stays; only our view of it goes)."""
         if self.tabs.count():

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QStyle
 
 from ..names import parse_name, printable
 from ..segment import Segment
+from .keyboard import PANE_TITLES, PANES, ShortcutsDialog, cycle_panes, focus_pane
 
 if TYPE_CHECKING:
     from .hex_view import HexView
@@ -53,7 +54,7 @@ class WindowActions:
         """Enable what the tab in front (if any) allows."""
         has_tab = tab is not None
         writable = tab is not None and not tab.segment.readonly
-        for action in (self.close, self.goto, self.find, self.find_next, self.find_previous,
+        for action in (self.close, self.goto, self.find, self.find_next, self.find_previous, self.toggle_column,
                        self.pause, self.refresh_now, self.zoom_in, self.zoom_out, *self.copy.values()):
             action.setEnabled(has_tab)
         self.undo.setEnabled(writable)
@@ -126,6 +127,17 @@ class WindowActions:
         self.pause = a("&Pause live refresh", w.toggle_pause, "Ctrl+P", checkable=True,
                        tip="Stop refreshing this segment (the view stays as it is)")
         self.refresh_now = a("Refresh &now", w.refresh_now, "F5")
+        self.toggle_column = a("Switch &hex/text column", self._on_view(lambda view: view.toggle_column()),
+                               "Ctrl+T", tip="Move the cursor between the hex and the text column")
+        self.next_tab = a("Ne&xt tab", lambda: w.switch_tab(1), "Ctrl+Tab")
+        self.next_tab.setShortcuts([QKeySequence("Ctrl+Tab"), QKeySequence("Ctrl+PgDown")])
+        self.previous_tab = a("Pre&vious tab", lambda: w.switch_tab(-1), "Ctrl+Shift+Tab")
+        self.previous_tab.setShortcuts([QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+PgUp")])
+        self.next_pane = a("Next &pane", lambda: cycle_panes(w, 1), "F6")
+        self.previous_pane = a("Previous pa&ne", lambda: cycle_panes(w, -1), "Shift+F6")
+        self.focus = {pane: a(f"Go to the {PANE_TITLES[pane]}", functools.partial(focus_pane, w, pane), f"Alt+{i}")
+                      for i, pane in enumerate(PANES, 1)}
+        self.shortcuts = a("&Keyboard shortcuts", lambda: ShortcutsDialog(w).exec(), "F1")
         self.about = a("&About mmfviewer", w.about)
         style = w.style()
         for action, icon in ((self.open, QStyle.StandardPixmap.SP_DialogOpenButton),
@@ -150,6 +162,8 @@ class WindowActions:
         menu.addActions(list(self.copy.values()))
         menu.addSeparator()
         menu.addActions([self.goto, self.find, self.find_next, self.find_previous])
+        menu.addSeparator()
+        menu.addAction(self.toggle_column)
 
         menu = w.menuBar().addMenu("&View")
         rows = menu.addMenu("&Bytes per row")
@@ -161,8 +175,12 @@ class WindowActions:
         self.rates = self._choices(rates, REFRESH_CHOICES, rate_text, w.set_refresh_ms, w.refresh_ms)
         menu.addSeparator()
         menu.addActions([w.browser_dock.toggleViewAction(), w.inspector_dock.toggleViewAction()])
+        menu.addSeparator()
+        menu.addActions([self.next_tab, self.previous_tab, self.next_pane, self.previous_pane])
+        menu.addActions(list(self.focus.values()))
 
-        w.menuBar().addMenu("&Help").addAction(self.about)
+        menu = w.menuBar().addMenu("&Help")
+        menu.addActions([self.shortcuts, self.about])
 
     def _choices(self, menu: object, values: tuple[int, ...] | list[int], text: Callable[[int], str],
                  choose: Callable[[int], None], current: int) -> dict[int, QAction]:

@@ -316,13 +316,13 @@ def test_home_end_pages_and_segment_ends(qtbot, segment):
     assert view.cursor_offset() == 0 and view.first_visible_row() == 0
 
 
-def test_ctrl_a_selects_everything_and_tab_switches_columns(qtbot, segment):
+def test_ctrl_a_selects_everything_and_toggle_column_switches_columns(qtbot, segment):
     view = make_view(qtbot, segment)
     qtbot.keyClick(view, Qt.Key_A, Qt.ControlModifier)
     assert view.selection() == (0, segment.size)
-    qtbot.keyClick(view, Qt.Key_Tab)
+    view.toggle_column()
     assert view.cursor_state.in_ascii
-    qtbot.keyClick(view, Qt.Key_Tab)
+    view.toggle_column()
     assert not view.cursor_state.in_ascii
 
 
@@ -465,7 +465,7 @@ def test_typing_hex_and_ascii_writes_the_segment_and_undo_redo_restore(qtbot, se
         qtbot.keyClicks(view, "1a")
         assert other.read(0x10, 2) == bytes([0x41, 0xA0 | (TEXT[0x11] & 0x0F)])
         assert view.cursor_offset() == 0x11
-        qtbot.keyClick(view, Qt.Key_Tab)
+        view.toggle_column()  # the text column (Ctrl+T in the window)
         qtbot.keyClicks(view, "Zz")
         assert other.read(0x10, 3) == b"AZz"
         assert edits[0] == (0x10, 1)
@@ -835,6 +835,8 @@ def test_navigation_and_typing_keys_win_over_window_shortcuts(qtbot, segment):
         (Qt.Key_End, Qt.ControlModifier | Qt.ShiftModifier, "", True),
         (Qt.Key_A, Qt.NoModifier, "a", True),
         (Qt.Key_Tab, Qt.ControlModifier, "", False),  # the window's tab switching
+        (Qt.Key_PageDown, Qt.ControlModifier, "", False),  # that too
+        (Qt.Key_Home, Qt.ControlModifier, "", True),  # the first byte
         (Qt.Key_S, Qt.ControlModifier, "\x13", False),
     ]:
         event = QKeyEvent(QEvent.ShortcutOverride, key, mods, text)

@@ -35,11 +35,13 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .qt.app import has_display, run_gui
+    from .qt.app import run_gui
+    from .qt.display_check import display_problem
 
-    if not args.screenshot and not has_display():
-        raise MmfError("there is no display to show the demo's windows on (DISPLAY is not set); "
-                       f"try '{PROG} demo --peer headless --screenshot demo.png'")
+    # Before the channel is made: a window that cannot open must leave nothing behind.
+    problem = None if args.screenshot else display_problem()
+    if problem is not None:
+        raise MmfError(f"{problem}; or try '{PROG} demo --peer headless --screenshot demo.png'")
     name = args.name
     try:
         Channel.create(name, lanes=args.lanes).close()

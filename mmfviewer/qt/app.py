@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import MmfError
+from .display_check import display_problem
 
 SCREENSHOT_TIMEOUT = 10.0  # seconds to wait for the first refresh before shooting anyway
 
@@ -47,7 +48,8 @@ def tune_gc_for_live_views() -> None:
 
 
 def has_display() -> bool:
-    """Whether Qt has somewhere to show a window."""
+    """Whether Qt has somewhere to show a window (see :func:`display_problem` for
+    whether it will manage to)."""
     if os.environ.get("QT_QPA_PLATFORM"):
         return True
     if not sys.platform.startswith("linux"):
@@ -73,9 +75,9 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
     """
     if screenshot and not has_display():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a file needs no screen
-    elif not has_display():
-        raise MmfError("there is no display to show the window on (DISPLAY is not set); "
-                       "use --screenshot PATH to render it to a file")
+    problem = display_problem()
+    if problem is not None:
+        raise MmfError(f"{problem}; or render the window to a file with --screenshot PATH")
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 

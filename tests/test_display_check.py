@@ -1,0 +1,67 @@
+"""A window that cannot open is one line naming what to install, and leaves nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from mmfviewer.qt.display_check import debian_package, display_problem, display_reachable, missing_libraries
+from mmfviewer.segment import segment_exists
+
+
+@pytest.mark.parametrize("soname, package", [
+    ("libxcb-cursor.so.0", "libxcb-cursor0"),
+    ("libxcb-icccm.so.4", "libxcb-icccm4"),
+    ("libxkbcommon-x11.so.0", "libxkbcommon-x11-0"),
+    ("libX11-xcb.so.1", "libx11-xcb1"),
+    ("libxcb-render-util.so.0", "libxcb-render-util0"),
+    ("libglib-2.0.so.0", "libglib2.0-0"),
+    ("libEGL.so.1", "libegl1"),
+])
+def test_a_missing_library_is_named_by_its_debian_package(soname, package):
+    assert debian_package(soname) == package
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("ldd") is None, reason="needs gcc and ldd")
+def test_ldd_finds_a_library_that_went_missing(tmp_path):
+    (tmp_path / "gone.c").write_text("int gone(void) { return 1; }\n")
+    (tmp_path / "user.c").write_text("int gone(void);\nint use(void) { return gone(); }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libxcb-gone.so.3"), str(tmp_path / "gone.c"),
+                    "-Wl,-soname,libxcb-gone.so.3"], check=True)
+    os.symlink("libxcb-gone.so.3", tmp_path / "libxcb-gone.so")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libuser.so"), str(tmp_path / "user.c"),
+                    f"-L{tmp_path}", "-lxcb-gone"], check=True)
+    (tmp_path / "libxcb-gone.so.3").unlink()
+    assert missing_libraries(str(tmp_path / "libuser.so")) == ["libxcb-gone.so.3"]
+    assert debian_package("libxcb-gone.so.3") == "libxcb-gone3"
+
+
+def _free_display() -> str:
+    number = next(n for n in range(200, 300) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
+    return f":{number}"
+
+
+def test_a_display_nobody_serves_is_said_in_one_line(monkeypatch):
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.setenv("DISPLAY", _free_display())
+    assert not display_reachable(os.environ["DISPLAY"])
+    problem = display_problem()
+    assert problem is not None and "cannot connect to the X display" in problem
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # chosen on purpose: Qt's to judge
+    assert display_problem() is None
+
+
+def test_the_demo_without_a_display_leaves_no_channel_and_no_settings(shm_name, tmp_path):
+    env = {**os.environ, "DISPLAY": _free_display(), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    env.pop("QT_QPA_PLATFORM", None)
+    proc = subprocess.run([sys.executable, "-m", "mmfviewer", "demo", shm_name], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "cannot connect to the X display" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not segment_exists(shm_name)
+    assert not (tmp_path / "cfg").exists()

@@ -1,0 +1,71 @@
+"""The window under a real X server and window manager, driven by real input events."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from mmfviewer.segment import Segment
+
+from .conftest import ROOT, wait_for
+
+
+def test_a_double_click_on_a_segment_opens_exactly_one_tab(x_server, real_window, shm_name):
+    Segment.create(shm_name, 4096).close()
+    window = real_window()
+    state = window.wait(lambda s: shm_name in s["rows"], "the segment in the list")
+    x, y = state["rows"][shm_name]
+    x_server.xdo("mousemove", str(x), str(y), "click", "--repeat", "2", "--delay", "80", "1")
+    window.wait(lambda s: s["tabs"], "a tab")
+    x_server.xdo("sleep", "0.5")  # a second tab would have come by now
+    assert window.state()["tabs"] == [shm_name]
+    x_server.xdo("mousemove", str(x), str(y), "click", "--repeat", "2", "--delay", "80", "1")
+    x_server.xdo("sleep", "0.5")
+    assert window.state()["tabs"] == [shm_name]  # open already: its tab comes to the front
+    assert "Traceback" not in window.close()
+
+
+def test_ctrl_tab_changes_tab_and_tab_leaves_the_hex_view(x_server, real_window, shm_name, shm_names):
+    shm_names.extend([shm_name + "-a", shm_name + "-b"])
+    for name in shm_names:
+        Segment.create(name, 4096).close()
+    window = real_window(*shm_names)
+    state = window.wait(lambda s: len(s["tabs"]) == 2 and s["focus"] == "HexView", "two tabs, the hex view focused")
+    assert state["current"] == 1
+    x_server.xdo("key", "ctrl+Tab")
+    window.wait(lambda s: s["current"] == 0, "Ctrl+Tab to the other tab")
+    x_server.xdo("key", "ctrl+Next")  # Ctrl+PgDn
+    window.wait(lambda s: s["current"] == 1, "Ctrl+PgDn back")
+    x_server.xdo("key", "ctrl+shift+Tab")
+    window.wait(lambda s: s["current"] == 0, "Ctrl+Shift+Tab")
+    window.wait(lambda s: s["focus"] == "HexView", "the hex view focused")
+    x_server.xdo("key", "Tab")
+    window.wait(lambda s: s["focus"] != "HexView", "Tab to leave the hex view")
+    x_server.xdo("key", "alt+2")
+    window.wait(lambda s: s["focus"] == "HexView", "Alt+2 back to the hex view")
+    assert "Traceback" not in window.close()
+
+
+def test_the_demo_windows_are_on_screen_and_leave_the_users_settings_alone(x_server, real_window, shm_name, tmp_path):
+    env = x_server.env(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
+    demo = subprocess.Popen([sys.executable, "-m", "mmfviewer", "demo", shm_name], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        ids = wait_for(lambda: (w := x_server.windows("window A") + x_server.windows("window B")) and len(w) == 2
+                       and w, what="both demo windows")
+        x_server.xdo("sleep", "1")  # the frames are fitted once the window manager framed them
+        width, height = x_server.size
+        for window_id in ids:
+            x, y, w, h = x_server.frame(window_id)
+            assert x >= 0 and y >= 0 and x + w <= width and y + h <= height, (x, y, w, h)
+        for window_id in ids:
+            x_server.xdo("windowactivate", "--sync", window_id, "key", "ctrl+q")
+        demo.wait(30)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert not (tmp_path / ".config" / "mmfviewer").exists()  # nothing of the demo's stays
+    # ...so the next window opens as the user left it, with the segment list.
+    window = real_window()
+    assert window.state()["browser_dock"] and window.state()["inspector_dock"]
+    assert "Traceback" not in window.close()

@@ -98,10 +98,18 @@ def row_texts(row: bytes, bytes_per_row: int) -> tuple[tuple[int, str], ...]:
 
 # ---------------------------------------------------------------------- text formats
 
+#: Control characters that copied text keeps; the others become "." as on screen.
+_KEPT_CONTROLS = "\t\n\r"
+
+
 def format_bytes(data: bytes, kind: str, *, base: int = 0) -> str:
-    """Bytes as text for the clipboard: ``hex``, ``hexdump``, ``c`` or ``python``."""
+    """Bytes as text for the clipboard: ``hex``, ``text`` (UTF-8, control characters
+    shown as "." like the text column), ``hexdump``, ``c`` or ``python``."""
     if kind == "hex":
         return data.hex(" ").upper()
+    if kind == "text":
+        decoded = bytes(data).decode("utf-8", errors="replace")
+        return "".join(c if c.isprintable() or c in _KEPT_CONTROLS else "." for c in decoded)
     if kind == "hexdump":
         return hexdump_text(data, base=base)
     if kind == "c":
@@ -114,7 +122,7 @@ def format_bytes(data: bytes, kind: str, *, base: int = 0) -> str:
         return head + "\n" + ",\n".join(lines) + "\n};"
     if kind == "python":
         return repr(bytes(data))
-    raise ValueError(f"unknown copy format {kind!r}; use hex, hexdump, c or python")
+    raise ValueError(f"unknown copy format {kind!r}; use hex, text, hexdump, c or python")
 
 
 # ---------------------------------------------------------------------- geometry

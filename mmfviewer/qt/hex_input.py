@@ -60,7 +60,7 @@ class HexInput:
         cursor, scroll = view.cursor_state, view.scroller
         key, mods = event.key(), event.modifiers()
         commands = {QKeySequence.StandardKey.SelectAll: view.select_all,
-                    QKeySequence.StandardKey.Copy: lambda: view.copy_selection("hex"),
+                    QKeySequence.StandardKey.Copy: lambda: view.copy_selection(),
                     QKeySequence.StandardKey.Undo: view.undo_stack.undo,
                     QKeySequence.StandardKey.Redo: view.undo_stack.redo,
                     QKeySequence.StandardKey.ZoomIn: view.zoom_in, QKeySequence.StandardKey.ZoomOut: view.zoom_out}

@@ -69,11 +69,14 @@ class RowScroller:
         """Scroll by ``delta`` rows (down when positive)."""
         self.set_first_row(self.first_row + delta)
 
-    def centre_on(self, row: int) -> None:
-        """Bring ``row`` to the middle of the screen unless it is wholly on screen."""
+    def reveal_rows(self, first: int, last: int) -> None:
+        """Bring rows ``first`` to ``last`` on screen, centred, unless they are wholly
+        there already; more rows than fit start at the top."""
         full = self.full_rows()
-        if not self.first_row <= row < self.first_row + full:
-            self.set_first_row(row - full // 2)
+        if self.first_row <= first and last < self.first_row + full:
+            return
+        rows = last - first + 1
+        self.set_first_row(first - (full - rows) // 2 if rows < full else first)
 
     def shown_fraction(self) -> tuple[float, float]:
         """Where the rows on screen begin and end, as fractions of the segment."""

@@ -190,8 +190,14 @@ class HexView(QAbstractScrollArea):
     def goto(self, offset: int) -> None:
         """Put the cursor on ``offset`` (clamped to the segment), centred if it was off screen."""
         offset = self.cursor_state.clamp(offset)
-        self.scroller.centre_on(offset // self.bytes_per_row)
+        self.reveal(offset, 1)
         self.set_cursor(offset)
+
+    def reveal(self, start: int, length: int) -> None:
+        """Bring ``length`` bytes from ``start`` on screen, centred unless they all show
+        already (a find's match, a message's record: never cut off on the last row)."""
+        bpr = self.bytes_per_row
+        self.scroller.reveal_rows(start // bpr, (start + max(1, length) - 1) // bpr)
 
     def find_bytes(self, pattern: bytes, *, forward: bool = True) -> int | None:
         """Find ``pattern`` after (or before) the cursor, wrapping around once.
@@ -211,12 +217,15 @@ class HexView(QAbstractScrollArea):
             self.message.emit("search wrapped around")
         if self.document.size != self._geometry.size:
             self.apply_size(self.document.size)
+        self.reveal(hit, len(pattern))
         self._select(anchor=hit + len(pattern) - 1, cursor=hit)
         return hit
 
-    def copy_selection(self, kind: str) -> str:
-        """Copy the selection (or the byte at the cursor) as ``hex``, ``hexdump``, ``c``
-        or ``python``; return the text, which is also put on the clipboard."""
+    def copy_selection(self, kind: str | None = None) -> str:
+        """Copy the selection (or the byte at the cursor) as ``hex``, ``text``,
+        ``hexdump``, ``c`` or ``python`` (None: as the cursor's column shows it, hex or
+        text); return the text, which is also put on the clipboard."""
+        kind = kind or ("text" if self.cursor_state.in_ascii else "hex")
         start, length = self.selection()
         if length == 0:
             length = 1 if self.document.size > 0 else 0

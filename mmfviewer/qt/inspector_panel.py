@@ -286,6 +286,14 @@ class InspectorPanel(QWidget):
         if self.model.set_rows(inspect_bytes(key[0], offset)):
             self._update_detail()
 
+    def clear(self) -> None:
+        """Show nothing: no segment is open."""
+        self._last = None
+        self.offset_label.setText("Cursor: none")
+        self.selection_label.setText(selection_summary(0, 0))
+        self.model.set_rows(inspect_bytes(b"", 0))  # every row: nothing to read
+        self._update_detail()
+
     def show_selection(self, start: int, length: int) -> None:
         """Show the selection's range (or "no selection") above the table."""
         text = selection_summary(start, length)

@@ -73,8 +73,7 @@ class MainWindow(QMainWindow):
         self.welcome = QLabel()
         self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.welcome.setWordWrap(True)
-        self.welcome.setStyleSheet("color: #555; font-size: 14px; padding: 24px;")
-        self._set_welcome("")
+        self.welcome.setStyleSheet("font-size: 14px; padding: 24px;")  # the palette's text colour
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.tabs)
@@ -91,6 +90,9 @@ class MainWindow(QMainWindow):
         self.browser = SegmentBrowser()
         self.browser.openRequested.connect(lambda name: self.open_name(name))
         self.browser_dock = self._dock("Segments", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._welcome_error = ""
+        self._set_welcome("")
+        self.browser_dock.visibilityChanged.connect(lambda _shown: self._set_welcome(self._welcome_error))
         self.inspector = InspectorPanel()
         self.inspector_dock = self._dock("Data inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
 
@@ -249,6 +251,7 @@ class MainWindow(QMainWindow):
             tab.deleteLater()
         if not self.tabs.count():
             self.stack.setCurrentWidget(self.welcome)
+            self.inspector.clear()  # its values were the closed segment's
         self.commands.update(self.current_tab())
 
     def _current_changed(self, _index: int) -> None:
@@ -352,12 +355,14 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ commands
 
-    def copy_as(self, kind: str) -> None:
-        """Copy the selection (or the byte at the cursor) in one of four formats."""
+    def copy_as(self, kind: str | None) -> None:
+        """Copy the selection (or the byte at the cursor) in one of the formats (None:
+        as the cursor's column shows it)."""
         tab = self.current_tab()
         if tab is not None:
-            text = tab.hex_view.copy_selection(kind)
-            self.notify(f"Copied {len(text)} characters ({kind})")
+            shown = kind or ("text" if tab.hex_view.cursor_state.in_ascii else "hex")
+            text = tab.hex_view.copy_selection(shown)
+            self.notify(f"Copied {len(text)} characters ({shown})")
 
     def goto_dialog(self) -> None:
         """Ask for an offset (0x1F, 31, 4KiB) and move the cursor there."""
@@ -379,8 +384,12 @@ class MainWindow(QMainWindow):
         except MmfError as err:
             self.notify(str(err), error=True)
             return False
+        size = tab.hex_view.document.size
+        if offset >= size:
+            self.notify(f"0x{offset:X} ({offset}) is past the end: the segment is {size} bytes"
+                        + (f"; went to its last byte, 0x{size - 1:X}" if size else ""), error=True)
         tab.hex_view.goto(offset)
-        return True
+        return offset < size
 
     def show_find_bar(self) -> None:
         """Show the find bar and put the cursor in it."""
@@ -419,8 +428,11 @@ class MainWindow(QMainWindow):
             self._set_welcome(text)
 
     def _set_welcome(self, error: str) -> None:
-        text = ("<p><b>No segment open.</b></p><p>Open a mapping with <b>Ctrl+O</b>, or "
-                "double-click a segment in the list on the left.</p>")
+        self._welcome_error = error
+        where = ("double-click a segment in the list on the left" if self.browser_dock.isVisible()
+                 else "pick one in the segment list (<b>Alt+1</b> shows it)")
+        text = (f"<p><b>No segment open.</b></p><p>Open a mapping with <b>Ctrl+O</b>, or {where}. "
+                "<b>F1</b> lists every key.</p>")
         if error:
             text += f"<p style='color:{error_color().name()}'>{error}</p>"
         self.welcome.setText(text)

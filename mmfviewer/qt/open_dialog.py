@@ -39,6 +39,9 @@ MODES = [
     (CREATE_OR_OPEN, "Create or open", "CreateOrOpen: opens it if it exists, else creates it"),
 ]
 
+#: The dialog's button says what it will do.
+BUTTON_TEXT = {OPEN_EXISTING: "&Open", CREATE_NEW: "C&reate", CREATE_OR_OPEN: "Create or &open"}
+
 
 class OpenDialog(QDialog):
     """Ask for a segment and open it. After ``exec()`` returns Accepted,
@@ -99,7 +102,8 @@ class OpenDialog(QDialog):
         self.error.setStyleSheet(f"color: {error_color().name()};")
         self.error.hide()
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.go_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
 
@@ -108,6 +112,7 @@ class OpenDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.mode_group.buttonToggled.connect(self._mode_changed)
+        self.name_edit.editTextChanged.connect(lambda _text: self.error.hide())  # being corrected
         self._mode_changed()
 
     def mode(self) -> str:
@@ -120,7 +125,11 @@ class OpenDialog(QDialog):
         self.mode_buttons[mode].setChecked(True)
 
     def _mode_changed(self, *_: object) -> None:
-        opening = self.mode() == OPEN_EXISTING
+        mode = self.mode()
+        opening = mode == OPEN_EXISTING
+        self.go_button.setText(BUTTON_TEXT[mode])
+        self.error.hide()  # said of the other mode
+        self.error.clear()
         self.size_edit.setEnabled(not opening)
         # A segment we create is for writing; read-only only makes sense when opening.
         self.read_only.setEnabled(opening)

@@ -33,7 +33,7 @@ from ..codec import layout_display, layout_label
 from ..discovery import SegmentInfo, survey
 from ..names import printable
 from ..presentation import SegmentRow
-from .style import muted_color
+from .style import muted_color, secondary_color
 
 COLUMNS = ["Name", "Size", "Layout", "Owner", "Mode", "Attached", "Modified"]
 
@@ -170,7 +170,7 @@ class SegmentBrowser(QWidget):
         self.view.activated.connect(self._activated)
 
         self.status = QLabel()
-        self.status.setStyleSheet("color: #666;")
+        self.status.setStyleSheet(f"color: {secondary_color().name()};")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)

@@ -183,7 +183,8 @@ class SegmentTab(QWidget):
             return  # a message the user picked stays shown
         offset, length = self.channel.record_place(newest)
         self.hex_view.highlight_range(offset, length)
-        self.hex_view.goto(offset)
+        self.hex_view.reveal(offset, length)
+        self.hex_view.set_cursor(offset)
 
     def _connect_layout(self) -> None:
         """Give the message pane and the compose panel what this kind of segment needs."""

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QLabel
 
 from .fonts import monospace_font
 
-__all__ = ["banner_style", "error_color", "is_dark", "muted_color", "ok_color", "monospace_font", "set_status"]
+__all__ = ["banner_style", "error_color", "is_dark", "muted_color", "ok_color", "monospace_font", "secondary_color",
+           "set_status"]
 
 WARNING_BANNER = "#b3261e"
 INFO_BANNER = "#1d5fa8"
@@ -39,6 +40,13 @@ def muted_color(palette: QPalette | None = None) -> QColor:
     """Grey for what is there but not usable (a deleted segment, one we may not open)."""
     palette = palette or QGuiApplication.palette()
     return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+
+
+def secondary_color(palette: QPalette | None = None) -> QColor:
+    """For notes beside the main text: the palette's own muted tone, readable on
+    light and dark themes alike."""
+    palette = palette or QGuiApplication.palette()
+    return palette.color(QPalette.ColorRole.PlaceholderText)
 
 
 def banner_style(*, warn: bool = True, padding: int = 6) -> str:

@@ -110,8 +110,11 @@ class WindowActions:
         self.reopen_read_write = a("Reopen read-&write", w.reopen_read_write, "Ctrl+Shift+W",
                                    tip="Reopen this segment read-write, to edit bytes and send messages")
         self.quit = a("&Quit", w.close, "Ctrl+Q")
-        self.copy = {
-            "hex": a("Copy as &hex", lambda: w.copy_as("hex"), "Ctrl+C"),
+        self.copy: dict[str | None, QAction] = {
+            None: a("&Copy", lambda: w.copy_as(None), "Ctrl+C",
+                    tip="Copy the selection as the cursor's column shows it: hex, or text"),
+            "hex": a("Copy as &hex", lambda: w.copy_as("hex")),
+            "text": a("Copy as &text", lambda: w.copy_as("text")),
             "hexdump": a("Copy as hex&dump", lambda: w.copy_as("hexdump"), "Ctrl+Shift+C"),
             "c": a("Copy as &C array", lambda: w.copy_as("c")),
             "python": a("Copy as &Python bytes", lambda: w.copy_as("python")),

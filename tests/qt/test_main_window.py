@@ -294,3 +294,59 @@ def test_read_write_replaces_read_only_in_place_keeping_the_cursor_and_scroll(wi
     window.tabs.setCurrentIndex(0)
     back = window.reopen_read_write()  # read-write already: the same tab
     assert back is tab
+
+
+def test_going_past_the_end_says_so(window, shm_name):
+    Segment.create(shm_name, 4096).close()
+    tab = window.open_name(shm_name)
+    assert not window.goto("0x2000")
+    assert "past the end" in window.statusBar().currentMessage()
+    assert tab.hex_view.cursor_offset() == 4095
+
+
+def test_a_match_found_near_the_bottom_is_brought_to_the_middle(window, shm_name):
+    with Segment.create(shm_name, 1 << 20) as seg:
+        seg.write(0x8_0008, b"needle" * 3)  # 18 bytes: two rows
+    tab = window.open_name(shm_name)
+    view = tab.hex_view
+    full = view.scroller.full_rows()
+    view.scroller.set_first_row(0x8_0000 // 16 - full + 1)  # the match starts on the last row
+    window.show_find_bar()
+    window.find_bar.pattern.setText("needle" * 3)
+    assert window.find_next(forward=True) == 0x8_0008
+    first, last = 0x8_0008 // 16, (0x8_0008 + 17) // 16
+    assert full >= 4, "the window shows too few rows for this test"
+    top = view.first_visible_row()
+    assert top < first and last < top + full  # all of it, not cut off
+    assert abs((first - top) - (top + full - 1 - last)) <= 1  # centred
+
+
+def test_closing_the_last_tab_empties_the_inspector(window, shm_name):
+    with Segment.create(shm_name, 4096) as seg:
+        seg.write(0, b"ABCD")
+    window.open_name(shm_name)
+    assert "0x0" in window.inspector.offset_label.text()
+    window.close_current()
+    assert window.inspector.offset_label.text() == "Cursor: none"
+    assert "ABCD" not in "".join(window.inspector.text_at(r, 1) for r in range(window.inspector.model.rowCount()))
+
+
+def test_ctrl_c_copies_what_the_cursors_column_shows(window, shm_name, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    with Segment.create(shm_name, 4096) as seg:
+        seg.write(0, "héllo\x01".encode())
+    tab = window.open_name(shm_name)
+    tab.hex_view.set_selection(0, 7)
+    window.commands.copy[None].trigger()
+    assert QApplication.clipboard().text() == "68 C3 A9 6C 6C 6F 01"
+    tab.hex_view.toggle_column()
+    tab.hex_view.set_selection(0, 7)
+    window.commands.copy[None].trigger()
+    assert QApplication.clipboard().text() == "héllo."
+
+
+def test_the_empty_page_takes_its_colours_from_the_palette(window):
+    assert "color" not in window.welcome.styleSheet()
+    window.browser_dock.hide()
+    assert "Alt+1" in window.welcome.text()  # the list it points to is hidden

@@ -95,3 +95,15 @@ def test_a_file_backed_mapping_is_created_and_opened(qtbot, tmp_path):
     assert submit(d, path, CREATE_OR_OPEN, "8KiB")
     assert d.segment.size == 8192 and os.path.getsize(path) == 8192
     d.segment.close()
+
+
+def test_the_button_says_what_it_will_do_and_an_old_error_goes_with_the_mode(dialog, shm_name):
+    assert dialog.go_button.text().replace("&", "") == "Open"
+    dialog.name_edit.setEditText(shm_name)  # does not exist
+    dialog.accept()
+    assert dialog.error.isVisibleTo(dialog) and "exists" in dialog.error.text()
+    dialog.set_mode(CREATE_NEW)
+    assert not dialog.error.isVisibleTo(dialog)  # it was about opening
+    assert dialog.go_button.text().replace("&", "") == "Create"
+    dialog.set_mode(CREATE_OR_OPEN)
+    assert dialog.go_button.text().replace("&", "") == "Create or open"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from PySide6.QtCore import QRectF
@@ -300,6 +300,23 @@ class HexGeometry:
     def text_baseline(self) -> float:
         """The baseline's distance from the top of its row."""
         return (self.row_height - self.ascent - self.descent) / 2 + self.ascent
+
+
+#: "Auto" bytes per row are whole groups of 8: the view's gap every 8 bytes stays a
+#: column, a 64-bit word never splits across rows, and row offsets end in 0 or 8.
+AUTO_STEP = 8
+AUTO_MAX = 256
+
+
+def bytes_per_row_to_fit(geometry: HexGeometry, width: float) -> int:
+    """The most bytes per row (a multiple of :data:`AUTO_STEP`, at least one step)
+    whose hex and text columns fit ``width`` pixels without scrolling sideways."""
+    best = AUTO_STEP
+    for n in range(AUTO_STEP, AUTO_MAX + 1, AUTO_STEP):
+        if replace(geometry, bytes_per_row=n).total_width > width:
+            break
+        best = n
+    return best
 
 
 def geometry_for_font(font: QFont, bytes_per_row: int, size: int) -> HexGeometry:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QWheelEvent
 
 from ..hex_cursor import navigate
@@ -38,12 +38,36 @@ VIEW_KEYS = (
 )
 
 
-class HexInput:
-    """Turns ``view``'s input events into cursor moves, selections, edits and scrolling."""
+class HexInput(QObject):
+    """Turns ``view``'s input events into cursor moves, selections, edits and scrolling:
+    an event filter on the view (keys) and its viewport (mouse, wheel)."""
 
     def __init__(self, view: HexView) -> None:
+        super().__init__(view)
         self._view = view
+        self._viewport = view.viewport()
         self._dragging = False
+        self._key_handlers = {QEvent.Type.ShortcutOverride: self.overrides_shortcut,
+                              QEvent.Type.KeyPress: self.key_press}
+        self._pointer_handlers = {QEvent.Type.MouseButtonPress: self.mouse_press,
+                                  QEvent.Type.MouseMove: self.mouse_move,
+                                  QEvent.Type.MouseButtonRelease: self.mouse_release,
+                                  QEvent.Type.Wheel: self.wheel}
+        view.installEventFilter(self)
+        self._viewport.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        # Only identities and the event's type are looked at first: while the view is
+        # being destroyed, its viewport still sends events, and the view is gone.
+        handlers = (self._key_handlers if watched is self._view
+                    else self._pointer_handlers if watched is self._viewport else None)
+        handler = handlers.get(event.type()) if handlers is not None else None
+        if handler is None:
+            return False
+        handled = bool(handler(event))  # type: ignore[operator]
+        if handled:
+            event.accept()
+        return handled
 
     def overrides_shortcut(self, event: QKeyEvent) -> bool:
         """Whether a key the view handles should win over the window's shortcuts."""
@@ -112,7 +136,7 @@ class HexInput:
         self._dragging = False
         return True
 
-    def wheel(self, event: QWheelEvent) -> None:
+    def wheel(self, event: QWheelEvent) -> bool:
         """The wheel scrolls; with Ctrl it zooms."""
         view = self._view
         dy = event.angleDelta().y()
@@ -122,6 +146,7 @@ class HexInput:
             view.zoom_in()
         elif dy < 0:
             view.zoom_out()
+        return True
 
     def _offset_at(self, event: QMouseEvent) -> tuple[int, bool]:
         view = self._view

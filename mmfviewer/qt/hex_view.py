@@ -24,12 +24,9 @@ from dataclasses import replace
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import (
     QFont,
-    QKeyEvent,
-    QMouseEvent,
     QPainter,
     QPaintEvent,
     QResizeEvent,
-    QWheelEvent,
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
@@ -39,7 +36,7 @@ from ..hex_document import HexDocument
 from ..live_session import Snapshot
 from ..segment import Segment
 from .hex_editing import HexEditor
-from .hex_geometry import HexGeometry, format_bytes, geometry_for_font
+from .hex_geometry import HexGeometry, bytes_per_row_to_fit, format_bytes, geometry_for_font
 from .hex_input import HexInput
 from .hex_live import LiveRows
 from .hex_painter import HexPainter, PaintState
@@ -52,7 +49,9 @@ from .style import monospace_font
 COPY_LIMIT = 4 << 20
 #: Allowed zoom range (points).
 MIN_POINT_SIZE, MAX_POINT_SIZE = 4, 72
-BYTES_PER_ROW_CHOICES = (8, 16, 32)
+BYTES_PER_ROW_CHOICES = (8, 16, 32, 64)
+#: ``bytes_per_row = AUTO``: as many as fit the width (whole groups of 8).
+AUTO = 0
 
 class HexView(QAbstractScrollArea):
     """Live hex view of a :class:`Segment`, driven by its owner's timer via :meth:`refresh`.
@@ -83,6 +82,8 @@ class HexView(QAbstractScrollArea):
         self.tracker = self.document.tracker
         self._font = monospace_font()
         self._geometry = geometry_for_font(self._font, 16, self.document.size)
+        #: Bytes per row follow the width (set ``bytes_per_row = AUTO``).
+        self.auto_bytes_per_row = False
         self._colors = HexColors.for_palette(self.palette())
         #: The cursor and selection (changed through the view's methods).
         self.cursor_state = Cursor(size=self.document.size)
@@ -92,7 +93,7 @@ class HexView(QAbstractScrollArea):
         self.live_rows = LiveRows(self)
         self.editor = HexEditor(self)
         self.undo_stack = self.editor.undo_stack
-        self._input = HexInput(self)
+        self._input = HexInput(self)  # filters the keys, mouse and wheel events
 
         self.scroller = RowScroller(self, lambda: self._geometry, self._rows_moved)
         self.overview_strip = OverviewStrip(self.tracker.heat, self.scroller.shown_fraction,
@@ -258,17 +259,24 @@ class HexView(QAbstractScrollArea):
 
     @property
     def bytes_per_row(self) -> int:
-        """Bytes shown per row: 8, 16 or 32."""
+        """Bytes shown per row: 8, 16, 32 or 64, or as many as fit when set to :data:`AUTO`."""
         return self._geometry.bytes_per_row
 
     @bytes_per_row.setter
     def bytes_per_row(self, n: int) -> None:
-        if n not in BYTES_PER_ROW_CHOICES:
-            raise ValueError(f"bytes per row must be one of {BYTES_PER_ROW_CHOICES}, got {n!r}")
+        if n != AUTO and n not in BYTES_PER_ROW_CHOICES:
+            raise ValueError(f"bytes per row must be one of {BYTES_PER_ROW_CHOICES} or AUTO (0), got {n!r}")
+        self.auto_bytes_per_row = n == AUTO
+        self._set_bytes_per_row(self._fitting_bytes_per_row() if n == AUTO else n)
+
+    def _set_bytes_per_row(self, n: int) -> None:
         if n != self.bytes_per_row:
             top = self.scroller.first_row * self.bytes_per_row
             self._painter.forget_rows()
             self._relayout(bytes_per_row=n, first_row=top // n)
+
+    def _fitting_bytes_per_row(self) -> int:
+        return bytes_per_row_to_fit(self._geometry, self.viewport().width())
 
     def text_font(self) -> QFont:
         """A copy of the font the bytes are drawn in (at the current zoom)."""
@@ -292,6 +300,8 @@ class HexView(QAbstractScrollArea):
         if points != self.zoom():
             self._font.setPointSize(points)
             self._relayout(bytes_per_row=self.bytes_per_row, first_row=self.scroller.first_row)
+            if self.auto_bytes_per_row:  # bigger letters, fewer bytes
+                self._set_bytes_per_row(self._fitting_bytes_per_row())
 
     def _relayout(self, *, bytes_per_row: int, first_row: int) -> None:
         self._geometry = geometry_for_font(self._font, bytes_per_row, self.document.size)
@@ -338,44 +348,12 @@ class HexView(QAbstractScrollArea):
         """The row shown at the top."""
         return self.scroller.first_row
 
-    # ------------------------------------------------------------------ events
-
-    def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and self._input.overrides_shortcut(event):  # type: ignore[arg-type]
-            event.accept()
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if self._input.key_press(event):
-            event.accept()
-        else:
-            super().keyPressEvent(event)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if self._input.mouse_press(event):
-            event.accept()
-        else:
-            super().mousePressEvent(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._input.mouse_move(event):
-            event.accept()
-        else:
-            super().mouseMoveEvent(event)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if self._input.mouse_release(event):
-            event.accept()
-        else:
-            super().mouseReleaseEvent(event)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        self._input.wheel(event)
-        event.accept()
+    # ------------------------------------------------------------------ events (input: qt/hex_input.py)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        if self.auto_bytes_per_row:
+            self._set_bytes_per_row(self._fitting_bytes_per_row())
         vp = self.viewport().geometry()
         self.overview_strip.setGeometry(vp.right() + 1, vp.top(), STRIP_WIDTH, vp.height())
         self.scroller.update_scrollbars()

@@ -33,6 +33,7 @@ from ..names import printable
 from ..segment import Segment
 from ..units import format_size, parse_size
 from .find_bar import FindBar
+from .hex_view import AUTO, BYTES_PER_ROW_CHOICES
 from .inspector_panel import InspectorPanel
 from .open_dialog import OpenDialog
 from .segment_browser import SegmentBrowser
@@ -60,7 +61,9 @@ class MainWindow(QMainWindow):
         self.history = history or _int_setting(self.settings, "history", DEFAULT_HISTORY)
         if history:
             self.settings.setValue("history", history)  # remembered for next time
-        self.bytes_per_row = _int_setting(self.settings, "bytes_per_row", 16)
+        self.bytes_per_row = _int_setting(self.settings, "bytes_per_row", AUTO)  # AUTO: fit the width
+        if self.bytes_per_row != AUTO and self.bytes_per_row not in BYTES_PER_ROW_CHOICES:
+            self.bytes_per_row = AUTO  # a settings file from elsewhere
         self.title_suffix = ""  # e.g. "window A" in the demo
         self.setWindowTitle("mmfviewer")
 
@@ -191,15 +194,16 @@ class MainWindow(QMainWindow):
     def _replace_tab(self, old: SegmentTab, segment: Segment) -> SegmentTab:
         """A new tab on ``segment`` where ``old`` was, at the same place in the bytes."""
         index = self.tabs.indexOf(old)
-        top, place = old.hex_view.first_visible_row(), old.hex_view.cursor_state
+        top = old.hex_view.first_visible_row() * old.hex_view.bytes_per_row
+        place = old.hex_view.cursor_state
         cursor, anchor, selecting = place.offset, place.anchor, place.selecting
         self.close_tab(index)
         new = self._add_tab(segment, index)
         view = new.hex_view
-        view.scroller.set_first_row(top)
         view.set_cursor(anchor if selecting else cursor)
         if selecting:
             view.set_cursor(cursor, select=True)
+        view.scroller.set_first_row(top // view.bytes_per_row)  # last: the rows as they were
         return new
 
     # ------------------------------------------------------------------ tabs
@@ -346,7 +350,7 @@ class MainWindow(QMainWindow):
             self._update_refresh_label(tab)
 
     def set_bytes_per_row(self, n: int) -> None:
-        """8, 16 or 32 bytes per row, in every tab."""
+        """8, 16, 32 or 64 bytes per row, or as many as fit (:data:`AUTO`), in every tab."""
         self.bytes_per_row = n
         self.settings.setValue("bytes_per_row", n)
         self.commands.rows[n].setChecked(True)

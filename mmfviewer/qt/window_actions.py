@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 RECENT_MAX = 10
 REFRESH_CHOICES = [16, 50, 100, 250, 500, 1000, 5000]
-BYTES_PER_ROW_MENU = (8, 16, 32)
+BYTES_PER_ROW_MENU = (0, 8, 16, 32, 64)  # 0: Auto, as many as fit the width
 
 
 def rate_text(ms: int) -> str:
@@ -170,7 +170,8 @@ class WindowActions:
 
         menu = w.menuBar().addMenu("&View")
         rows = menu.addMenu("&Bytes per row")
-        self.rows = self._choices(rows, BYTES_PER_ROW_MENU, str, w.set_bytes_per_row, w.bytes_per_row)
+        self.rows = self._choices(rows, BYTES_PER_ROW_MENU, lambda n: str(n) if n else "&Auto (fit the width)",
+                                  w.set_bytes_per_row, w.bytes_per_row)
         menu.addActions([self.zoom_in, self.zoom_out])
         menu.addSeparator()
         menu.addActions([self.pause, self.refresh_now])

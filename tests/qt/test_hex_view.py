@@ -15,6 +15,8 @@ import pytest
 
 pytest.importorskip("PySide6.QtWidgets")
 
+from dataclasses import replace  # noqa: E402
+
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QPalette, QRegion, QWheelEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -35,7 +37,7 @@ from mmfviewer.qt.hex_geometry import (  # noqa: E402
     scrollbar_maximum,
 )
 from mmfviewer.qt.hex_painter import HexPainter  # noqa: E402
-from mmfviewer.qt.hex_view import HexView  # noqa: E402
+from mmfviewer.qt.hex_view import AUTO, HexView  # noqa: E402
 from mmfviewer.qt.overview_strip import OverviewStrip  # noqa: E402
 from mmfviewer.segment import Segment  # noqa: E402
 from mmfviewer.segment_os import SHM_DIR  # noqa: E402
@@ -379,6 +381,30 @@ def test_bytes_per_row_relayouts_and_keeps_the_top(qtbot, segment):
     assert start <= 0x4000 < start + len(data) and data == segment.read(start, len(data))
     with pytest.raises(ValueError):
         view.bytes_per_row = 12
+    view.bytes_per_row = 64
+    assert view.hex_geometry.bytes_per_row == 64
+
+
+def test_auto_bytes_per_row_fills_the_width_in_whole_groups_of_eight(qtbot, segment):
+    view = make_view(qtbot, segment, width=700)
+    view.bytes_per_row = AUTO
+    narrow = view.bytes_per_row
+    assert narrow % 8 == 0 and view.hex_geometry.total_width <= view.viewport().width()
+    assert view.horizontalScrollBar().maximum() == 0  # hex and text, no scrolling sideways
+    view.resize(1900, 600)
+    QApplication.processEvents()
+    wide = view.bytes_per_row
+    assert wide > narrow and wide % 8 == 0
+    assert view.hex_geometry.total_width <= view.viewport().width()
+    assert replace(view.hex_geometry, bytes_per_row=wide + 8).total_width > view.viewport().width()  # the most
+    view.zoom_in()
+    view.zoom_in()
+    view.zoom_in()
+    assert view.bytes_per_row < wide  # bigger letters, fewer bytes
+    view.bytes_per_row = 16  # a fixed choice stops following the width
+    view.resize(700, 600)
+    QApplication.processEvents()
+    assert view.bytes_per_row == 16 and not view.auto_bytes_per_row
 
 
 def test_goto_clamps_to_the_segment(qtbot, segment):
@@ -841,7 +867,7 @@ def test_navigation_and_typing_keys_win_over_window_shortcuts(qtbot, segment):
     ]:
         event = QKeyEvent(QEvent.ShortcutOverride, key, mods, text)
         event.ignore()
-        view.event(event)
+        QApplication.sendEvent(view, event)  # through the event filters, as Qt delivers it
         assert event.isAccepted() == wanted, (key, mods)
 
 

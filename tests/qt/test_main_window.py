@@ -305,13 +305,17 @@ def test_going_past_the_end_says_so(window, shm_name):
 
 
 def test_a_match_found_near_the_bottom_is_brought_to_the_middle(window, shm_name):
+    from PySide6.QtWidgets import QApplication
+
     with Segment.create(shm_name, 1 << 20) as seg:
         seg.write(0x8_0008, b"needle" * 3)  # 18 bytes: two rows
     tab = window.open_name(shm_name)
     view = tab.hex_view
+    view.bytes_per_row = 16
+    window.show_find_bar()
+    QApplication.processEvents()  # the find bar takes its room from the hex view
     full = view.scroller.full_rows()
     view.scroller.set_first_row(0x8_0000 // 16 - full + 1)  # the match starts on the last row
-    window.show_find_bar()
     window.find_bar.pattern.setText("needle" * 3)
     assert window.find_next(forward=True) == 0x8_0008
     first, last = 0x8_0008 // 16, (0x8_0008 + 17) // 16

@@ -54,21 +54,16 @@ def _app_and_window() -> tuple[Any, Any]:
 
 
 def _size_visible_rows(app: Any, tab: Any, rows: int) -> None:
-    """Make the hex view show ``rows`` full rows (the tab's splitter gives it room)."""
+    """Make the hex view show ``rows`` full rows (the window grows or shrinks for it)."""
     view = tab.hex_view
     window = tab.window()
-    window.resize(window.width(), 1800)
-    app.processEvents()
-    for _ in range(5):
+    for _ in range(6):
+        app.processEvents()
         shown = view.hex_geometry.full_rows(view.viewport().height())
         if shown == rows:
             break
-        geometry = view.hex_geometry
-        step = geometry.row_y(1) - geometry.row_y(0)
-        top, bottom = tab.splitter.sizes()
-        delta = int((rows - shown) * step)
-        tab.splitter.setSizes([top + delta, max(bottom - delta, 0)])
-        app.processEvents()
+        step = view.hex_geometry.row_y(1) - view.hex_geometry.row_y(0)
+        window.resize(window.width(), window.height() + int((rows - shown) * step))
 
 
 # ---------------------------------------------------------------------- children

@@ -1,8 +1,8 @@
 """Reaching every part of the window from the keyboard, and the list of every key.
 
-The panes are, in order: the segment list, the hex view, the messages, the compose
-panel, the data inspector. F6 and Shift+F6 go round the visible ones; Alt+1 to
-Alt+5 go straight to one (showing its dock if it was hidden). Help ▸ Keyboard
+The panes are, in order: the segment list, the hex view, the messages, the selected
+message, the compose panel, the data inspector. F6 and Shift+F6 go round the visible
+ones; Alt+1 to Alt+6 go straight to one (showing its dock if it was hidden). Help ▸ Keyboard
 shortcuts lists the window's actions, read from the actions themselves, and the
 hex view's own keys, so the list stays true.
 """
@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 #: The panes, in the order F6 visits them; Alt+1 is the first.
-PANES = ("segments", "hex", "messages", "compose", "inspector")
+PANES = ("segments", "hex", "messages", "details", "compose", "inspector")
 PANE_TITLES = {"segments": "segment list", "hex": "hex view", "messages": "messages",
-               "compose": "compose panel", "inspector": "data inspector"}
+               "details": "selected message", "compose": "compose panel", "inspector": "data inspector"}
 
 
 def pane_widget(window: MainWindow, pane: str) -> QWidget | None:
@@ -35,7 +35,8 @@ def pane_widget(window: MainWindow, pane: str) -> QWidget | None:
         return window.inspector
     if tab is None:
         return None
-    return {"hex": tab.hex_view, "messages": tab.messages, "compose": tab.compose}[pane]
+    return {"hex": tab.hex_view, "messages": tab.messages, "details": tab.messages.detail,
+            "compose": tab.compose}[pane]
 
 
 def focus_pane(window: MainWindow, pane: str) -> bool:
@@ -43,7 +44,7 @@ def focus_pane(window: MainWindow, pane: str) -> bool:
     widget = pane_widget(window, pane)
     if widget is None:
         return False
-    dock = {"segments": window.browser_dock, "inspector": window.inspector_dock}.get(pane)
+    dock = window.docks.docks.get(pane)
     if dock is not None and not dock.isVisible():
         dock.show()
     target = _first_focusable(_focus_home(window, pane, widget))

@@ -15,7 +15,6 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QDockWidget,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -40,6 +39,7 @@ from .segment_browser import SegmentBrowser
 from .segment_tab import DEFAULT_HISTORY, DEFAULT_REFRESH_MS, SegmentTab
 from .style import error_color
 from .window_actions import WindowActions, rate_index, rate_text
+from .window_docks import WindowDocks
 
 
 def _int_setting(settings: QSettings, key: str, default: int) -> int:
@@ -92,29 +92,21 @@ class MainWindow(QMainWindow):
 
         self.browser = SegmentBrowser()
         self.browser.openRequested.connect(lambda name: self.open_name(name))
-        self.browser_dock = self._dock("Segments", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector = InspectorPanel()
+        #: The docks around the bytes, arranged for the kind of segment in front.
+        self.docks = WindowDocks(self)
+        self.browser_dock, self.inspector_dock = self.docks.docks["segments"], self.docks.docks["inspector"]
         self._welcome_error = ""
         self._set_welcome("")
         self.browser_dock.visibilityChanged.connect(lambda _shown: self._set_welcome(self._welcome_error))
-        self.inspector = InspectorPanel()
-        self.inspector_dock = self._dock("Data inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self._build_status_bar()
         #: The window's commands, menus and toolbar.
         self.commands = WindowActions(self)
-        # Room for the inspector's two value columns; the list needs less.
-        self.resizeDocks([self.browser_dock, self.inspector_dock], [270, 380], Qt.Orientation.Horizontal)
         self._restore()
         self.commands.update(self.current_tab())
 
     # ------------------------------------------------------------------ building
-
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(title.replace(" ", "_"))
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -182,6 +174,7 @@ class MainWindow(QMainWindow):
         tab.notice.connect(lambda text: self.notify(text))
         tab.ticked.connect(lambda tab=tab: self._ticked(tab))
         tab.stateChanged.connect(lambda tab=tab: self._tab_state_changed(tab))
+        self.docks.add_tab(tab)
         index = self.tabs.insertTab(index, tab, tab.title)
         self.tabs.setTabToolTip(index, f"{printable(segment.path)} ({tab.mode_text})")
         self.tabs.setCurrentIndex(index)
@@ -252,6 +245,7 @@ class MainWindow(QMainWindow):
         self.tabs.removeTab(index)
         if isinstance(tab, SegmentTab):
             tab.close_segment()
+            self.docks.remove_tab(tab)
             tab.deleteLater()
         if not self.tabs.count():
             self.stack.setCurrentWidget(self.welcome)
@@ -262,6 +256,7 @@ class MainWindow(QMainWindow):
         tab = self.current_tab()
         parts = ["mmfviewer", *([tab.title] if tab else []), *([self.title_suffix] if self.title_suffix else [])]
         self.setWindowTitle(" — ".join(parts))
+        self.docks.show_tab(tab)
         if tab is not None:
             self.commands.pause.setChecked(tab.paused)
             self.commands.rate_combo.setCurrentIndex(rate_index(tab.refresh_ms))
@@ -296,6 +291,7 @@ class MainWindow(QMainWindow):
     def _tab_state_changed(self, tab: SegmentTab) -> None:
         if tab is self.current_tab():
             self._update_status()
+            self.docks.show_tab(tab)  # its kind may have changed (an empty segment became a channel)
         index = self.tabs.indexOf(tab)
         if index >= 0 and tab.state is not None:
             warn = tab.state.removed or tab.state.truncated
@@ -455,13 +451,11 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 860)
-        state = self.settings.value("window_state")
-        if state is not None:
-            self.restoreState(state)
+        self.docks.arrange("none")  # the user's, or the default
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
+        self.docks.save()
         while self.tabs.count():
             self.close_tab(0)
         self.browser.timer.stop()

@@ -22,14 +22,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -122,15 +121,10 @@ class MessagePane(QWidget):
             banner_style(padding=4))
         self.error_label.hide()
 
-        # -- the table, and the selected message in full
+        # -- the table; the selected message in full is a widget of its own, which the
+        # window puts in a dock (it is not in this pane's layout)
         self.table = MessageTable(self.model, self.proxy, monospace_font())
         self.detail = MessageDetail()
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setChildrenCollapsible(False)
 
         # -- value layouts
         self.value_view = ValueView()
@@ -140,7 +134,7 @@ class MessagePane(QWidget):
             self.value_view.label, self.value_view.tree, self.value_view.text)
 
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.splitter)
+        self.stack.addWidget(self.table)
         self.stack.addWidget(self.value_view)
 
         box = QVBoxLayout(self)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
 
 from ..channel import Channel
 from ..codec import Layout
@@ -56,26 +56,13 @@ class SegmentTab(QWidget):
         self.compose_sender: Sender | None = None
         self._connect_layout()
 
-        top = QWidget()
-        box = QVBoxLayout(top)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(0)
-        box.addWidget(self.banner)
-        box.addWidget(self.hex_view, 1)
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.messages)
-        bottom.addWidget(self.compose)
-        bottom.setStretchFactor(0, 2)  # the messages need the width; composing less
-        bottom.setStretchFactor(1, 1)
-        bottom.setSizes([2000, 1000])
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(top)
-        self.splitter.addWidget(bottom)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        # The tab shows the bytes; its messages, the selected message and its compose
+        # panel are widgets of their own, which the window shows in docks.
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.splitter)
+        outer.setSpacing(0)
+        outer.addWidget(self.banner)
+        outer.addWidget(self.hex_view, 1)
 
         self.follow = QCheckBox("Show newest in hex")
         self.follow.setToolTip("Scroll the hex view to each new message's bytes as it arrives")
@@ -236,6 +223,19 @@ class SegmentTab(QWidget):
     def mode_text(self) -> str:
         """"read-only" or "read-write"."""
         return "read-only" if self.segment.readonly else "read-write"
+
+    @property
+    def docked(self) -> tuple[QWidget, QWidget, QWidget]:
+        """The tab's widgets that live in the window's docks: messages, the selected
+        message, the compose panel."""
+        return self.messages, self.messages.detail, self.compose
+
+    @property
+    def arrangement(self) -> str:
+        """Which docks this kind of segment wants: "channel", "value" or "raw"."""
+        if self.channel is not None:
+            return "channel"
+        return "value" if self.kind.holds_a_value else "raw"
 
     def close_segment(self) -> None:
         """Stop refreshing, give back any channel lane, close the segment (never

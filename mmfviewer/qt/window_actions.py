@@ -141,6 +141,8 @@ class WindowActions:
         self.focus = {pane: a(f"Go to the {PANE_TITLES[pane]}", functools.partial(focus_pane, w, pane), f"Alt+{i}")
                       for i, pane in enumerate(PANES, 1)}
         self.shortcuts = a("&Keyboard shortcuts", lambda: ShortcutsDialog(w).exec(), "F1")
+        self.reset_layout = a("&Reset layout", w.docks.reset,
+                              tip="Put the docks back where they start for this kind of segment")
         self.about = a("&About mmfviewer", w.about)
         style = w.style()
         for action, icon in ((self.open, QStyle.StandardPixmap.SP_DialogOpenButton),
@@ -178,7 +180,8 @@ class WindowActions:
         rates = menu.addMenu("Refresh &interval")
         self.rates = self._choices(rates, REFRESH_CHOICES, rate_text, w.set_refresh_ms, w.refresh_ms)
         menu.addSeparator()
-        menu.addActions([w.browser_dock.toggleViewAction(), w.inspector_dock.toggleViewAction()])
+        menu.addActions([dock.toggleViewAction() for dock in w.docks.docks.values()])
+        menu.addAction(self.reset_layout)
         menu.addSeparator()
         menu.addActions([self.next_tab, self.previous_tab, self.next_pane, self.previous_pane])
         menu.addActions(list(self.focus.values()))

@@ -74,10 +74,10 @@ def test_f6_goes_round_the_panes_and_alt_digits_go_straight_to_one(window, two_t
     two_tabs[1].hex_view.setFocus()
     assert current_pane(window) == "hex"
     seen = []
-    for _ in range(5):
+    for _ in range(6):
         press(Qt.Key.Key_F6)
         seen.append(current_pane(window))
-    assert seen == ["messages", "compose", "inspector", "segments", "hex"]
+    assert seen == ["messages", "details", "compose", "inspector", "segments", "hex"]
     press(Qt.Key.Key_F6, Qt.KeyboardModifier.ShiftModifier)
     assert current_pane(window) == "segments"
     window.tabs.setCurrentIndex(0)  # raw and read-only: no messages, nothing to compose
@@ -85,7 +85,7 @@ def test_f6_goes_round_the_panes_and_alt_digits_go_straight_to_one(window, two_t
     press(Qt.Key.Key_F6)
     assert current_pane(window) == "inspector"
     window.inspector_dock.hide()
-    press(Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
+    press(Qt.Key.Key_6, Qt.KeyboardModifier.AltModifier)
     assert current_pane(window) == "inspector" and window.inspector_dock.isVisible()
     press(Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
     assert current_pane(window) == "hex"

@@ -354,3 +354,26 @@ def test_the_empty_page_takes_its_colours_from_the_palette(window):
     assert "color" not in window.welcome.styleSheet()
     window.browser_dock.hide()
     assert "Alt+1" in window.welcome.text()  # the list it points to is hidden
+
+
+def test_the_docks_are_arranged_for_the_kind_in_front_and_remembered(window, shm_name, shm_names):
+    from mmfviewer.channel import Channel
+
+    shm_names.extend([shm_name + "-raw", shm_name + "-ch"])
+    Segment.create(shm_names[0], 4096).close()
+    Channel.create(shm_names[1], lanes=1, lane_size=4096).close()
+    docks = window.docks.docks
+    raw = window.open_name(shm_names[0])
+    assert window.centralWidget().isAncestorOf(raw.hex_view)  # the bytes in the middle
+    assert not docks["messages"].isVisible() and not docks["compose"].isVisible()  # room for the bytes
+    channel = window.open_name(shm_names[1])
+    assert docks["messages"].isVisible() and docks["details"].isVisible()
+    assert window.docks.stacks["messages"].currentWidget() is channel.messages
+    assert channel.hex_view.height() >= 0.45 * window.centralWidget().height()
+    docks["details"].hide()  # the user's choice for channels...
+    window.tabs.setCurrentWidget(raw)
+    assert not docks["messages"].isVisible()
+    window.tabs.setCurrentWidget(channel)
+    assert docks["messages"].isVisible() and not docks["details"].isVisible()  # ...remembered
+    window.commands.reset_layout.trigger()
+    assert docks["details"].isVisible()  # the default again

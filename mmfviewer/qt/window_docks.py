@@ -1,0 +1,131 @@
+"""The window's docks around the bytes, and their arrangement for each kind of segment.
+
+The hex view is the centre. Around it: the segment list, the data inspector, and the
+tab in front's messages, selected message and compose panel (each dock holds one
+page per tab and shows the front tab's). Docks move, tab together, float and hide.
+
+Raw bytes want the room for the hex view; a channel wants its messages beside it.
+So there is one arrangement per kind — "raw", "value" (a mailbox, text, a .NET
+value, a ShareableList), "channel", and "none" (no segment open) — each a sensible
+default until the user changes it, then the user's, remembered in the settings.
+View ▸ Reset layout goes back to the default of the kind in front.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QWidget
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+    from .segment_tab import SegmentTab
+
+#: The docks, by key, with their titles.
+TITLES = {"segments": "Segments", "inspector": "Data inspector", "messages": "Messages",
+          "details": "Selected message", "compose": "Compose"}
+#: Which docks each arrangement shows by default.
+SHOWN = {
+    "none": {"segments", "inspector"},
+    "raw": {"segments", "inspector"},  # the hex view takes the room; compose when asked for
+    "value": {"segments", "inspector", "messages", "compose"},
+    "channel": {"segments", "inspector", "messages", "details", "compose"},
+}
+#: The default share of the window's height the bottom docks take (the hex view keeps
+#: the rest: more than half).
+BOTTOM_SHARE = 0.38
+SIDE_WIDTHS = {"segments": 270, "inspector": 380}
+#: How the bottom docks share the width by default.
+BOTTOM_WIDTHS = {"messages": 0.45, "details": 0.3, "compose": 0.25}
+#: Bumped when the docks change, so that states saved by an older version are ignored.
+STATE_VERSION = 2
+
+
+class WindowDocks:
+    """Creates ``window``'s docks and arranges them for the tab in front."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self._window = window
+        option = QMainWindow.DockOption
+        window.setDockOptions(option.AllowTabbedDocks | option.AllowNestedDocks | option.AnimatedDocks)
+        self.stacks = {key: QStackedWidget() for key in ("messages", "details", "compose")}
+        contents: dict[str, QWidget] = {"segments": window.browser, "inspector": window.inspector,
+                                        **self.stacks}
+        self.docks: dict[str, QDockWidget] = {}
+        for key, title in TITLES.items():
+            dock = QDockWidget(title, window)
+            dock.setObjectName(title.replace(" ", "_"))
+            dock.setWidget(contents[key])
+            self.docks[key] = dock
+        self.arranged: str | None = None
+        self._place_default("none")
+
+    # ------------------------------------------------------------------ tabs
+
+    def add_tab(self, tab: SegmentTab) -> None:
+        """Give the docks the tab's pages."""
+        for stack, page in zip(self.stacks.values(), tab.docked, strict=True):
+            stack.addWidget(page)
+
+    def remove_tab(self, tab: SegmentTab) -> None:
+        """Take the tab's pages out of the docks (they go with the tab)."""
+        for stack, page in zip(self.stacks.values(), tab.docked, strict=True):
+            stack.removeWidget(page)
+            page.deleteLater()
+
+    def show_tab(self, tab: SegmentTab | None) -> None:
+        """Show the front tab's pages, in the arrangement its kind wants."""
+        if tab is not None:
+            for stack, page in zip(self.stacks.values(), tab.docked, strict=True):
+                stack.setCurrentWidget(page)
+        self.arrange(tab.arrangement if tab is not None else "none")
+
+    # ------------------------------------------------------------------ arrangements
+
+    def arrange(self, key: str) -> None:
+        """Switch to arrangement ``key``: the user's last one of that kind, or the default."""
+        if key == self.arranged:
+            return
+        self.save()
+        self.arranged = key
+        state = self._window.settings.value(self._setting(key))
+        if not (isinstance(state, QByteArray) and self._window.restoreState(state, STATE_VERSION)):
+            self._place_default(key)
+
+    def save(self) -> None:
+        """Remember the arrangement on screen as the user's, for its kind."""
+        if self.arranged is not None:
+            self._window.settings.setValue(self._setting(self.arranged), self._window.saveState(STATE_VERSION))
+
+    def reset(self) -> None:
+        """Back to the default arrangement of the kind in front."""
+        key = self.arranged or "none"
+        self._window.settings.remove(self._setting(key))
+        self._place_default(key)
+
+    def _setting(self, key: str) -> str:
+        return f"docks/{key}"
+
+    def _place_default(self, key: str) -> None:
+        window, docks = self._window, self.docks
+        left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                               Qt.DockWidgetArea.BottomDockWidgetArea)
+        for dock in docks.values():
+            dock.setFloating(False)
+        window.addDockWidget(left, docks["segments"])
+        window.addDockWidget(right, docks["inspector"])
+        window.addDockWidget(bottom, docks["messages"])
+        window.splitDockWidget(docks["messages"], docks["details"], Qt.Orientation.Horizontal)
+        window.splitDockWidget(docks["details"], docks["compose"], Qt.Orientation.Horizontal)
+        shown = SHOWN[key]
+        for name, dock in docks.items():
+            dock.setVisible(name in shown)
+        window.resizeDocks([docks[k] for k in SIDE_WIDTHS], list(SIDE_WIDTHS.values()), Qt.Orientation.Horizontal)
+        bottoms = [k for k in ("messages", "details", "compose") if k in shown]
+        if bottoms:
+            height = int(max(window.height(), 600) * BOTTOM_SHARE)
+            window.resizeDocks([docks[k] for k in bottoms], [height] * len(bottoms), Qt.Orientation.Vertical)
+            width = max(window.width(), 1000)
+            window.resizeDocks([docks[k] for k in bottoms], [int(width * BOTTOM_WIDTHS[k]) for k in bottoms],
+                               Qt.Orientation.Horizontal)

@@ -20,6 +20,7 @@ no Qt call at all, and one that does makes only a few.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -151,6 +152,10 @@ def detail_text(row: InspectorRow) -> str:
     return "\n".join([row.name, *values, *([row.note] if row.note else [])])
 
 
+ZERO_WIDTH_SPACE = "\u200b"
+_LONG_RUN = re.compile(r"\S{9,}")
+
+
 class _Delegate(QStyledItemDelegate):
     """Shows a tooltip only when it says more than the cell (elided text, or a
     note the cell does not show)."""
@@ -158,6 +163,12 @@ class _Delegate(QStyledItemDelegate):
     def __init__(self, wants_tooltip: Callable[[_Index], str], parent: Any = None) -> None:
         super().__init__(parent)
         self._wants_tooltip = wants_tooltip
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        # Long runs without spaces (a u64, a timestamp) may break anywhere, so the
+        # cell wraps to a second line instead of cutting the value's middle out.
+        option.text = _LONG_RUN.sub(lambda m: ZERO_WIDTH_SPACE.join(m.group(0)), option.text)
 
     def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,  # noqa: N802
                   option: QStyleOptionViewItem, index: _Index) -> bool:
@@ -231,20 +242,18 @@ class InspectorPanel(QWidget):
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        # Middle, not right: a float keeps its exponent ("-5.49016…e-143", where a right
-        # cut would show a different number) and a string or msgpack value keeps its
-        # byte count. (Per-row modes need a Python initStyleOption/paint override,
-        # called for every cell on every paint; see the note in the module docstring.)
-        view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # A value too long for its cell goes on to a second line (wrapping anywhere: a
+        # timestamp has no spaces) rather than losing its middle; the row grows for it.
+        view.setWordWrap(True)
+        view.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # only past the lines a row has
         view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         view.setCornerButtonEnabled(False)
 
         rows = view.verticalHeader()
         rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         value_metrics = QFontMetrics(self.model.data(self.model.index(0, 1), Qt.ItemDataRole.FontRole))
-        rows.setDefaultSectionSize(max(value_metrics.height(), self.fontMetrics().height()) + 6)
+        rows.setMinimumSectionSize(max(value_metrics.height(), self.fontMetrics().height()) + 6)
 
         columns = view.horizontalHeader()
         columns.setHighlightSections(False)
@@ -259,9 +268,6 @@ class InspectorPanel(QWidget):
             if row.single:
                 view.setSpan(i, 1, 1, 2)
 
-        # Tall enough for every row and no taller: spare height goes to the details box.
-        frame = 2 * view.frameWidth()
-        view.setMaximumHeight(columns.sizeHint().height() + rows.defaultSectionSize() * len(ROW_NAMES) + frame)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if (watched is self.view and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)

@@ -187,3 +187,26 @@ def test_a_screenshot_renders(panel, tmp_path):
     image = panel.grab()
     assert not image.isNull() and image.width() == 420
     assert image.save(str(tmp_path / "inspector.png"))
+
+
+def test_values_too_long_for_the_dock_wrap_instead_of_losing_their_middle(qtbot):
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QFontMetrics
+
+    panel = InspectorPanel()
+    qtbot.addWidget(panel)
+    panel.resize(380, 900)  # the dock's default width
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_bytes(struct.pack("<Q", 17_330_000_001_234_567_890), 0)
+    model, view = panel.view.model(), panel.view
+    one_line = view.rowHeight(ROW["u8"])
+    assert view.rowHeight(ROW["u64"]) > one_line  # "17330000001234567890" needs two lines here
+    metrics = QFontMetrics(panel.model.value_font)
+    for name in ("u64", "i64", "f64", "time u64 ns", "time u32 s"):
+        for column in (1, 2):
+            index = model.index(ROW[name], column)
+            rect = view.visualRect(index)
+            needed = metrics.boundingRect(QRect(0, 0, rect.width() - 8, 10_000), Qt.TextFlag.TextWrapAnywhere,
+                                          panel.text_at(ROW[name], column)).height()
+            assert view.rowHeight(ROW[name]) >= needed, (name, column)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -452,9 +452,13 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1440, 860)
         self.docks.arrange("none")  # the user's, or the default
+        header = self.settings.value("segment_list/header")
+        if isinstance(header, QByteArray):
+            self.browser.view.horizontalHeader().restoreState(header)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("segment_list/header", self.browser.view.horizontalHeader().saveState())
         self.docks.save()
         while self.tabs.count():
             self.close_tab(0)

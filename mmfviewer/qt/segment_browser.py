@@ -36,6 +36,9 @@ from ..presentation import SegmentRow
 from .style import muted_color, secondary_color
 
 COLUMNS = ["Name", "Size", "Layout", "Owner", "Mode", "Attached", "Modified"]
+#: The columns a narrow list shows first (the rest follow, in COLUMNS order).
+KEY_ORDER = ["Name", "Size", "Layout", "Attached"]
+NAME_WIDTH = 170
 
 
 @dataclass(frozen=True)
@@ -163,8 +166,18 @@ class SegmentBrowser(QWidget):
         self.view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
         self.view.setTabKeyNavigation(False)  # Tab leaves the list; arrows move by rows
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        # The name may be very long (anyone can name a segment): it gets a width of its
+        # own, cut in the middle, so size, layout and who is attached stay in view, and
+        # those come first after it.
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, NAME_WIDTH)
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        for visual, column in enumerate(KEY_ORDER):
+            header.moveSection(header.visualIndex(COLUMNS.index(column)), visual)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         # Activation is a double-click (or a single one, where the platform says so)
         # and Enter; connecting doubleClicked as well opened every segment twice.
         self.view.activated.connect(self._activated)

@@ -377,3 +377,15 @@ def test_the_docks_are_arranged_for_the_kind_in_front_and_remembered(window, shm
     assert docks["messages"].isVisible() and not docks["details"].isVisible()  # ...remembered
     window.commands.reset_layout.trigger()
     assert docks["details"].isVisible()  # the default again
+
+
+def test_the_segment_lists_column_widths_are_remembered(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    first = MainWindow(refresh_ms=5000, settings=settings)
+    qtbot.addWidget(first)
+    first.browser.view.horizontalHeader().resizeSection(0, 123)
+    first.close()
+    again = MainWindow(refresh_ms=5000, settings=settings)
+    qtbot.addWidget(again)
+    assert again.browser.view.horizontalHeader().sectionSize(0) == 123
+    again.close()

@@ -110,3 +110,19 @@ def test_a_scan_still_running_when_the_browser_is_deleted_ends_quietly(qtbot, mo
     worker.join(10)
     qtbot.wait(50)  # let a queued delivery, if any, be processed
     assert errors == []
+
+
+def test_a_long_name_leaves_size_layout_and_attached_in_view(qtbot, shm_names):
+    long_name = "mmfv-test-" + "very-long-name-" * 12
+    shm_names.append(long_name)
+    Segment.create(long_name, 4096).close()
+    browser = SegmentBrowser(interval_ms=100_000)
+    qtbot.addWidget(browser)
+    browser.resize(270, 400)  # the dock's default width
+    browser.show()
+    qtbot.waitUntil(lambda: browser.scan_count > 0, timeout=10_000)
+    header = browser.view.horizontalHeader()
+    assert [COLUMNS[header.logicalIndex(i)] for i in range(4)] == ["Name", "Size", "Layout", "Attached"]
+    assert header.sectionSize(0) < 200  # the name is cut in the middle, not the row pushed away
+    size_right = header.sectionViewportPosition(COLUMNS.index("Size")) + header.sectionSize(COLUMNS.index("Size"))
+    assert size_right <= browser.view.viewport().width()

@@ -38,6 +38,8 @@ try:  # ISA-L's CRC-32 is ~10x faster than zlib's, and a declared dependency.
 except ImportError:  # pragma: no cover - fallback when isal is missing
     from zlib import crc32
 
+#: At most this many bytes of one write of ours are told apart from others' changes.
+OWN_MARK_MAX = 1 << 16
 #: Default page size of the whole-segment scan.
 DEFAULT_PAGE_SIZE = 4096
 #: The page table never grows past this many pages; bigger segments get bigger pages.
@@ -108,6 +110,10 @@ class ChangeTracker:
         self._prev: bytes | None = None
         # offset -> time of last change, only for bytes changed within the fade time.
         self._recent: dict[int, float] = {}
+        # Bytes we wrote ourselves (offset -> when), until the next look sees them change;
+        # then the offsets of recent changes that were ours (shown in a colour of their own).
+        self._own_pending: dict[int, float] = {}
+        self._own: set[int] = set()
         self._last_byte_change = _NEVER
         self._last_prune = _NEVER
         self._last_page_change = _NEVER
@@ -203,6 +209,13 @@ class ChangeTracker:
         recent = self._recent
         for pos in changed:
             recent[pos] = now
+        if self._own_pending or self._own:
+            pending, own = self._own_pending, self._own
+            for pos in changed:
+                if pending.pop(pos, None) is not None:
+                    own.add(pos)
+                else:
+                    own.discard(pos)  # changed again, by someone else
         self._last_byte_change = now
         page_size = self.page_size
         for page in {pos // page_size for pos in changed}:
@@ -218,6 +231,25 @@ class ChangeTracker:
         self._last_prune = now
         horizon = now - self.fade_seconds
         self._recent = {pos: t for pos, t in self._recent.items() if t > horizon}
+        self._own &= self._recent.keys()
+        self._own_pending = {pos: t for pos, t in self._own_pending.items() if t > horizon}
+
+    def mark_own(self, offset: int, length: int, now: float) -> None:
+        """We are writing ``length`` bytes at ``offset``: when they are next seen to
+        change, the change is ours (:meth:`own_levels`), not another process's."""
+        for pos in range(offset, offset + min(length, OWN_MARK_MAX)):
+            self._own_pending[pos] = now
+
+    def own_levels(self, offset: int, length: int, now: float) -> bytes | None:
+        """:meth:`levels` of the bytes whose recent change was ours (None: there are none)."""
+        own = [pos for pos in self._own if offset <= pos < offset + length]
+        if not own:
+            return None
+        levels = self.levels(offset, length, now)
+        out = bytearray(len(levels))
+        for pos in own:
+            out[pos - offset] = levels[pos - offset]
+        return bytes(out)
 
     def age(self, offset: int, now: float | None = None) -> float | None:
         """Seconds since the byte at ``offset`` changed, or None if not within the fade time."""

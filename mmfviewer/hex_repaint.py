@@ -96,16 +96,22 @@ class RepaintPlanner:
         self._heat_painted = heat
         return True
 
-    def levels_for(self, offset: int, length: int, now: float) -> bytes | None:
-        """Highlight levels for a paint: the ones the last tick computed when they are
-        fresh (so a tick's paint agrees with the rows it chose), else new ones."""
+    def levels_for(self, offset: int, length: int, now: float) -> tuple[bytes | None, bytes | None]:
+        """Highlight levels for a paint, of others' changes and of ours (None: no
+        highlight of that kind): the ones the last tick computed when they are fresh
+        (so a tick's paint agrees with the rows it chose), else new ones."""
         if not self.tracker.active(now):
-            return None
+            return None, None
         tick = self._tick_levels
         if (tick is not None and tick[0] == offset and len(tick[2]) >= length
                 and 0 <= now - tick[1] < LEVELS_REUSE_SECONDS):
-            return tick[2]
-        return self.tracker.levels(offset, length, fade_clock(now))
+            levels = tick[2]
+        else:
+            levels = self.tracker.levels(offset, length, fade_clock(now))
+        own = self.tracker.own_levels(offset, length, fade_clock(now))
+        if own is None:
+            return levels, None
+        return bytes(0 if mine else level for level, mine in zip(levels, own, strict=False)), own
 
     def _lit_rows(self, offset: int, bpr: int, shown: int, now: float, fade: float) -> set[int]:
         """Rows on screen holding a byte whose change highlight still shows."""

@@ -323,3 +323,28 @@ def test_resize_across_a_page_size_change_rebuilds_the_tables():
 def test_the_tracker_module_does_not_import_qt():
     code = "import sys, mmfviewer.changes; sys.exit(any(m.startswith(('PySide6', 'shiboken6')) for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_our_own_writes_are_told_apart_from_other_processes_changes():
+    tracker = ChangeTracker(64)
+    before = bytes(64)
+    tracker.update_visible(0, before, 10.0)
+    tracker.mark_own(4, 2, 10.0)  # we write bytes 4 and 5...
+    after = bytearray(before)
+    after[4:6] = b"\x01\x02"
+    after[9] = 0x03  # ...and someone else writes byte 9
+    tracker.update_visible(0, bytes(after), 10.1)
+    own = tracker.own_levels(0, 16, 10.1)
+    assert own is not None and own[4] > 0 and own[5] > 0 and own[9] == 0
+    assert tracker.levels(0, 16, 10.1)[9] > 0  # every change still has its level
+    after[4] = 0x07  # then another process writes over our byte 4
+    tracker.update_visible(0, bytes(after), 10.2)
+    own = tracker.own_levels(0, 16, 10.2)
+    assert own is not None and own[4] == 0 and own[5] > 0
+
+
+def test_nothing_of_ours_means_no_own_levels():
+    tracker = ChangeTracker(64)
+    tracker.update_visible(0, bytes(16), 1.0)
+    tracker.update_visible(0, b"\x01" + bytes(15), 1.1)
+    assert tracker.own_levels(0, 16, 1.1) is None

@@ -7,6 +7,7 @@ back. What a key writes is decided without Qt (:func:`~mmfviewer.hex_cursor.type
 
 from __future__ import annotations
 
+import time
 import weakref
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,7 @@ class HexEditor:
     def apply_write(self, offset: int, data: bytes) -> None:
         """Write for undo/redo; a failure is reported, never raised into Qt."""
         view = self._view
+        view.tracker.mark_own(offset, len(data), time.monotonic())
         try:
             view.segment.write(offset, data)
         except (MmfError, OSError) as err:
@@ -74,6 +76,7 @@ class HexEditor:
         """Write one typed byte; on success push it on the undo stack."""
         view = self._view
         cursor = view.cursor_state
+        view.tracker.mark_own(offset, len(new), time.monotonic())
         try:
             view.segment.write(offset, new)
         except (MmfError, OSError) as err:

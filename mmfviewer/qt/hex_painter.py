@@ -40,6 +40,7 @@ class PaintState:
     hscroll: int
     width: int
     height: int
+    own_levels: bytes | None = None  # our own edits, in a colour of their own
 
 
 def rows_in(region: QRegion, nrows: int, lay: HexGeometry) -> list[int]:
@@ -130,13 +131,15 @@ class HexPainter:
             ncols = len(row)
             if not ncols:
                 continue
-            if levels is not None:
-                row_levels = levels[i * bpr:i * bpr + ncols]
+            for all_levels, colors in ((levels, change), (s.own_levels, col.own_change)):
+                if all_levels is None:
+                    continue
+                row_levels = all_levels[i * bpr:i * bpr + ncols]
                 if row_levels.count(0) != ncols:
                     for first, last, level in level_runs(row_levels):
                         key = (i, first, last)
                         boxes = spans.get(key) or self._span_boxes(s, spans, key)
-                        color = change[level]
+                        color = colors[level]
                         fill(boxes[0], color)
                         fill(boxes[1], color)
             if mark is not None:

@@ -21,6 +21,16 @@ CHANGE_MAX_ALPHA = 200
 
 # ---------------------------------------------------------------------- colours
 
+def _alpha_ramp(color: QColor) -> tuple[QColor, ...]:
+    """``color`` at 256 alphas, one per highlight level."""
+    ramp = []
+    for level in range(256):
+        c = QColor(color)
+        c.setAlpha(level * CHANGE_MAX_ALPHA // 255)
+        ramp.append(c)
+    return tuple(ramp)
+
+
 @dataclass(frozen=True)
 class HexColors:
     """Every colour the view paints with, chosen for a light or a dark palette."""
@@ -36,6 +46,7 @@ class HexColors:
     mark: QColor
     mark_line: QColor
     change: tuple[QColor, ...]  # 256 alphas of the change colour, by highlight level
+    own_change: tuple[QColor, ...]  # the same for what we wrote ourselves
 
     @classmethod
     def for_palette(cls, pal: QPalette) -> HexColors:
@@ -46,25 +57,23 @@ class HexColors:
             classes = ("#7f7f7f", "#4dd0e1", "#81c784", "#ce93d8", "#fdd835")
             gutter = base.lighter(130)
             change = QColor(255, 140, 0)
+            own = QColor(100, 170, 255)
         else:
             classes = ("#a8a8a8", "#00707a", "#2e7d32", "#8e24aa", "#a0522d")
             gutter = base.darker(106)
             change = QColor(255, 150, 30)
+            own = QColor(50, 120, 240)
         selection = QColor(pal.color(QPalette.ColorRole.Highlight))
         selection.setAlpha(90)
         mark = QColor(40, 170, 90, 60)
-        changes = []
-        for level in range(256):
-            c = QColor(change)
-            c.setAlpha(level * CHANGE_MAX_ALPHA // 255)
-            changes.append(c)
+        changes, owns = _alpha_ramp(change), _alpha_ramp(own)
         return cls(
             base=base, gutter=gutter, grid=pal.color(QPalette.ColorRole.Mid),
             offset=pal.color(QPalette.ColorRole.PlaceholderText) if not dark else QColor("#9e9e9e"),
             classes=tuple(QColor(c) for c in classes),  # type: ignore[arg-type]
             selection=selection, cursor=pal.color(QPalette.ColorRole.Highlight),
             cursor_text=pal.color(QPalette.ColorRole.HighlightedText),
-            mark=mark, mark_line=QColor(30, 150, 70), change=tuple(changes),
+            mark=mark, mark_line=QColor(30, 150, 70), change=changes, own_change=owns,
         )
 
 

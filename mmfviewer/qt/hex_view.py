@@ -369,13 +369,14 @@ class HexView(QAbstractScrollArea):
         vp, lay, bpr, top = self.viewport(), self._geometry, self.bytes_per_row, self.scroller.first_row
         doc, cur = self.document, self.cursor_state
         shown = bpr * min(lay.visible_rows(vp.height()), max(0, lay.rows - top))
+        levels, own = self.live_rows.planner.levels_for(top * bpr, shown, time.monotonic())
         state = PaintState(
             geometry=lay, colors=self._colors, font=self._font, bytes_per_row=bpr,
             first_row=top, data_offset=doc.data_offset, data=doc.data, size=doc.size,
             cursor=cur.offset, cursor_byte=self.read_cached(cur.offset, 1) if doc.size else b"",
             in_ascii=cur.in_ascii, low_nibble=cur.low_nibble, selection=self.selection(),
             mark=self._highlight, hscroll=self.horizontalScrollBar().value(),
-            levels=self.live_rows.planner.levels_for(top * bpr, shown, time.monotonic()),
+            levels=levels, own_levels=own,
             width=vp.width(), height=vp.height())
         painter = QPainter(vp)
         try:

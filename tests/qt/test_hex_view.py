@@ -875,3 +875,15 @@ def test_refresh_announces_each_tick(qtbot, segment):
     view = make_view(qtbot, segment)
     with qtbot.waitSignal(view.refreshed, timeout=1000):
         view.refresh()
+
+
+def test_our_own_edits_light_up_in_a_colour_of_their_own(qtbot, segment, shm_name):
+    view = make_view(qtbot, segment)
+    view.set_cursor(0x10)
+    qtbot.keyClicks(view, "ff")  # we type a byte
+    other_process_writes(shm_name, (0x30, b"\xee"))  # another process writes one
+    view.refresh()
+    ours, theirs, untouched = cell_background(view, 0x10), cell_background(view, 0x30), cell_background(view, 0x50)
+    assert ours != untouched and theirs != untouched
+    assert ours != theirs
+    assert ours.blue() > ours.red() and theirs.red() > theirs.blue()  # blue for ours, orange for theirs

@@ -135,6 +135,9 @@ class ChangeTracker:
         self._times = array("d", [_NEVER]) * npages
         # 0 until a page was hashed once: a first hash is a baseline, not a change.
         self._known = bytearray(npages)
+        # 1 where the scan's last visit found the page changed: its mark holds until
+        # the next visit, however long a pass takes (see :meth:`heat`).
+        self._scan_marks = bytearray(npages)
         self._scan_next = 0
         self._setup_chunks()
         self._rebuild_summary(from_times=False)  # every time was just reset
@@ -165,6 +168,29 @@ class ChangeTracker:
                     if hot.get(slot, _NEVER) < stamp:
                         hot[slot] = stamp
         self._hot = hot
+        held: dict[int, int] = {}
+        mark = self._scan_marks.find(1)
+        while mark >= 0:
+            held[mark >> shift] = held.get(mark >> shift, 0) + 1
+            mark = self._scan_marks.find(1, mark + 1)
+        self._held = held
+
+    def _set_scan_marks(self, start: int, stop: int, changed: list[bool] | None) -> None:
+        """What the scan's visit of pages [start, stop) found: ``changed`` per page
+        (None: none of them changed)."""
+        marks, held, shift = self._scan_marks, self._held, self._shift
+        if changed is None and marks.find(1, start, stop) < 0:
+            return  # the common, idle case: nothing held, nothing found
+        for i, page in enumerate(range(start, stop)):
+            now_marked = bool(changed[i]) if changed is not None else False
+            if marks[page] != now_marked:
+                marks[page] = now_marked
+                slot = page >> shift
+                count = held.get(slot, 0) + (1 if now_marked else -1)
+                if count:
+                    held[slot] = count
+                else:
+                    held.pop(slot, None)
 
     def _mark_page(self, page: int, now: float) -> None:
         self._times[page] = now
@@ -316,8 +342,21 @@ class ChangeTracker:
         return now - self._last_byte_change < self.fade_seconds
 
     def heat_active(self, now: float) -> bool:
-        """True while the overview strip still shows a fading change."""
-        return now - self._last_page_change < self.heat_seconds
+        """True while the overview strip still shows a change."""
+        return bool(self._held) or now - self._last_page_change < self.heat_seconds
+
+    def scan_coverage(self, buckets: int) -> tuple[list[bool], float | None]:
+        """For the overview strip: which of ``buckets`` equal slices hold pages the scan
+        has not looked at yet (their changes cannot show), and where the scan goes on
+        (a fraction of the segment; None when every tick covers the whole segment)."""
+        npages = self._npages
+        if buckets <= 0 or npages == 0:
+            return [False] * max(0, buckets), None
+        known = self._known
+        unknown = [known.find(0, b * npages // buckets, max(b * npages // buckets + 1, (b + 1) * npages // buckets))
+                   >= 0 for b in range(buckets)]
+        head = None if self._size <= self.budget_bytes else self._scan_next / npages
+        return unknown, head
 
     # ------------------------------------------------------------------ whole segment
 
@@ -396,6 +435,7 @@ class ChangeTracker:
                 # that was busy at its last visit goes straight to its pages instead.
                 chunk_hash = crc32(view)
                 if state == _CHUNK_IDLE and self._chunk_hashes[chunk] == chunk_hash:
+                    self._set_scan_marks(start, stop, None)
                     start = stop
                     continue
             hashes = array("I", [crc32(view[i:i + page_size])
@@ -406,10 +446,15 @@ class ChangeTracker:
             busy = False
             if hashes != old or known.find(0) >= 0:
                 self._known[start:stop] = b"\x01" * (stop - start)
-                for i, (new_hash, old_hash) in enumerate(zip(hashes, old, strict=False)):
-                    if new_hash != old_hash and known[i]:
+                changed = [bool(known[i]) and new_hash != old_hash
+                           for i, (new_hash, old_hash) in enumerate(zip(hashes, old, strict=False))]
+                for i, was_changed in enumerate(changed):
+                    if was_changed:
                         self._mark_page(start + i, now)
                         busy = True
+                self._set_scan_marks(start, stop, changed)
+            else:
+                self._set_scan_marks(start, stop, None)
             if whole:
                 if busy:
                     self._chunk_ok[chunk] = _CHUNK_BUSY
@@ -426,13 +471,18 @@ class ChangeTracker:
         """
         out = [0.0] * max(0, buckets)
         size = self._size
-        if buckets <= 0 or size <= 0 or now - self._last_page_change >= self.heat_seconds:
+        if buckets <= 0 or size <= 0 or not self.heat_active(now):
             return out
         horizon = self.heat_seconds
         self._hot = hot = {slot: t for slot, t in self._hot.items() if now - t < horizon}
+        # A page the scan found changed stays lit until the scan comes back to it: a
+        # change there happened at some time during the last pass, not "as the scan
+        # went by" (fading from the visit drew one band that swept with the scan).
+        levels = {slot: 1.0 - (now - stamp) / horizon for slot, stamp in hot.items()}
+        for slot in self._held:
+            levels[slot] = 1.0
         slot_bytes = self.page_size << self._shift
-        for slot, stamp in hot.items():
-            level = 1.0 - (now - stamp) / horizon
+        for slot, level in levels.items():
             lo = slot * slot_bytes
             hi = min(size, lo + slot_bytes)
             first = lo * buckets // size
@@ -464,11 +514,13 @@ class ChangeTracker:
             del self._hashes[npages:]
             del self._times[npages:]
             del self._known[npages:]
+            del self._scan_marks[npages:]
         elif npages > old_pages:
             grow = npages - old_pages
             self._hashes.extend(array("I", bytes(4 * grow)))
             self._times.extend(array("d", [_NEVER]) * grow)
             self._known.extend(bytes(grow))
+            self._scan_marks.extend(bytes(grow))
         self._npages = npages
         # The page holding the old or the new end has a different length now:
         # its next hash is a new baseline, not a change.

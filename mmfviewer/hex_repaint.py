@@ -88,8 +88,10 @@ class RepaintPlanner:
 
     def strip_due(self, now: float) -> bool:
         """Whether the overview strip repaints now: while its marks show or just went,
-        ten frames a second (it is an overview)."""
-        heat = self.tracker.heat_active(now)
+        or the background scan moves on through a big segment, ten frames a second (it
+        is an overview)."""
+        tracker = self.tracker
+        heat = tracker.heat_active(now) or tracker.size > tracker.budget_bytes
         if not (heat or self._heat_painted) or now - self._strip_painted_at < STRIP_INTERVAL:
             return False
         self._strip_painted_at = now

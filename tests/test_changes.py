@@ -233,7 +233,47 @@ def test_small_segments_are_fully_scanned_on_every_call():
     t.scan(reader, now=2.0)
     heat = t.heat(4, 2.0)
     assert heat[-1] == 1.0 and heat[:3] == [0.0, 0.0, 0.0]
-    assert t.heat_active(2.0) and not t.heat_active(2.0 + t.heat_seconds)
+    assert t.heat_active(2.0 + t.heat_seconds)  # held until the scan looks again...
+    t.scan(reader, now=2.1)  # ...and finds it unchanged: then it fades from when it changed
+    assert t.heat_active(2.1) and not t.heat_active(2.0 + t.heat_seconds)
+
+
+def test_random_writes_over_a_big_segment_look_scattered_not_like_a_sweeping_band():
+    """The scan takes many ticks per pass; a page it found changed stays marked until
+    its next visit, so after one pass every page written to shows, wherever the scan is."""
+    rng = random.Random(7)
+    page = 4096
+    buf = bytearray(1024 * page)
+    reader = CountingReader(buf)
+    t = ChangeTracker(len(buf), budget_bytes=64 * page, page_size=page)
+    now = 0.0
+    for _ in range(16):  # the first pass: baselines
+        t.scan(reader, now)
+        now += 1.0
+    written = set()
+    for _ in range(16 * 3):  # three passes, each tick writing a few random pages
+        for _ in range(4):
+            p = rng.randrange(1024)
+            buf[p * page] = (buf[p * page] + 1) % 256
+            written.add(p)
+        t.scan(reader, now)
+        now += 1.0
+    heat = t.heat(64, now)  # long after most of those scans' visits (16 s a pass, 5 s of fade)
+    lit = [i for i, h in enumerate(heat) if h > 0]
+    # What the last pass found, all over the strip (it used to be the ~5 s of pages
+    # behind the scan's head: one band, a third of the strip).
+    assert len(lit) > 30
+    assert all(sum(1 for i in lit if q * 16 <= i < (q + 1) * 16) >= 4 for q in range(4))
+    unknown, head = t.scan_coverage(64)
+    assert not any(unknown) and head is not None and 0 <= head < 1
+
+
+def test_pages_the_scan_has_not_reached_yet_are_said_to_be_unknown():
+    page = 4096
+    t = ChangeTracker(256 * page, budget_bytes=64 * page, page_size=page)
+    t.scan(lambda offset, n: bytes(n), 1.0)  # a quarter of the pages
+    unknown, head = t.scan_coverage(4)
+    assert unknown == [False, True, True, True] and head == 0.25
 
 
 def test_scan_of_a_huge_sparse_segment_reads_only_the_budget(tmp_path):

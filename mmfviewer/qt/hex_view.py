@@ -97,7 +97,8 @@ class HexView(QAbstractScrollArea):
 
         self.scroller = RowScroller(self, lambda: self._geometry, self._rows_moved)
         self.overview_strip = OverviewStrip(self.tracker.heat, self.scroller.shown_fraction,
-                                            self.scroller.jump_to_fraction, self)
+                                            self.scroller.jump_to_fraction, self,
+                                            coverage=self.tracker.scan_coverage)
         self.setViewportMargins(0, 0, STRIP_WIDTH, 0)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.viewport().setCursor(Qt.CursorShape.IBeamCursor)

@@ -1,8 +1,10 @@
 """A narrow strip beside the hex view's scrollbar: where in the segment bytes changed.
 
 Each pixel row stands for an equal slice of the whole segment; a warm mark shows
-how recently something changed there (from ``ChangeTracker.heat``), and a frame
-shows which part is on screen. Clicking or dragging on the strip scrolls there.
+that something changed there (from ``ChangeTracker.heat``: fading where it was seen
+on screen, held on pages the background scan found changed), hatching what the scan
+has not looked at yet, a line where it goes on, and a frame shows which part is on
+screen. Clicking or dragging on the strip scrolls there.
 
 The strip knows nothing about segments: the view hands it three callables, so it
 can be tested and reused on its own.
@@ -14,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QWidget
 
 #: Width of the strip in pixels.
@@ -48,13 +50,18 @@ class OverviewStrip(QWidget):
 
     def __init__(self, heat: Callable[[int, float], list[float]],
                  visible: Callable[[], tuple[float, float]],
-                 jump: Callable[[float], None], parent: QWidget | None = None) -> None:
+                 jump: Callable[[float], None], parent: QWidget | None = None, *,
+                 coverage: Callable[[int], tuple[list[bool], float | None]] | None = None) -> None:
         super().__init__(parent)
         self._heat = heat
         self._visible = visible
         self._jump = jump
+        self._coverage = coverage
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip("Recent changes across the whole segment; click to go there")
+        self.setToolTip("Where bytes changed across the whole segment: marks that fade where changes\n"
+                        "were seen, marks that stay on pages the background scan found changed on its\n"
+                        "last visit (a big segment takes a while to scan: the line is where it is,\n"
+                        "hatching what it has not looked at yet). Click to go there.")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     def sizeHint(self) -> QSize:
@@ -88,6 +95,8 @@ class OverviewStrip(QWidget):
                 painter.fillRect(QRectF(2, y, w - 3, max(run - y, MIN_MARK_HEIGHT)),
                                  _HEAT_COLORS[level])
             y = run
+        if self._coverage is not None:
+            self._paint_coverage(painter, w, h)
         top, bottom = self._visible()
         y0 = min(top * h, h - MIN_VIEW_HEIGHT)
         y1 = max(bottom * h, y0 + MIN_VIEW_HEIGHT)
@@ -99,6 +108,25 @@ class OverviewStrip(QWidget):
         painter.setPen(ink)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(1.5, y0 + 0.5, w - 2, y1 - y0 - 1))
+
+    def _paint_coverage(self, painter: QPainter, w: int, h: int) -> None:
+        """Hatch what the scan has not looked at yet; a line where it goes on."""
+        unknown, head = self._coverage(h)  # type: ignore[misc]
+        ink = QColor(self.palette().color(QPalette.ColorRole.WindowText))
+        ink.setAlpha(90)
+        y = 0
+        while y < h:
+            if not unknown[y]:
+                y += 1
+                continue
+            run = y + 1
+            while run < h and unknown[run]:
+                run += 1
+            painter.fillRect(QRectF(2, y, w - 3, run - y), QBrush(ink, Qt.BrushStyle.BDiagPattern))
+            y = run
+        if head is not None:
+            ink.setAlpha(220)
+            painter.fillRect(QRectF(0, min(head * h, h - 2), w, 2), ink)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:

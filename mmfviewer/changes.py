@@ -138,6 +138,8 @@ class ChangeTracker:
         # 1 where the scan's last visit found the page changed: its mark holds until
         # the next visit, however long a pass takes (see :meth:`heat`).
         self._scan_marks = bytearray(npages)
+        # 1 once a page was hashed twice: before that, a change there cannot show.
+        self._compared = bytearray(npages)
         self._scan_next = 0
         self._setup_chunks()
         self._rebuild_summary(from_times=False)  # every time was just reset
@@ -347,13 +349,14 @@ class ChangeTracker:
 
     def scan_coverage(self, buckets: int) -> tuple[list[bool], float | None]:
         """For the overview strip: which of ``buckets`` equal slices hold pages the scan
-        has not looked at yet (their changes cannot show), and where the scan goes on
+        has not compared yet (looked at less than twice: their changes cannot show),
+        and where the scan goes on
         (a fraction of the segment; None when every tick covers the whole segment)."""
         npages = self._npages
         if buckets <= 0 or npages == 0:
             return [False] * max(0, buckets), None
-        known = self._known
-        unknown = [known.find(0, b * npages // buckets, max(b * npages // buckets + 1, (b + 1) * npages // buckets))
+        compared = self._compared
+        unknown = [compared.find(0, b * npages // buckets, max(b * npages // buckets + 1, (b + 1) * npages // buckets))
                    >= 0 for b in range(buckets)]
         head = None if self._size <= self.budget_bytes else self._scan_next / npages
         return unknown, head
@@ -436,6 +439,7 @@ class ChangeTracker:
                 chunk_hash = crc32(view)
                 if state == _CHUNK_IDLE and self._chunk_hashes[chunk] == chunk_hash:
                     self._set_scan_marks(start, stop, None)
+                    self._compared[start:stop] = b"\x01" * (stop - start)
                     start = stop
                     continue
             hashes = array("I", [crc32(view[i:i + page_size])
@@ -444,6 +448,7 @@ class ChangeTracker:
             self._hashes[start:stop] = hashes
             known = self._known[start:stop]
             busy = False
+            self._compared[start:stop] = known  # a page known before this visit is compared now
             if hashes != old or known.find(0) >= 0:
                 self._known[start:stop] = b"\x01" * (stop - start)
                 changed = [bool(known[i]) and new_hash != old_hash
@@ -515,18 +520,20 @@ class ChangeTracker:
             del self._times[npages:]
             del self._known[npages:]
             del self._scan_marks[npages:]
+            del self._compared[npages:]
         elif npages > old_pages:
             grow = npages - old_pages
             self._hashes.extend(array("I", bytes(4 * grow)))
             self._times.extend(array("d", [_NEVER]) * grow)
             self._known.extend(bytes(grow))
             self._scan_marks.extend(bytes(grow))
+            self._compared.extend(bytes(grow))
         self._npages = npages
         # The page holding the old or the new end has a different length now:
         # its next hash is a new baseline, not a change.
         for page in ((old_size - 1) // self.page_size, npages - 1):
             if 0 <= page < npages:
-                self._known[page] = 0
+                self._known[page] = self._compared[page] = 0
         if self._scan_next >= npages:
             self._scan_next = 0
         self._setup_chunks()  # page hashes stay; the next pass re-derives chunk hashes

@@ -268,12 +268,13 @@ def test_random_writes_over_a_big_segment_look_scattered_not_like_a_sweeping_ban
     assert not any(unknown) and head is not None and 0 <= head < 1
 
 
-def test_pages_the_scan_has_not_reached_yet_are_said_to_be_unknown():
+def test_pages_the_scan_has_not_compared_yet_are_said_to_be_unknown():
     page = 4096
     t = ChangeTracker(256 * page, budget_bytes=64 * page, page_size=page)
-    t.scan(lambda offset, n: bytes(n), 1.0)  # a quarter of the pages
+    for tick in range(5):  # a quarter of the pages a tick: the first quarter twice
+        t.scan(lambda offset, n: bytes(n), float(tick))
     unknown, head = t.scan_coverage(4)
-    assert unknown == [False, True, True, True] and head == 0.25
+    assert unknown == [False, True, True, True] and head == 0.25  # only that quarter could show a change
 
 
 def test_scan_of_a_huge_sparse_segment_reads_only_the_budget(tmp_path):

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .cli_apps import cmd_bench, cmd_demo, cmd_gui, cmd_peer
+from .cli_apps import cmd_bench, cmd_demo, cmd_gui, cmd_install_desktop, cmd_peer
 from .cli_common import PROG, UsageError
 from .cli_listen import cmd_listen
 from .cli_segments import cmd_create, cmd_dump, cmd_info, cmd_ls, cmd_rm, cmd_send, cmd_write
@@ -103,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="PATH",
                    help="render this window to PATH (and a GUI peer's to PATH-peer.png), then exit")
     p.add_argument("--ticks", type=int, default=30, help="with --screenshot: refreshes to wait first")
+
+    p = command("install-desktop", "put mmfviewer in the desktop's application menu (this user only)",
+                [f"{PROG} install-desktop", f"{PROG} install-desktop --remove"], cmd_install_desktop)
+    p.add_argument("--remove", action="store_true", help="take the menu entry and icon away again")
+    p.epilog = ("writes applications/mmfviewer.desktop and icons/hicolor/scalable/apps/mmfviewer.svg\n"
+                "under $XDG_DATA_HOME (default ~/.local/share); the entry starts this very mmfviewer.\n\n"
+                + (p.epilog or ""))
 
     p = command("peer", "a headless peer: echoes each message on a channel and sends a tick every second",
                 [f"{PROG} peer mmf1", f"{PROG} peer mmf1 --interval 0.5 --count 10"], cmd_peer)

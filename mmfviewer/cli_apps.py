@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 
+from . import desktop_entry
 from .channel import Channel
 from .cli_common import PROG, UsageError
 from .codec import Layout, detect_layout
@@ -109,3 +110,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(json.dumps(result, indent=2) if args.json else format_channel_report(result))
     return 0
 
+
+
+def cmd_install_desktop(args: argparse.Namespace) -> int:
+    if args.remove:
+        gone = desktop_entry.remove()
+        for path in gone:
+            print(f"removed {path}")
+        if not gone:
+            print(f"nothing to remove under {desktop_entry.data_home()}")
+        return 0
+    try:
+        written = desktop_entry.install()
+    except OSError as err:
+        raise MmfError(f"cannot write the desktop entry: {err.strerror}: {err.filename}") from None
+    for path in written:
+        print(f"wrote {path}")
+    print("mmfviewer is in the desktop's menu (Development); remove it with: "
+          f"{PROG} install-desktop --remove")
+    return 0

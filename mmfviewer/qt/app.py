@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ..desktop_entry import icon_path
 from ..errors import MmfError
 from .display_check import display_problem
 
@@ -79,6 +80,7 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
     if problem is not None:
         raise MmfError(f"{problem}; or render the window to a file with --screenshot PATH")
     from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
@@ -88,6 +90,8 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("mmfviewer")
     app.setOrganizationName("mmfviewer")
+    QGuiApplication.setDesktopFileName("mmfviewer")  # the entry `mmfviewer install-desktop` writes
+    QGuiApplication.setWindowIcon(QIcon(str(icon_path())))
     settings = None
     scratch = None
     # A screenshot is the same on every machine, and the demo's half-screen windows

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QInputDialog,
@@ -48,6 +48,10 @@ def _int_setting(settings: QSettings, key: str, default: int) -> int:
         return int(str(settings.value(key, default)))
     except ValueError:
         return default
+
+
+#: How long after the first show the window manager has settled the window's size (ms).
+WM_SETTLE_MS = 300
 
 
 class MainWindow(QMainWindow):
@@ -97,6 +101,7 @@ class MainWindow(QMainWindow):
         self.docks = WindowDocks(self)
         self.browser_dock, self.inspector_dock = self.docks.docks["segments"], self.docks.docks["inspector"]
         self._welcome_error = ""
+        self._shown_once = False
         self._set_welcome("")
         self.browser_dock.visibilityChanged.connect(lambda _shown: self._set_welcome(self._welcome_error))
 
@@ -450,11 +455,21 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1440, 860)
+            screen = QGuiApplication.primaryScreen()
+            room = screen.availableGeometry().size() if screen is not None else QSize(1440, 860)
+            self.resize(min(1440, room.width()), min(860, room.height()))
         self.docks.arrange("none")  # the user's, or the default
         header = self.settings.value("segment_list/header")
         if isinstance(header, QByteArray):
             self.browser.view.horizontalHeader().restoreState(header)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._shown_once:
+            # Once the window manager has given the window its size (a maximized window
+            # gets it after it is shown), a default arrangement is fitted to it.
+            self._shown_once = True
+            QTimer.singleShot(WM_SETTLE_MS, self.docks.window_resized)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.settings.setValue("geometry", self.saveGeometry())

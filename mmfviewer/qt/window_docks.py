@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QStackedWidget, QWidget
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -38,6 +38,8 @@ BOTTOM_SHARE = 0.38
 SIDE_WIDTHS = {"segments": 270, "inspector": 380}
 #: How the bottom docks share the width by default.
 BOTTOM_WIDTHS = {"messages": 0.45, "details": 0.3, "compose": 0.25}
+#: Below this window size (logical pixels) the default arrangement is the compact one.
+COMPACT_WIDTH, COMPACT_HEIGHT = 1400, 850
 #: Bumped when the docks change, so that states saved by an older version are ignored.
 STATE_VERSION = 2
 
@@ -52,6 +54,14 @@ class WindowDocks:
         self.stacks = {key: QStackedWidget() for key in ("messages", "details", "compose")}
         contents: dict[str, QWidget] = {"segments": window.browser, "inspector": window.inspector,
                                         **self.stacks}
+        for key in ("details", "compose"):
+            # Their forms are taller than a small screen's bottom docks: they scroll
+            # there, rather than pushing the bytes out of the window.
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(self.stacks[key])
+            contents[key] = scroll
         self.docks: dict[str, QDockWidget] = {}
         for key, title in TITLES.items():
             dock = QDockWidget(title, window)
@@ -59,6 +69,8 @@ class WindowDocks:
             dock.setWidget(contents[key])
             self.docks[key] = dock
         self.arranged: str | None = None
+        #: The arrangement on screen is a default one (not the user's).
+        self.defaulted = True
         self._place_default("none")
 
     # ------------------------------------------------------------------ tabs
@@ -90,8 +102,16 @@ class WindowDocks:
         self.save()
         self.arranged = key
         state = self._window.settings.value(self._setting(key))
-        if not (isinstance(state, QByteArray) and self._window.restoreState(state, STATE_VERSION)):
+        if isinstance(state, QByteArray) and self._window.restoreState(state, STATE_VERSION):
+            self.defaulted = False
+        else:
             self._place_default(key)
+
+    def window_resized(self) -> None:
+        """The window has its size (shown, maximized): a default arrangement is placed
+        again for it; the user's stays as it is."""
+        if self.defaulted and self.arranged is not None:
+            self._place_default(self.arranged)
 
     def save(self) -> None:
         """Remember the arrangement on screen as the user's, for its kind."""
@@ -108,7 +128,11 @@ class WindowDocks:
         return f"docks/{key}"
 
     def _place_default(self, key: str) -> None:
+        """The default arrangement of ``key`` for the window's size now: on a small
+        screen the inspector waits to be asked for (Alt+6) and the selected message
+        shares a dock with the compose panel, so the bytes keep their room."""
         window, docks = self._window, self.docks
+        compact = window.width() < COMPACT_WIDTH or window.height() < COMPACT_HEIGHT
         left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                                Qt.DockWidgetArea.BottomDockWidgetArea)
         for dock in docks.values():
@@ -117,11 +141,17 @@ class WindowDocks:
         window.addDockWidget(right, docks["inspector"])
         window.addDockWidget(bottom, docks["messages"])
         window.splitDockWidget(docks["messages"], docks["details"], Qt.Orientation.Horizontal)
-        window.splitDockWidget(docks["details"], docks["compose"], Qt.Orientation.Horizontal)
-        shown = SHOWN[key]
+        if compact:
+            window.tabifyDockWidget(docks["details"], docks["compose"])
+        else:
+            window.splitDockWidget(docks["details"], docks["compose"], Qt.Orientation.Horizontal)
+        shown = SHOWN[key] - ({"inspector"} if window.width() < COMPACT_WIDTH else set())
         for name, dock in docks.items():
             dock.setVisible(name in shown)
-        window.resizeDocks([docks[k] for k in SIDE_WIDTHS], list(SIDE_WIDTHS.values()), Qt.Orientation.Horizontal)
+        if compact and "details" in shown:
+            docks["details"].raise_()
+        sides = [k for k in SIDE_WIDTHS if k in shown]
+        window.resizeDocks([docks[k] for k in sides], [SIDE_WIDTHS[k] for k in sides], Qt.Orientation.Horizontal)
         bottoms = [k for k in ("messages", "details", "compose") if k in shown]
         if bottoms:
             height = int(max(window.height(), 600) * BOTTOM_SHARE)
@@ -129,3 +159,4 @@ class WindowDocks:
             width = max(window.width(), 1000)
             window.resizeDocks([docks[k] for k in bottoms], [int(width * BOTTOM_WIDTHS[k]) for k in bottoms],
                                Qt.Orientation.Horizontal)
+        self.defaulted = True

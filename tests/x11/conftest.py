@@ -99,11 +99,12 @@ def x_server() -> Iterator[XServer]:
 class RealWindow:
     """The main window in a process of its own on ``server``, reporting its state."""
 
-    def __init__(self, server: XServer, home: Path, *names: str) -> None:
+    def __init__(self, server: XServer, home: Path, *names: str, **env: str) -> None:
         self.server = server
         self.state_file = home / "state.json"
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.x11.window_child", str(self.state_file), *names],
-                                     cwd=ROOT, env=server.env(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config")),
+                                     cwd=ROOT, env=server.env(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+                                                              **env),
                                      stderr=subprocess.PIPE, text=True)
         wait_for(lambda: self.state_file.exists() and self.state()["active"], what="the window to be active")
 
@@ -134,8 +135,8 @@ def real_window(x_server, tmp_path):
     """Start the window on named segments: ``real_window(name, ...)``."""
     started: list[RealWindow] = []
 
-    def start(*names: str) -> RealWindow:
-        window = RealWindow(x_server, tmp_path, *names)
+    def start(*names: str, **env: str) -> RealWindow:
+        window = RealWindow(x_server, tmp_path, *names, **env)
         started.append(window)
         return window
     yield start

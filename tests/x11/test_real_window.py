@@ -69,3 +69,15 @@ def test_the_demo_windows_are_on_screen_and_leave_the_users_settings_alone(x_ser
     window = real_window()
     assert window.state()["browser_dock"] and window.state()["inspector_dock"]
     assert "Traceback" not in window.close()
+
+
+def test_a_raw_segment_maximized_at_1920x1080_shows_at_least_40_rows_of_hex_and_text(
+        x_server, real_window, shm_name):
+    Segment.create(shm_name, 1 << 20).close()
+    window = real_window(shm_name, MMFVIEWER_TEST_MAXIMIZED="1")
+    state = window.wait(lambda s: s["hex_rows"] and s["frame"][2] > 1800, "the window maximized")
+    x_server.xdo("sleep", "0.6")  # the default arrangement is fitted once the size settled
+    state = window.state()
+    assert state["hex_rows"] >= 40, state["hex_rows"]
+    assert state["bytes_per_row"] >= 16 and state["sideways"] == 0  # hex and text, no scrolling sideways
+    assert "Traceback" not in window.close()

@@ -30,7 +30,13 @@ def state(window: MainWindow) -> dict[str, object]:
             centre = browser.view.viewport().mapToGlobal(rect.center())
             rows[str(index.data())] = [centre.x(), centre.y()]
     frame = window.frameGeometry()
+    tab = window.current_tab()
+    view = tab.hex_view if tab is not None else None
     return {
+        "hex_rows": view.hex_geometry.full_rows(view.viewport().height()) if view is not None else 0,
+        "bytes_per_row": view.bytes_per_row if view is not None else 0,
+        "sideways": view.horizontalScrollBar().maximum() if view is not None else 0,
+        "hex_height_share": view.height() / window.height() if view is not None else 0.0,
         "tabs": [window.tabs.tabText(i) for i in range(window.tabs.count())],
         "current": window.tabs.currentIndex(),
         "focus": type(focus).__name__ if focus is not None else None,
@@ -50,7 +56,10 @@ def main() -> int:
     window.resize(1200, 760)
     for name in names:
         window.open_name(name)
-    window.show()
+    if os.environ.get("MMFVIEWER_TEST_MAXIMIZED"):
+        window.showMaximized()
+    else:
+        window.show()
     window.activateWindow()
 
     def report() -> None:

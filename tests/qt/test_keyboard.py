@@ -18,7 +18,7 @@ def window(qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win = MainWindow(refresh_ms=5000, settings=settings)
     qtbot.addWidget(win)
-    win.resize(1200, 800)
+    win.resize(1500, 900)  # a desktop's size: the full arrangement, every dock side by side
     win.show()
     win.activateWindow()
     qtbot.waitExposed(win)

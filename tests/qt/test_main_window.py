@@ -389,3 +389,16 @@ def test_the_segment_lists_column_widths_are_remembered(qtbot, tmp_path):
     qtbot.addWidget(again)
     assert again.browser.view.horizontalHeader().sectionSize(0) == 123
     again.close()
+
+
+def test_a_small_window_gets_the_compact_arrangement(window, shm_name):
+    from mmfviewer.channel import Channel
+
+    Channel.create(shm_name, lanes=1, lane_size=4096).close()
+    window.resize(1024, 700)
+    window.docks.reset()
+    window.open_name(shm_name)
+    docks = window.docks.docks
+    assert not docks["inspector"].isVisible()  # Alt+6 brings it
+    assert docks["compose"] in window.tabifiedDockWidgets(docks["details"])
+    assert docks["messages"].isVisible()

@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="render the window to this PNG once it has refreshed, then exit")
     p.add_argument("--ticks", type=int, default=1,
                    help="with --screenshot: refresh this many times first, to catch live changes")
+    p.add_argument("--color-scheme", choices=["system", "light", "dark"], default="system",
+                   help="the desktop's colours (default), or light or dark ones whatever the desktop says")
     p.add_argument("--place", choices=["left", "right"], help=argparse.SUPPRESS)
     p.add_argument("--title", help=argparse.SUPPRESS)
 

@@ -32,7 +32,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_gui([parse_name(n) for n in args.names], args.file, refresh_ms=args.refresh_ms,
                    read_write=args.read_write,
                    screenshot=args.screenshot, ticks=max(args.ticks, 1), place=args.place, title=args.title,
-                   history=args.history)
+                   history=args.history, color_scheme=args.color_scheme)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 from ..desktop_entry import icon_path
 from ..errors import MmfError
 from .display_check import display_problem
+from .style import dark_palette
 
 SCREENSHOT_TIMEOUT = 10.0  # seconds to wait for the first refresh before shooting anyway
 
@@ -68,7 +69,8 @@ def fit_frame(window: Any, x: int, y: int, width: int, height: int) -> None:
 
 def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms: int | None = None,
             read_write: bool = False, screenshot: str | None = None, ticks: int = 1,
-            place: str | None = None, title: str | None = None, history: int | None = None) -> int:
+            place: str | None = None, title: str | None = None, history: int | None = None,
+            color_scheme: str = "system") -> int:
     """Open the main window with these segments; return the exit status.
 
     With ``screenshot``, render the window to that PNG once every tab has refreshed
@@ -81,7 +83,7 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
         raise MmfError(f"{problem}; or render the window to a file with --screenshot PATH")
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtGui import QGuiApplication, QIcon
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QStyleFactory
 
     from .main_window import MainWindow
 
@@ -90,6 +92,10 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("mmfviewer")
     app.setOrganizationName("mmfviewer")
+    if color_scheme != "system":  # Fusion draws the same everywhere; the palette says light or dark
+        fusion = QStyleFactory.create("Fusion")
+        QApplication.setStyle(fusion)
+        QApplication.setPalette(dark_palette() if color_scheme == "dark" else fusion.standardPalette())
     QGuiApplication.setDesktopFileName("mmfviewer")  # the entry `mmfviewer install-desktop` writes
     QGuiApplication.setWindowIcon(QIcon(str(icon_path())))
     settings = None

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QLabel
 
 from .fonts import monospace_font
 
-__all__ = ["banner_style", "error_color", "is_dark", "muted_color", "ok_color", "monospace_font", "secondary_color",
-           "set_status"]
+__all__ = ["banner_style", "dark_palette", "error_color", "is_dark", "muted_color", "ok_color", "monospace_font",
+           "secondary_color", "set_status"]
 
 WARNING_BANNER = "#b3261e"
 INFO_BANNER = "#1d5fa8"
@@ -47,6 +47,24 @@ def secondary_color(palette: QPalette | None = None) -> QColor:
     light and dark themes alike."""
     palette = palette or QGuiApplication.palette()
     return palette.color(QPalette.ColorRole.PlaceholderText)
+
+
+def dark_palette() -> QPalette:
+    """A dark palette for Qt's Fusion style, for ``--color-scheme dark`` where the
+    desktop does not offer one (every colour above is taken against the palette)."""
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    palette = QPalette()
+    for r, color in ((role.Window, "#2b2b2b"), (role.WindowText, "#dcdcdc"), (role.Base, "#1e1e1e"),
+                     (role.AlternateBase, "#262626"), (role.Text, "#dcdcdc"), (role.Button, "#353535"),
+                     (role.ButtonText, "#dcdcdc"), (role.Highlight, "#3d6eb5"), (role.HighlightedText, "#ffffff"),
+                     (role.PlaceholderText, "#8c8c8c"), (role.ToolTipBase, "#353535"), (role.ToolTipText, "#dcdcdc"),
+                     (role.Mid, "#555555"), (role.Dark, "#1a1a1a"), (role.Light, "#505050"),
+                     (role.Midlight, "#404040"), (role.Shadow, "#101010"), (role.Link, "#6ea8fe"),
+                     (role.BrightText, "#ff6b6b")):
+        palette.setColor(r, QColor(color))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(group.Disabled, r, QColor("#6e6e6e"))
+    return palette
 
 
 def banner_style(*, warn: bool = True, padding: int = 6) -> str:

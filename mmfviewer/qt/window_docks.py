@@ -29,12 +29,12 @@ TITLES = {"segments": "Segments", "inspector": "Data inspector", "messages": "Me
 SHOWN = {
     "none": {"segments", "inspector"},
     "raw": {"segments", "inspector"},  # the hex view takes the room; compose when asked for
-    "value": {"segments", "inspector", "messages", "compose"},
+    "value": {"segments", "inspector", "messages"},  # the value below the bytes; compose when asked for
     "channel": {"segments", "inspector", "messages", "details", "compose"},
 }
 #: The default share of the window's height the bottom docks take (the hex view keeps
 #: the rest: more than half).
-BOTTOM_SHARE = 0.38
+BOTTOM_SHARE = {"channel": 0.38, "value": 0.25}
 SIDE_WIDTHS = {"segments": 270, "inspector": 380}
 #: How the bottom docks share the width by default.
 BOTTOM_WIDTHS = {"messages": 0.45, "details": 0.3, "compose": 0.25}
@@ -154,7 +154,7 @@ class WindowDocks:
         window.resizeDocks([docks[k] for k in sides], [SIDE_WIDTHS[k] for k in sides], Qt.Orientation.Horizontal)
         bottoms = [k for k in ("messages", "details", "compose") if k in shown]
         if bottoms:
-            height = int(max(window.height(), 600) * BOTTOM_SHARE)
+            height = int(max(window.height(), 600) * BOTTOM_SHARE.get(key, 0.3))
             window.resizeDocks([docks[k] for k in bottoms], [height] * len(bottoms), Qt.Orientation.Vertical)
             width = max(window.width(), 1000)
             window.resizeDocks([docks[k] for k in bottoms], [int(width * BOTTOM_WIDTHS[k]) for k in bottoms],

@@ -115,11 +115,8 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
         window.title_suffix = title
         window.setWindowTitle(f"{window.windowTitle()} — {title}")  # until a tab changes it
     if place in ("left", "right"):  # the demo's two windows, side by side
-        # Half a screen is narrow: the messages and the compose panel get it all
-        # (the segment list, the inspector and the selected message stay one click
-        # away in View).
-        for key in ("segments", "inspector", "details"):
-            window.docks.docks[key].hide()
+        # Half a screen is narrow: the messages and the compose panel get it all.
+        window.docks.place_for_half_a_screen()
         area = QApplication.primaryScreen().availableGeometry()
         half = area.width() // 2
         left = area.x() + (half if place == "right" else 0)

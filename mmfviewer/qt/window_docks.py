@@ -124,6 +124,20 @@ class WindowDocks:
         self._window.settings.remove(self._setting(key))
         self._place_default(key)
 
+    def place_for_half_a_screen(self) -> None:
+        """The demo's arrangement, for a window half a screen wide: the compose panel
+        beside the bytes, the messages below; the segment list, the inspector and the
+        selected message one View menu (or Alt+digit) away. Not the user's: not saved."""
+        window, docks = self._window, self.docks
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks["compose"])
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, docks["messages"])
+        for key, dock in docks.items():
+            dock.setVisible(key in ("compose", "messages"))
+        window.resizeDocks([docks["messages"]], [int(window.height() * 0.35)], Qt.Orientation.Vertical)
+        window.resizeDocks([docks["compose"]], [int(window.width() * 0.45)], Qt.Orientation.Horizontal)
+        self.defaulted = False  # fitted once: the window manager's sizing does not redo it
+        self.arranged = None  # ...and nothing of it is remembered as an arrangement
+
     def _setting(self, key: str) -> str:
         return f"docks/{key}"
 

@@ -86,11 +86,16 @@ class XServer:
                 proc.kill()
 
 
-@pytest.fixture
-def x_server() -> Iterator[XServer]:
+def require_x_tools() -> None:
+    """Skip the test where Xvfb, openbox, xdotool or xwininfo is missing."""
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (Debian: xvfb openbox xdotool x11-utils)")
+
+
+@pytest.fixture
+def x_server() -> Iterator[XServer]:
+    require_x_tools()
     server = XServer(1920, 1080)
     yield server
     server.close()

@@ -7,7 +7,7 @@ import sys
 
 from mmfviewer.segment import Segment
 
-from .conftest import ROOT, wait_for
+from .conftest import ROOT, XServer, require_x_tools, wait_for
 
 
 def test_a_double_click_on_a_segment_opens_exactly_one_tab(x_server, real_window, shm_name):
@@ -81,3 +81,26 @@ def test_a_raw_segment_maximized_at_1920x1080_shows_at_least_40_rows_of_hex_and_
     assert state["hex_rows"] >= 40, state["hex_rows"]
     assert state["bytes_per_row"] >= 16 and state["sideways"] == 0  # hex and text, no scrolling sideways
     assert "Traceback" not in window.close()
+
+
+def test_the_demo_windows_fit_side_by_side_on_a_small_screen(shm_name, tmp_path):
+    require_x_tools()
+    server = XServer(1280, 800)
+    env = server.env(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
+    demo = subprocess.Popen([sys.executable, "-m", "mmfviewer", "demo", shm_name], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ids = wait_for(lambda: (w := server.windows("window A") + server.windows("window B")) and len(w) == 2
+                       and w, what="both demo windows")
+        server.xdo("sleep", "1")
+        frames = sorted(server.frame(window_id) for window_id in ids)
+        for x, y, w, h in frames:
+            assert x >= 0 and y >= 0 and x + w <= 1280 and y + h <= 800, frames
+        assert frames[0][0] + frames[0][2] <= frames[1][0] + 1  # side by side, not on top of each other
+        for window_id in ids:
+            server.xdo("windowactivate", "--sync", window_id, "key", "ctrl+q")
+        demo.wait(30)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        server.close()

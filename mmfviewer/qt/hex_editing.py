@@ -61,26 +61,28 @@ class HexEditor:
 
     def apply_write(self, offset: int, data: bytes) -> None:
         """Write for undo/redo; a failure is reported, never raised into Qt."""
+        if self._write(offset, data):
+            self._view.set_cursor(offset)
+            self._view.show_written(offset, len(data))
+
+    def _write(self, offset: int, data: bytes) -> bool:
+        """Write to the segment as ours (its change lights up in our colour); a failure
+        is said in the status bar."""
         view = self._view
         view.tracker.mark_own(offset, len(data), time.monotonic())
         try:
             view.segment.write(offset, data)
         except (MmfError, OSError) as err:
             view.message.emit(f"cannot write at 0x{offset:X}: {err}")
-            return
-        view.set_cursor(offset)
-        view.show_written(offset, len(data))
+            return False
+        return True
 
     def _write_typed(self, offset: int, old: bytes, new: bytes, *, high_nibble: bool,
                      low_nibble: bool) -> bool:
         """Write one typed byte; on success push it on the undo stack."""
         view = self._view
         cursor = view.cursor_state
-        view.tracker.mark_own(offset, len(new), time.monotonic())
-        try:
-            view.segment.write(offset, new)
-        except (MmfError, OSError) as err:
-            view.message.emit(f"cannot write at 0x{offset:X}: {err}")
+        if not self._write(offset, new):
             cursor.low_nibble = False
             return False
         if cursor.selecting:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from mmfviewer.segment import Segment
 
@@ -46,24 +47,34 @@ def test_ctrl_tab_changes_tab_and_tab_leaves_the_hex_view(x_server, real_window,
     assert "Traceback" not in window.close()
 
 
-def test_the_demo_windows_are_on_screen_and_leave_the_users_settings_alone(x_server, real_window, shm_name, tmp_path):
-    env = x_server.env(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
-    demo = subprocess.Popen([sys.executable, "-m", "mmfviewer", "demo", shm_name], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def demo_frames(server: XServer, name: str, home: Path) -> list[tuple[int, int, int, int]]:
+    """Run the demo on ``server`` as a user whose home is ``home``: the frames of its two
+    windows once placed; then close both with Ctrl+Q, as a user does."""
+    env = server.env(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+    demo = subprocess.Popen([sys.executable, "-m", "mmfviewer", "demo", name], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        ids = wait_for(lambda: (w := x_server.windows("window A") + x_server.windows("window B")) and len(w) == 2
+        ids = wait_for(lambda: (w := server.windows("window A") + server.windows("window B")) and len(w) == 2
                        and w, what="both demo windows")
-        x_server.xdo("sleep", "1")  # the frames are fitted once the window manager framed them
-        width, height = x_server.size
+        server.xdo("sleep", "1")  # the frames are fitted once the window manager framed them
+        frames = sorted(server.frame(window_id) for window_id in ids)
         for window_id in ids:
-            x, y, w, h = x_server.frame(window_id)
-            assert x >= 0 and y >= 0 and x + w <= width and y + h <= height, (x, y, w, h)
-        for window_id in ids:
-            x_server.xdo("windowactivate", "--sync", window_id, "key", "ctrl+q")
+            server.xdo("windowactivate", "--sync", window_id, "key", "ctrl+q")
         demo.wait(30)
+        return frames
     finally:
         if demo.poll() is None:
             demo.kill()
+
+
+def assert_side_by_side_on_screen(frames: list[tuple[int, int, int, int]], width: int, height: int) -> None:
+    for x, y, w, h in frames:
+        assert x >= 0 and y >= 0 and x + w <= width and y + h <= height, frames
+    assert frames[0][0] + frames[0][2] <= frames[1][0] + 1, frames  # side by side, not on top
+
+
+def test_the_demo_windows_are_on_screen_and_leave_the_users_settings_alone(x_server, real_window, shm_name, tmp_path):
+    assert_side_by_side_on_screen(demo_frames(x_server, shm_name, tmp_path), *x_server.size)
     assert not (tmp_path / ".config" / "mmfviewer").exists()  # nothing of the demo's stays
     # ...so the next window opens as the user left it, with the segment list.
     window = real_window()
@@ -71,36 +82,10 @@ def test_the_demo_windows_are_on_screen_and_leave_the_users_settings_alone(x_ser
     assert "Traceback" not in window.close()
 
 
-def test_a_raw_segment_maximized_at_1920x1080_shows_at_least_40_rows_of_hex_and_text(
-        x_server, real_window, shm_name):
-    Segment.create(shm_name, 1 << 20).close()
-    window = real_window(shm_name, MMFVIEWER_TEST_MAXIMIZED="1")
-    state = window.wait(lambda s: s["hex_rows"] and s["frame"][2] > 1800, "the window maximized")
-    x_server.xdo("sleep", "0.6")  # the default arrangement is fitted once the size settled
-    state = window.state()
-    assert state["hex_rows"] >= 40, state["hex_rows"]
-    assert state["bytes_per_row"] >= 16 and state["sideways"] == 0  # hex and text, no scrolling sideways
-    assert "Traceback" not in window.close()
-
-
 def test_the_demo_windows_fit_side_by_side_on_a_small_screen(shm_name, tmp_path):
     require_x_tools()
     server = XServer(1280, 800)
-    env = server.env(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
-    demo = subprocess.Popen([sys.executable, "-m", "mmfviewer", "demo", shm_name], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        ids = wait_for(lambda: (w := server.windows("window A") + server.windows("window B")) and len(w) == 2
-                       and w, what="both demo windows")
-        server.xdo("sleep", "1")
-        frames = sorted(server.frame(window_id) for window_id in ids)
-        for x, y, w, h in frames:
-            assert x >= 0 and y >= 0 and x + w <= 1280 and y + h <= 800, frames
-        assert frames[0][0] + frames[0][2] <= frames[1][0] + 1  # side by side, not on top of each other
-        for window_id in ids:
-            server.xdo("windowactivate", "--sync", window_id, "key", "ctrl+q")
-        demo.wait(30)
+        assert_side_by_side_on_screen(demo_frames(server, shm_name, tmp_path), 1280, 800)
     finally:
-        if demo.poll() is None:
-            demo.kill()
         server.close()

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from mmfviewer.changes import MAX_PAGES, SCAN_CHUNK, ChangeTracker, page_size_for
+from mmfviewer.changes import ChangeTracker
+from mmfviewer.page_scan import MAX_PAGES, SCAN_CHUNK, page_size_for
 
 MiB = 1 << 20
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from mmfviewer.changes import SCAN_CHUNK
 from mmfviewer.live_session import LiveSession, ReadWindow
+from mmfviewer.page_scan import SCAN_CHUNK
 from mmfviewer.segment import Segment
 
 WRITE = """

@@ -10,8 +10,8 @@ from __future__ import annotations
 import msgpack
 import pytest
 
-from mmfviewer.changes import SCAN_CHUNK
 from mmfviewer.channel import Channel
+from mmfviewer.page_scan import SCAN_CHUNK
 from mmfviewer.segment import Segment
 
 pytest.importorskip("pytestqt")

@@ -111,6 +111,7 @@ def _tick_cost(name: str, ticks: int, out: Any) -> None:
     app, window = _app_and_window()
     tab = window.open_name(name)
     tab.set_paused(True)  # we drive the ticks ourselves, to time each one
+    tab.hex_view.bytes_per_row = 16  # the figure is ~50 rows of 16, whatever fits the width
     _size_visible_rows(app, tab, VISIBLE_ROWS)
     reads = _count_reads(tab)
     costs = []

@@ -101,6 +101,9 @@ class MessagePane(QWidget):
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Remove every message from the table")
         self.counters = QLabel()
+        # In a narrow window the counters wrap onto more lines rather than set the
+        # window's minimum width (every number stays in view).
+        self.counters.setWordWrap(True)
         self.counters.setToolTip("received: messages read · lost: messages sent but overwritten "
                                  "before we read them · corrupt: messages in records that failed "
                                  "their checks and were skipped · received + lost + corrupt = sent")

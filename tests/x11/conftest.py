@@ -124,6 +124,16 @@ class RealWindow:
         """The state, once ``check(state)`` holds."""
         return wait_for(lambda: (s := self.state()) and check(s) and s, what=what)
 
+    def steady(self, value, what: str, reports: int = 5) -> Any:
+        """``value(state)`` once it stayed the same for ``reports`` reports in a row (the
+        window manager and the first arrangement may still move things at first)."""
+        seen: list[Any] = []
+
+        def settled() -> Any:
+            seen.append(value(self.state()))
+            return seen[-1] if len(seen) >= reports and all(v == seen[-1] for v in seen[-reports:]) else None
+        return wait_for(lambda: (time.sleep(0.1), settled())[1], what=what)
+
     def close(self) -> str:
         """Quit with Ctrl+Q, as a user does; return what it wrote on stderr."""
         self.server.xdo("key", "ctrl+q")

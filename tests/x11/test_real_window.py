@@ -14,8 +14,8 @@ from .conftest import ROOT, XServer, require_x_tools, wait_for
 def test_a_double_click_on_a_segment_opens_exactly_one_tab(x_server, real_window, shm_name):
     Segment.create(shm_name, 4096).close()
     window = real_window()
-    state = window.wait(lambda s: shm_name in s["rows"], "the segment in the list")
-    x, y = state["rows"][shm_name]
+    window.wait(lambda s: shm_name in s["rows"], "the segment in the list")
+    x, y = window.steady(lambda s: s["rows"].get(shm_name), "the list to stay where it is")
     x_server.xdo("mousemove", str(x), str(y), "click", "--repeat", "2", "--delay", "80", "1")
     window.wait(lambda s: s["tabs"], "a tab")
     x_server.xdo("sleep", "0.5")  # a second tab would have come by now
@@ -89,3 +89,16 @@ def test_the_demo_windows_fit_side_by_side_on_a_small_screen(shm_name, tmp_path)
         assert_side_by_side_on_screen(demo_frames(server, shm_name, tmp_path), 1280, 800)
     finally:
         server.close()
+
+
+def test_a_raw_segment_maximized_at_1920x1080_shows_at_least_40_rows_of_hex_and_text(
+        x_server, real_window, shm_name):
+    Segment.create(shm_name, 1 << 20).close()
+    window = real_window(shm_name, MMFVIEWER_TEST_MAXIMIZED="1")
+    window.wait(lambda s: s["hex_rows"] and s["frame"][2] > 1800, "the window maximized")
+    state = window.steady(lambda s: (s["hex_rows"], s["bytes_per_row"], s["sideways"]),
+                          "the default arrangement fitted to the size")
+    rows, bytes_per_row, sideways = state
+    assert rows >= 40, rows
+    assert bytes_per_row >= 16 and sideways == 0  # hex and text, no scrolling sideways
+    assert "Traceback" not in window.close()

@@ -4,7 +4,7 @@ The hex view is the centre. Around it: the segment list, the data inspector, and
 tab in front's messages, selected message and compose panel (each dock holds one
 page per tab and shows the front tab's). Docks move, tab together, float and hide.
 
-Raw bytes want the room for the hex view; a channel wants its messages beside it.
+Raw bytes want the room for the hex view; a channel wants its messages below it.
 So there is one arrangement per kind — "raw", "value" (a mailbox, text, a .NET
 value, a ShareableList), "channel", and "none" (no segment open) — each a sensible
 default until the user changes it, then the user's, remembered in the settings.

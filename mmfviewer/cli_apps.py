@@ -66,7 +66,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     peer = subprocess.Popen(peer_cmd, stdout=subprocess.DEVNULL)
     try:
         status = run_gui([name], read_write=True, place="left", title="window A",
-                         screenshot=args.screenshot, ticks=max(args.ticks, 1))
+                         screenshot=args.screenshot, ticks=max(args.ticks, 1), display_checked=not args.screenshot)
     finally:
         if args.peer == "headless":
             peer.terminate()
@@ -124,6 +124,8 @@ def cmd_install_desktop(args: argparse.Namespace) -> int:
         written = desktop_entry.install()
     except OSError as err:
         raise MmfError(f"cannot write the desktop entry: {err.strerror}: {err.filename}") from None
+    except ValueError as err:
+        raise MmfError(str(err)) from None
     for path in written:
         print(f"wrote {path}")
     print("mmfviewer is in the desktop's menu (Development); remove it with: "

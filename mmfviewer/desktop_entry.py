@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 
 APP_ID = "mmfviewer"
+#: Characters that make an Exec argument need quotes (Desktop Entry spec).
+_RESERVED = frozenset(" \t\"'\\><~|&;$*?#()`")
 
 
 def icon_path() -> Path:
@@ -33,9 +35,15 @@ def data_home() -> Path:
 def entry_text(command: list[str]) -> str:
     """The ``.desktop`` entry that starts ``command`` (a program and its arguments)."""
     def quote(arg: str) -> str:
-        if not any(c in arg for c in ' \t"`$\\'):
-            return arg
-        return '"' + "".join("\\" + c if c in '"`$\\' else c for c in arg) + '"'
+        # The Desktop Entry spec: quote an argument holding a reserved character,
+        # backslash-escape " ` $ \\ inside the quotes, write % as %%; the whole value
+        # is then a string, whose backslashes are escaped once more.
+        if "\n" in arg or "\r" in arg:
+            raise ValueError(f"a menu entry cannot start a path with a line break in it: {arg!r}")
+        arg = arg.replace("%", "%%")
+        if any(c in _RESERVED for c in arg):
+            arg = '"' + "".join("\\" + c if c in '"`$\\' else c for c in arg) + '"'
+        return arg.replace("\\", "\\\\")
     return "\n".join([
         "[Desktop Entry]",
         "Type=Application",

@@ -292,8 +292,7 @@ class Segment:
         """``(device, inode)`` of the object we hold: two segments are the same
         memory exactly when these are equal (a name removed and made again is not)."""
         self._check_open()
-        st = os.fstat(self._fd)
-        return st.st_dev, st.st_ino
+        return self._identity  # taken from this descriptor when it was mapped; it cannot change
 
     @property
     def fd(self) -> int:

@@ -37,12 +37,26 @@ def test_install_desktop_writes_an_entry_and_an_icon_and_removes_them(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="needs desktop-file-utils")
-def test_the_entry_is_valid_for_freedesktops_validator(tmp_path):
+@pytest.mark.parametrize("program", ["/opt/my env/bin/python", "/home/o'neil/venv/bin/python",
+                                     "/opt/50%x/bin/python", "/opt/back\\slash/bin/python", '/opt/"q"/bin/python'])
+def test_the_entry_is_valid_for_freedesktops_validator(tmp_path, program):
     path = tmp_path / "mmfviewer.desktop"
-    path.write_text(desktop_entry.entry_text(["/opt/my env/bin/python", "-m", "mmfviewer"]))  # a space
+    path.write_text(desktop_entry.entry_text([program, "-m", "mmfviewer"]))
     proc = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
 
 
 def test_the_icon_is_an_svg_in_the_package():
     assert desktop_entry.icon_path().read_text().lstrip().startswith("<?xml")
+
+
+def test_a_path_with_a_line_break_is_refused_not_written_into_the_entry():
+    with pytest.raises(ValueError, match="line break"):
+        desktop_entry.entry_text(["/opt/a\nName=evil/bin/mmfviewer"])
+
+
+def test_a_relative_xdg_data_home_falls_back_to_the_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for value in ("", "relative/dir"):
+        monkeypatch.setenv("XDG_DATA_HOME", value)
+        assert desktop_entry.data_home() == tmp_path / ".local" / "share"

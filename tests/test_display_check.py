@@ -65,3 +65,18 @@ def test_the_demo_without_a_display_leaves_no_channel_and_no_settings(shm_name, 
     assert "Traceback" not in proc.stderr
     assert not segment_exists(shm_name)
     assert not (tmp_path / "cfg").exists()
+
+
+def test_a_screenshot_is_rendered_offscreen_when_the_display_cannot_be_reached(shm_name, tmp_path):
+    env = {**os.environ, "DISPLAY": _free_display(), "HOME": str(tmp_path)}
+    env.pop("QT_QPA_PLATFORM", None)
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run([sys.executable, "-m", "mmfviewer", "gui", "--screenshot", str(shot)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert shot.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("display", ["localhost:99999", ":99999999999999999999", "a:b:0", ":0.x", "", "::"])
+def test_odd_display_strings_are_answered_not_raised(display):
+    assert display_reachable(display) in (True, False)

@@ -49,16 +49,6 @@ def tune_gc_for_live_views() -> None:
     gc.set_threshold(young, middle, old * 10)
 
 
-def has_display() -> bool:
-    """Whether Qt has somewhere to show a window (see :func:`display_problem` for
-    whether it will manage to)."""
-    if os.environ.get("QT_QPA_PLATFORM"):
-        return True
-    if not sys.platform.startswith("linux"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def fit_frame(window: Any, x: int, y: int, width: int, height: int) -> None:
     """Make ``window``'s frame, title bar included, fill this rectangle."""
     frame, inside = window.frameGeometry(), window.geometry()
@@ -70,16 +60,17 @@ def fit_frame(window: Any, x: int, y: int, width: int, height: int) -> None:
 def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms: int | None = None,
             read_write: bool = False, screenshot: str | None = None, ticks: int = 1,
             place: str | None = None, title: str | None = None, history: int | None = None,
-            color_scheme: str = "system") -> int:
+            color_scheme: str = "system", display_checked: bool = False) -> int:
     """Open the main window with these segments; return the exit status.
 
     With ``screenshot``, render the window to that PNG once every tab has refreshed
     ``ticks`` times and the segment list is filled, then exit — no display needed.
+    ``display_checked``: the caller already asked :func:`display_problem`.
     """
-    if screenshot and not has_display():
+    problem = None if display_checked else display_problem()
+    if problem is not None and screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a file needs no screen
-    problem = display_problem()
-    if problem is not None:
+    elif problem is not None:
         raise MmfError(f"{problem}; or render the window to a file with --screenshot PATH")
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtGui import QGuiApplication, QIcon

@@ -9,6 +9,7 @@ messages and banners.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
@@ -62,7 +63,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings("mmfviewer", "mmfviewer")
         self.refresh_ms = refresh_ms or _int_setting(self.settings, "refresh_ms", DEFAULT_REFRESH_MS)
-        self.history = history or _int_setting(self.settings, "history", DEFAULT_HISTORY)
+        self.history = history or max(1, _int_setting(self.settings, "history", DEFAULT_HISTORY))
         if history:
             self.settings.setValue("history", history)  # remembered for next time
         self.bytes_per_row = _int_setting(self.settings, "bytes_per_row", AUTO)  # AUTO: fit the width
@@ -439,7 +440,8 @@ class MainWindow(QMainWindow):
         text = (f"<p><b>No segment open.</b></p><p>Open a mapping with <b>Ctrl+O</b>, or {where}. "
                 "<b>F1</b> lists every key.</p>")
         if error:
-            text += f"<p style='color:{error_color().name()}'>{error}</p>"
+            # Escaped: the message may hold a segment name anyone could have chosen.
+            text += f"<p style='color:{error_color().name()}'>{html.escape(error)}</p>"
         self.welcome.setText(text)
 
     def about(self) -> None:
@@ -452,9 +454,7 @@ class MainWindow(QMainWindow):
 
     def _restore(self) -> None:
         geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):  # as the user left it
             screen = QGuiApplication.primaryScreen()
             room = screen.availableGeometry().size() if screen is not None else QSize(1440, 860)
             self.resize(min(1440, room.width()), min(860, room.height()))

@@ -402,3 +402,23 @@ def test_a_small_window_gets_the_compact_arrangement(window, shm_name):
     assert not docks["inspector"].isVisible()  # Alt+6 brings it
     assert docks["compose"] in window.tabifiedDockWidgets(docks["details"])
     assert docks["messages"].isVisible()
+
+
+def test_garbage_in_the_settings_file_is_ignored_not_fatal(qtbot, tmp_path, shm_name):
+    path = tmp_path / "settings.ini"
+    path.write_text("[General]\ngeometry=garbage\nhistory=0\nzoom=abc\nbytes_per_row=banana\nrefresh_ms=-5\n"
+                    "recent=1, 2\nsegment_list%2Fheader=nonsense\n[docks]\nnone=x\nraw=7\nchannel=\n")
+    settings = QSettings(str(path), QSettings.IniFormat)
+    Segment.create(shm_name, 4096).close()
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    tab = win.open_name(shm_name)
+    assert tab is not None and win.history >= 1
+    tab.tick()
+    win.close()
+
+
+def test_a_segment_name_in_an_error_is_shown_as_text_not_markup(window):
+    window.open_name("<b>bold</b><img src=x>")
+    assert "&lt;b&gt;bold" in window.welcome.text()
+    assert "<img" not in window.welcome.text()

@@ -34,12 +34,15 @@ class CountingSegment(Segment):
         return super().current_size()
 
 
-def open_tab(qtbot, segment: Segment):
-    """A tab on ``segment`` in a 1400x900 window, past its first ticks (which also
-    detect the kind of segment and fill the views)."""
+def open_tab(qtbot, segment: Segment, settings_dir):
+    """A tab on ``segment`` in a 1400x900 window with settings of its own (never the
+    user's), past its first ticks (which also detect the kind of segment and fill the views)."""
+    from PySide6.QtCore import QSettings
+
     from mmfviewer.qt.main_window import MainWindow
 
-    window = MainWindow(refresh_ms=5000)
+    settings = QSettings(str(settings_dir / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(refresh_ms=5000, settings=settings)
     qtbot.addWidget(window)
     window.resize(1400, 900)
     window.show()
@@ -49,9 +52,9 @@ def open_tab(qtbot, segment: Segment):
     return tab
 
 
-def counted_ticks(qtbot, segment: Segment, ticks: int = 10) -> tuple[float, float]:
+def counted_ticks(qtbot, segment: Segment, settings_dir, ticks: int = 10) -> tuple[float, float]:
     """(reads, size checks) per tick of an idle tab."""
-    tab = open_tab(qtbot, segment)
+    tab = open_tab(qtbot, segment, settings_dir)
     CountingSegment.reads = CountingSegment.size_checks = 0
     for _ in range(ticks):
         tab.tick()
@@ -78,19 +81,19 @@ def counting(shm_name):
     ("text", b"The world is going down."),
     ("mailbox", msgpack.packb({"title": "Hi", "content": "there"})),
 ])
-def test_an_idle_value_segment_is_read_once_per_tick(qtbot, counting, kind, data):
-    reads, size_checks = counted_ticks(qtbot, counting(64 << 10, data))
+def test_an_idle_value_segment_is_read_once_per_tick(qtbot, counting, kind, data, tmp_path):
+    reads, size_checks = counted_ticks(qtbot, counting(64 << 10, data), tmp_path)
     assert reads == 1
     assert size_checks <= 1
 
 
-def test_an_idle_channel_costs_one_read_of_the_rows_per_tick(qtbot, counting, shm_name):
+def test_an_idle_channel_costs_one_read_of_the_rows_per_tick(qtbot, counting, shm_name, tmp_path):
     with Channel.create(shm_name + "-c", lanes=2, lane_size=1 << 16) as ch, ch.writer() as w:
         for i in range(50):
             w.send({"n": i})
     seg = CountingSegment.open(shm_name + "-c", readonly=True)
     try:
-        reads, size_checks = counted_ticks(qtbot, seg)
+        reads, size_checks = counted_ticks(qtbot, seg, tmp_path)
         assert reads == 1  # the rows on screen; the reader copies lane words with pread
         assert size_checks <= 1
     finally:
@@ -99,14 +102,14 @@ def test_an_idle_channel_costs_one_read_of_the_rows_per_tick(qtbot, counting, sh
         unlink_segment(shm_name + "-c")
 
 
-def test_following_the_newest_message_moves_the_view_before_the_one_read(qtbot, counting, shm_name):
+def test_following_the_newest_message_moves_the_view_before_the_one_read(qtbot, counting, shm_name, tmp_path):
     """Each tick brings a message whose record is off screen; the hex view scrolls to it
     before the tick's read, so that read covers it (no second read for the new rows)."""
     name = shm_name + "-f"
     with Channel.create(name, lanes=1, lane_size=4 << 20) as ch, ch.writer() as w:
         seg = CountingSegment.open(name, readonly=True)
         try:
-            tab = open_tab(qtbot, seg)
+            tab = open_tab(qtbot, seg, tmp_path)
             assert tab.follow.isChecked()
             tops = []
             CountingSegment.sizes = []

@@ -20,6 +20,7 @@ no Qt call at all, and one that does makes only a few.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -93,10 +94,10 @@ class InspectorModel(QAbstractTableModel):
         """The row shown at table row ``index``."""
         return self._rows[index]
 
-    def set_rows(self, rows: list[InspectorRow]) -> int:
+    def set_rows(self, rows: list[InspectorRow]) -> list[int]:
         """Show ``rows`` (same names, same order); signal only the rows that changed.
 
-        Returns how many rows changed.
+        Returns the indexes of the rows that changed.
         """
         if [r.name for r in rows] != list(ROW_NAMES):
             raise ValueError("the inspector's rows must be ROW_NAMES, in order")
@@ -105,7 +106,7 @@ class InspectorModel(QAbstractTableModel):
         if changed:
             # One signal for the span of changed rows: views repaint it in one go.
             self.dataChanged.emit(self.index(changed[0], 1), self.index(changed[-1], 2))
-        return len(changed)
+        return changed
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802 (Qt's name)
         return 0 if parent.isValid() else len(self._rows)
@@ -164,11 +165,12 @@ class _Delegate(QStyledItemDelegate):
         super().__init__(parent)
         self._wants_tooltip = wants_tooltip
 
-    def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:  # noqa: N802
-        super().initStyleOption(option, index)
+    def displayText(self, value: Any, locale: Any) -> str:  # noqa: N802
         # Long runs without spaces (a u64, a timestamp) may break anywhere, so the
         # cell wraps to a second line instead of cutting the value's middle out.
-        option.text = _LONG_RUN.sub(lambda m: ZERO_WIDTH_SPACE.join(m.group(0)), option.text)
+        # (displayText returns a value: not one of the void hooks the note above warns of.)
+        text = super().displayText(value, locale)
+        return _LONG_RUN.sub(lambda m: ZERO_WIDTH_SPACE.join(m.group(0)), text)
 
     def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,  # noqa: N802
                   option: QStyleOptionViewItem, index: _Index) -> bool:
@@ -202,6 +204,9 @@ class InspectorPanel(QWidget):
 
         # Kept as attributes: PySide frees a model nobody in Python references.
         self.model = InspectorModel(self)
+        value_metrics = QFontMetrics(self.model.value_font)
+        self._char_width = value_metrics.horizontalAdvance("0" * 64) / 64
+        self._line_height = value_metrics.lineSpacing()
         self.view = QTableView(self)
         self.view.setModel(self.model)
         self._delegate = _Delegate(self.tooltip_at, self.view)
@@ -251,9 +256,13 @@ class InspectorPanel(QWidget):
 
         rows = view.verticalHeader()
         rows.hide()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Each row is measured when its value changes (show_bytes) or its column's width
+        # does, not every row on every change (ResizeToContents measured them all).
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         value_metrics = QFontMetrics(self.model.data(self.model.index(0, 1), Qt.ItemDataRole.FontRole))
-        rows.setMinimumSectionSize(max(value_metrics.height(), self.fontMetrics().height()) + 6)
+        one_line = max(value_metrics.height(), self.fontMetrics().height()) + 6
+        rows.setMinimumSectionSize(one_line)
+        rows.setDefaultSectionSize(one_line)
 
         columns = view.horizontalHeader()
         columns.setHighlightSections(False)
@@ -262,6 +271,7 @@ class InspectorPanel(QWidget):
         view.resizeColumnToContents(0)
         columns.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
         columns.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        columns.sectionResized.connect(lambda *_: self._fit_rows(list(range(self.model.rowCount()))))
         columns.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
 
         for i, row in enumerate(self.model.rows):
@@ -289,7 +299,9 @@ class InspectorPanel(QWidget):
         if self._last is None or self._last[1] != offset:
             self.offset_label.setText(f"Cursor at 0x{offset:X} ({offset})")
         self._last = key
-        if self.model.set_rows(inspect_bytes(key[0], offset)):
+        changed = self.model.set_rows(inspect_bytes(key[0], offset))
+        self._fit_rows(changed)
+        if changed:
             self._update_detail()
 
     def clear(self) -> None:
@@ -297,7 +309,7 @@ class InspectorPanel(QWidget):
         self._last = None
         self.offset_label.setText("Cursor: none")
         self.selection_label.setText(selection_summary(0, 0))
-        self.model.set_rows(inspect_bytes(b"", 0))  # every row: nothing to read
+        self._fit_rows(self.model.set_rows(inspect_bytes(b"", 0)))  # every row: nothing to read
         self._update_detail()
 
     def show_selection(self, start: int, length: int) -> None:
@@ -328,10 +340,37 @@ class InspectorPanel(QWidget):
         if not row.single and row.note:
             return tooltip_text(row, index.column())
         text = cell_text(row, index.column())
-        # The same room the delegate has: the cell (spans included) minus its text margins.
+        return text if not self._fits_one_line(index, text) else ""
+
+    def _room(self, index: _Index) -> float:
+        """The width a cell's text has: the cell (spans included) minus its text margins."""
         margin = 2 * (self.view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.view) + 1)
-        room = self.view.visualRect(index).width() - margin
-        return text if QFontMetrics(self.model.value_font).horizontalAdvance(text) > room else ""
+        return max(1.0, self.view.visualRect(index).width() - margin)
+
+    def _fits_one_line(self, index: _Index, text: str) -> bool:
+        """Whether ``text`` fits the cell at ``index`` on one line."""
+        # The value font is monospace: a length times one advance, not a text layout
+        # (measuring a 1,000-character preview took a quarter of a millisecond).
+        return len(text) * self._char_width <= self._room(index)
+
+    def _fit_rows(self, rows: list[int]) -> None:
+        """Give changed rows the height their values need, counted in lines of the
+        monospace value font (Qt's own measuring of wrapped text cost milliseconds a row,
+        on every tick that changes the bytes at the cursor)."""
+        header = self.view.verticalHeader()
+        one_line, line = header.minimumSectionSize(), self._line_height
+        for row in rows:
+            lines = 1
+            for column in (1, 2):
+                index = self.model.index(row, column)
+                text = self.text_at(row, column)
+                needed = math.ceil(len(text) * self._char_width / self._room(index))
+                if needed > 1 and " " in text:
+                    needed += 1  # wrapping at word boundaries can take a line more
+                lines = max(lines, needed)
+            height = one_line + (lines - 1) * line
+            if self.view.rowHeight(row) != height:
+                self.view.setRowHeight(row, height)
 
     def copy_selection(self) -> str:
         """Copy the selected cells to the clipboard: tab between columns, one line

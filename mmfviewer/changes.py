@@ -119,12 +119,14 @@ class ChangeTracker(PageScan):
         for pos in range(offset, offset + min(length, OWN_MARK_MAX)):
             self._own_pending[pos] = now
 
-    def own_levels(self, offset: int, length: int, now: float) -> bytes | None:
-        """:meth:`levels` of the bytes whose recent change was ours (None: there are none)."""
+    def own_levels(self, offset: int, length: int, now: float, levels: bytes | None = None) -> bytes | None:
+        """:meth:`levels` of the bytes whose recent change was ours (None: there are none);
+        ``levels``: the levels of those bytes, when the caller has them already."""
         own = [pos for pos in self._own if offset <= pos < offset + length]
         if not own:
             return None
-        levels = self.levels(offset, length, now)
+        if levels is None or len(levels) < length:
+            levels = self.levels(offset, length, now)
         out = bytearray(len(levels))
         for pos in own:
             out[pos - offset] = levels[pos - offset]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from .changes import ChangeTracker
 from .errors import MmfError
-from .live_session import Snapshot
+from .live_session import Snapshot, read_or_empty
 from .segment import Segment
 
 #: Bytes read per chunk while searching, plus an overlap of len(pattern) - 1.
@@ -52,17 +52,12 @@ class HexDocument:
     def tick_read(self, offset: int, n: int) -> bytes:
         """Bytes this tick's snapshot holds, else read now (b"" if that fails)."""
         if self.snapshot is not None:
-            got = self.snapshot.bytes_at(offset, n)
-            if got is not None:
-                return got
+            return self.snapshot.read_through(self.segment, offset, n)
         return self.safe_read(offset, n)
 
     def safe_read(self, offset: int, n: int) -> bytes:
         """Read now, from the segment itself (b"" if that fails)."""
-        try:
-            return self.segment.read(offset, n)
-        except (MmfError, OSError):
-            return b""
+        return read_or_empty(self.segment, offset, n)
 
     def take_rows(self, offset: int, want: int, now: float) -> bool | None:
         """Take ``want`` bytes at ``offset`` as the rows on screen; True if they changed,

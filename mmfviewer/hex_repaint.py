@@ -110,7 +110,7 @@ class RepaintPlanner:
             levels = tick[2]
         else:
             levels = self.tracker.levels(offset, length, fade_clock(now))
-        own = self.tracker.own_levels(offset, length, fade_clock(now))
+        own = self.tracker.own_levels(offset, length, fade_clock(now), levels)
         if own is None:
             return levels, None
         return bytes(0 if mine else level for level, mine in zip(levels, own, strict=False)), own

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 from operator import itemgetter
 
 from .changes import ChangeTracker
@@ -48,6 +49,15 @@ SPAN_READ_MAX = 4 << 20
 REDETECT_SECONDS = 0.5
 
 _timestamp = itemgetter(3)  # Message.timestamp_ns, as a C-level key function
+
+
+def read_or_empty(segment: Segment, offset: int, n: int) -> bytes:
+    """``n`` bytes at ``offset`` read now (fewer where the segment ends; b"" if it
+    cannot be read: closed, removed, truncated under us)."""
+    try:
+        return segment.read(offset, n)
+    except (MmfError, OSError):
+        return b""
 
 
 @dataclass(frozen=True)
@@ -199,13 +209,17 @@ class ChangeAges:
     #: (offset, time of the change) of each recently changed byte, by offset.
     stamps: tuple[tuple[int, float], ...] = ()
 
+    @cached_property
+    def _when(self) -> dict[int, float]:
+        return dict(self.stamps)
+
     def age(self, offset: int) -> float | None:
         """Seconds between the byte's last change and the tick (None: not recent)."""
-        for pos, when in self.stamps:
-            if pos == offset:
-                age = self.at - when
-                return age if age < self.fade_seconds else None
-        return None
+        when = self._when.get(offset)
+        if when is None:
+            return None
+        age = self.at - when
+        return age if age < self.fade_seconds else None
 
 
 @dataclass(frozen=True)
@@ -224,6 +238,11 @@ class Snapshot:
     kind_changed: bool = False
     #: What changed in the rows, and how recently (None when no rows were read).
     changes: ChangeAges | None = None
+
+    def read_through(self, segment: Segment, offset: int, n: int) -> bytes:
+        """Bytes this tick read, else read ``segment`` now (b"" if that fails)."""
+        got = self.bytes_at(offset, n)
+        return got if got is not None else read_or_empty(segment, offset, n)
 
     def bytes_at(self, offset: int, n: int) -> bytes | None:
         """``n`` bytes at ``offset`` (fewer where the segment ends) if this tick read
@@ -289,19 +308,10 @@ class LiveSession:
         assert snapshot.state is not None
         tracker.resize(snapshot.state.size)
 
-        def read(offset: int, n: int) -> bytes:
-            got = snapshot.bytes_at(offset, n)
-            if got is not None:
-                return got
-            try:
-                return self.segment.read(offset, n)
-            except (MmfError, OSError):
-                return b""
-
         data = snapshot.bytes_at(*rows) if rows[1] > 0 else None
         if data is not None:
             tracker.update_visible(rows[0], data, now)
-        tracker.scan_paced(read, now)  # bytes per second, not per tick
+        tracker.scan_paced(partial(snapshot.read_through, self.segment), now)  # bytes a second, not a tick
         if data is None:
             return None
         return ChangeAges(span=rows, at=now, fade_seconds=tracker.fade_seconds,

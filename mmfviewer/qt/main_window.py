@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
             return
         offset = tab.hex_view.cursor_offset()
         self.status_labels["cursor"].setText(f"offset 0x{offset:X} ({offset})")
-        if not tab.ticking:  # a tick's own move: the tick's snapshot is inspected when shown
+        if not tab.hex_view.live_rows.deferred:  # a tick's own move: its snapshot is inspected when shown
             self._inspect(tab)
 
     def _inspect(self, tab: SegmentTab) -> None:

@@ -76,8 +76,6 @@ class SegmentTab(QWidget):
 
         self.tick_seconds = 0.0  # how long the last tick took, for the status bar
         self.tick_count = 0
-        #: True while the session reads: panes wait for the snapshot instead of reading.
-        self.ticking = False
         self.last_snapshot: Snapshot | None = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
@@ -117,11 +115,7 @@ class SegmentTab(QWidget):
         if self.segment.closed:
             self.timer.stop()
             return
-        self.ticking = True
-        try:
-            snapshot = self.session.tick(self._window)
-        finally:
-            self.ticking = False
+        snapshot = self.session.tick(self._window)
         self.last_snapshot = snapshot
         if snapshot.state is None:
             self._show_banner(snapshot.error or f"{self.segment.label} cannot be read")

@@ -69,7 +69,7 @@ from ..compose import (
 from ..errors import MmfError, SegmentClosedError
 from ..sender import Sender
 from .members_form import MembersForm
-from .style import error_color, is_dark, monospace_font, set_status
+from .style import error_color, is_dark, monospace_font, note_label, set_status
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,7 @@ class ComposePanel(QWidget):
         self._raw = check_raw("", None)
         mono = monospace_font()
 
-        self.target_label = QLabel()
-        self.target_label.setWordWrap(True)
-        self.target_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.target_label = note_label()
 
         self.forms = QTabWidget()
         self.forms.setDocumentMode(True)
@@ -116,10 +114,7 @@ class ComposePanel(QWidget):
         self.forms.addTab(self._raw_form(mono), FORM_TITLES["raw"])
         self.forms.currentChanged.connect(self._on_form_changed)
 
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"QLabel {{ color: {error_color().name()}; }}")
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label = note_label(error=True)
         self.error_label.hide()
 
         self.send_button = QPushButton("Send")

@@ -223,11 +223,15 @@ class HexView(QAbstractScrollArea):
         self._select(anchor=hit + len(pattern) - 1, cursor=hit)
         return hit
 
+    def column_kind(self) -> str:
+        """How the cursor's column shows bytes: ``text`` or ``hex`` (a plain copy's format)."""
+        return "text" if self.cursor_state.in_ascii else "hex"
+
     def copy_selection(self, kind: str | None = None) -> str:
         """Copy the selection (or the byte at the cursor) as ``hex``, ``text``,
         ``hexdump``, ``c`` or ``python`` (None: as the cursor's column shows it, hex or
         text); return the text, which is also put on the clipboard."""
-        kind = kind or ("text" if self.cursor_state.in_ascii else "hex")
+        kind = kind or self.column_kind()
         start, length = self.selection()
         if length == 0:
             length = 1 if self.document.size > 0 else 0

@@ -35,8 +35,7 @@ def pane_widget(window: MainWindow, pane: str) -> QWidget | None:
         return window.inspector
     if tab is None:
         return None
-    return {"hex": tab.hex_view, "messages": tab.messages, "details": tab.messages.detail,
-            "compose": tab.compose}[pane]
+    return tab.hex_view if pane == "hex" else tab.docked[pane]
 
 
 def focus_pane(window: MainWindow, pane: str) -> bool:

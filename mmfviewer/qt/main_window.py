@@ -366,7 +366,7 @@ class MainWindow(QMainWindow):
         as the cursor's column shows it)."""
         tab = self.current_tab()
         if tab is not None:
-            shown = kind or ("text" if tab.hex_view.cursor_state.in_ascii else "hex")
+            shown = kind or tab.hex_view.column_kind()
             text = tab.hex_view.copy_selection(shown)
             self.notify(f"Copied {len(text)} characters ({shown})")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QShowEvent
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..hextext import hexdump_text
 from ..message import Message
@@ -21,7 +21,7 @@ from ..nrbf_format import NrbfError
 from ..presentation import full_time
 from ..tree import Node
 from ..wire import RECORD_HEADER_SIZE
-from .style import error_color, monospace_font
+from .style import error_color, mono_text_view, note_label
 from .value_tree import fit_tree_columns, show_node, show_value, value_tree
 
 #: The detail hexdump shows at most this many payload bytes (the hexdump package is
@@ -39,15 +39,9 @@ class MessageDetail(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.label = QLabel(NOTHING_SELECTED)
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label = note_label(NOTHING_SELECTED)
         self.tree = value_tree()
-        self.hexdump = QPlainTextEdit()
-        self.hexdump.setReadOnly(True)
-        self.hexdump.setFont(monospace_font())
-        self.hexdump.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.hexdump.setPlaceholderText("The raw payload, as hex")
+        self.hexdump = mono_text_view("The raw payload, as hex", wrap=False)
         self._split = QSplitter(Qt.Orientation.Horizontal)
         self._split.addWidget(self.tree)
         self._split.addWidget(self.hexdump)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -30,7 +28,7 @@ from ..discovery import list_segments
 from ..errors import MmfError
 from ..segment import Segment
 from ..units import parse_size
-from .style import error_color
+from .style import note_label
 
 OPEN_EXISTING, CREATE_NEW, CREATE_OR_OPEN = "open", "create", "create-or-open"
 MODES = [
@@ -96,10 +94,7 @@ class OpenDialog(QDialog):
         self.read_only.setChecked(True)
         form.addRow("", self.read_only)
 
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.setStyleSheet(f"color: {error_color().name()};")
+        self.error = note_label(error=True)
         self.error.hide()
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

@@ -219,10 +219,10 @@ class SegmentTab(QWidget):
         return "read-only" if self.segment.readonly else "read-write"
 
     @property
-    def docked(self) -> tuple[QWidget, QWidget, QWidget]:
-        """The tab's widgets that live in the window's docks: messages, the selected
-        message, the compose panel."""
-        return self.messages, self.messages.detail, self.compose
+    def docked(self) -> dict[str, QWidget]:
+        """The tab's widgets that live in the window's docks, by dock: its messages, the
+        selected message, its compose panel."""
+        return {"messages": self.messages, "details": self.messages.detail, "compose": self.compose}
 
     @property
     def arrangement(self) -> str:

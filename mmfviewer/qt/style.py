@@ -8,13 +8,14 @@ readable on any theme.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QPlainTextEdit
 
 from .fonts import monospace_font
 
 __all__ = ["banner_style", "dark_palette", "error_color", "is_dark", "muted_color", "ok_color", "monospace_font",
-           "secondary_color", "set_status"]
+           "mono_text_view", "note_label", "secondary_color", "set_status"]
 
 WARNING_BANNER = "#b3261e"
 INFO_BANNER = "#1d5fa8"
@@ -65,6 +66,28 @@ def dark_palette() -> QPalette:
     for r in (role.WindowText, role.Text, role.ButtonText):
         palette.setColor(group.Disabled, r, QColor("#6e6e6e"))
     return palette
+
+
+def note_label(text: str = "", *, error: bool = False) -> QLabel:
+    """A label for a line of explanation: wrapped, selectable (so it can be copied
+    into a bug report), in the error colour when ``error``."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if error:
+        label.setStyleSheet(f"QLabel {{ color: {error_color().name()}; }}")
+    return label
+
+
+def mono_text_view(placeholder: str = "", *, wrap: bool = True) -> QPlainTextEdit:
+    """A read-only text box in the byte font: hexdumps, texts, values in full."""
+    view = QPlainTextEdit()
+    view.setReadOnly(True)
+    view.setFont(monospace_font())
+    view.setPlaceholderText(placeholder)
+    if not wrap:
+        view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+    return view
 
 
 def banner_style(*, warn: bool = True, padding: int = 6) -> str:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ..codec import Decoded, Layout
 from ..errors import FormatError
 from ..nrbf_format import NrbfError
-from .style import error_color, monospace_font
+from .style import error_color, mono_text_view, note_label
 from .value_tree import find_path, item_path, item_span, show_node, show_value, value_tree
 
 RAW_SENTENCE = ("Nothing to decode here: this segment has no channel header, and no msgpack "
@@ -31,13 +31,9 @@ class ValueView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._kind = Layout.RAW
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label = note_label()
         self.tree = value_tree()
-        self.text = QPlainTextEdit()
-        self.text.setReadOnly(True)
-        self.text.setFont(monospace_font())
+        self.text = mono_text_view()
         self._box = QVBoxLayout(self)
         self._box.setContentsMargins(6, 6, 6, 6)
         self._box.addWidget(self.label)

@@ -77,20 +77,20 @@ class WindowDocks:
 
     def add_tab(self, tab: SegmentTab) -> None:
         """Give the docks the tab's pages."""
-        for stack, page in zip(self.stacks.values(), tab.docked, strict=True):
-            stack.addWidget(page)
+        for key, page in tab.docked.items():
+            self.stacks[key].addWidget(page)
 
     def remove_tab(self, tab: SegmentTab) -> None:
         """Take the tab's pages out of the docks (they go with the tab)."""
-        for stack, page in zip(self.stacks.values(), tab.docked, strict=True):
-            stack.removeWidget(page)
+        for key, page in tab.docked.items():
+            self.stacks[key].removeWidget(page)
             page.deleteLater()
 
     def show_tab(self, tab: SegmentTab | None) -> None:
         """Show the front tab's pages, in the arrangement its kind wants."""
         if tab is not None:
-            for stack, page in zip(self.stacks.values(), tab.docked, strict=True):
-                stack.setCurrentWidget(page)
+            for key, page in tab.docked.items():
+                self.stacks[key].setCurrentWidget(page)
         self.arrange(tab.arrangement if tab is not None else "none")
 
     # ------------------------------------------------------------------ arrangements

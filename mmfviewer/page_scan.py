@@ -266,6 +266,14 @@ class PageScan:
             if want <= 0:
                 return
             view = memoryview(read(offset, want))
+            if len(view) < want:
+                # Truncated under us: hash only the pages the read covered; the others
+                # keep their hashes (missing bytes are not a change, as on screen).
+                stop = start + len(view) // page_size
+                whole = False
+                if stop <= start:
+                    return
+                view = view[:(stop - start) * page_size]
             state = self._chunk_ok[chunk] if whole else _CHUNK_UNKNOWN
             chunk_hash = None
             if state != _CHUNK_BUSY and whole:

@@ -390,3 +390,15 @@ def test_nothing_of_ours_means_no_own_levels():
     tracker.update_visible(0, bytes(16), 1.0)
     tracker.update_visible(0, b"\x01" + bytes(15), 1.1)
     assert tracker.own_levels(0, 16, 1.1) is None
+
+
+def test_a_scan_cut_short_by_truncation_counts_no_missing_page_as_changed():
+    page = 4096
+    buf = bytearray(256 * page)
+    t = ChangeTracker(len(buf), budget_bytes=len(buf), page_size=page)
+    t.scan(lambda offset, n: bytes(buf[offset:offset + n]), 1.0)  # baseline
+    t.scan(lambda offset, n: bytes(buf[offset:offset + n]), 2.0)  # compared: nothing changed
+    half = len(buf) // 2
+    t.scan(lambda offset, n: bytes(buf[offset:min(offset + n, half)]), 3.0)  # reads stop halfway
+    t.scan(lambda offset, n: bytes(buf[offset:offset + n]), 4.0)  # the bytes are back, unchanged
+    assert t.heat(4, 4.0) == [0.0, 0.0, 0.0, 0.0]

@@ -99,6 +99,7 @@ import msgpack  # noqa: E402
 from mmfviewer import nrbf_encode  # noqa: E402
 from mmfviewer import wire as L  # noqa: E402, N812
 from mmfviewer.channel import Channel  # noqa: E402
+from mmfviewer.nrbf_format import HEADER, HEADER_LAYOUT, I32  # noqa: E402
 
 SHM = "/dev/shm"
 MiB = 1 << 20
@@ -757,23 +758,15 @@ def mutate_msgpack(rng: random.Random, case: Case) -> None:
 
 # ---------------------------------------------------------------- (c) .NET
 
-def lps(text: str | bytes) -> bytes:
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    n, out = len(raw), bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out) + raw
+lps = nrbf_encode.length_prefixed  # a .NET length-prefixed string
 
 
 def i32(v: int) -> bytes:
-    return struct.pack("<i", v)
+    return I32.pack(v)
 
 
 def nrbf_header(root: int = 1) -> bytes:
-    return struct.pack("<Biiii", 0, root, -1, 1, 0)
+    return HEADER_LAYOUT.pack(HEADER, root, -1, 1, 0)
 
 
 def make_dotnet(rng: random.Random, case: Case) -> None:

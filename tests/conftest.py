@@ -14,7 +14,7 @@ import pytest
 # Qt must never look for a display in tests (set before anything imports Qt).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from mmfviewer.segment import segment_exists, unlink_segment  # noqa: E402
+from mmfviewer.segment import Segment, segment_exists, unlink_segment  # noqa: E402
 from mmfviewer.segment_os import SHM_DIR  # noqa: E402
 
 from .dotnet_programs import dotnet  # noqa: E402, F401  (the .NET programs, for every test)
@@ -85,3 +85,59 @@ def run_cli(*args: str, unprivileged: bool = False, check: bool = False,
     if check and proc.returncode != 0:
         raise AssertionError(f"mmfviewer {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
+
+
+# ---------------------------------------------------------------- shared helpers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_other_process(code: str, *args: object) -> None:
+    """Run ``code`` in a separate Python process (a real other process, not a thread)."""
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    subprocess.run([sys.executable, "-c", code, *map(str, args)], check=True, timeout=60, env=env)
+
+
+WRITE_CODE = """
+import sys
+from mmfviewer.segment import Segment
+seg = Segment.open(sys.argv[1], readonly=False)
+for spec in sys.argv[2:]:
+    offset, data = spec.split(":")
+    seg.write(int(offset), bytes.fromhex(data))
+seg.close()
+"""
+
+
+def other_process_writes(name: str, *writes: tuple[int, bytes]) -> None:
+    """Another process writes these ``(offset, bytes)`` into segment ``name``."""
+    run_other_process(WRITE_CODE, name, *(f"{off}:{data.hex()}" for off, data in writes))
+
+
+class CountingSegment(Segment):
+    """A real segment that counts what reaches the file: reads (with their lengths)
+    and size checks. Class-wide counts: call :meth:`reset` before counting."""
+
+    reads = 0
+    size_checks = 0
+    sizes: list[int] = []
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.reads, cls.size_checks, cls.sizes = 0, 0, []
+
+    def read(self, offset: int, n: int) -> bytes:
+        type(self).reads += 1
+        type(self).sizes.append(n)
+        return super().read(offset, n)
+
+    def current_size(self) -> int:
+        type(self).size_checks += 1
+        return super().current_size()
+
+
+def free_display() -> str:
+    """An X display number nobody serves (no socket, no lock file)."""
+    number = next(n for n in range(120, 400) if not os.path.exists(f"/tmp/.X11-unix/X{n}")
+                  and not os.path.exists(f"/tmp/.X{n}-lock"))
+    return f":{number}"

@@ -12,6 +12,8 @@ import pytest
 from mmfviewer.qt.display_check import debian_package, display_problem, display_reachable, missing_libraries
 from mmfviewer.segment import segment_exists
 
+from .conftest import free_display
+
 
 @pytest.mark.parametrize("soname, package", [
     ("libxcb-cursor.so.0", "libxcb-cursor0"),
@@ -40,14 +42,9 @@ def test_ldd_finds_a_library_that_went_missing(tmp_path):
     assert debian_package("libxcb-gone.so.3") == "libxcb-gone3"
 
 
-def _free_display() -> str:
-    number = next(n for n in range(200, 300) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
-    return f":{number}"
-
-
 def test_a_display_nobody_serves_is_said_in_one_line(monkeypatch):
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
-    monkeypatch.setenv("DISPLAY", _free_display())
+    monkeypatch.setenv("DISPLAY", free_display())
     assert not display_reachable(os.environ["DISPLAY"])
     problem = display_problem()
     assert problem is not None and "cannot connect to the X display" in problem
@@ -56,7 +53,7 @@ def test_a_display_nobody_serves_is_said_in_one_line(monkeypatch):
 
 
 def test_the_demo_without_a_display_leaves_no_channel_and_no_settings(shm_name, tmp_path):
-    env = {**os.environ, "DISPLAY": _free_display(), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    env = {**os.environ, "DISPLAY": free_display(), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
     env.pop("QT_QPA_PLATFORM", None)
     proc = subprocess.run([sys.executable, "-m", "mmfviewer", "demo", shm_name], env=env,
                           capture_output=True, text=True, timeout=60)
@@ -68,7 +65,7 @@ def test_the_demo_without_a_display_leaves_no_channel_and_no_settings(shm_name, 
 
 
 def test_a_screenshot_is_rendered_offscreen_when_the_display_cannot_be_reached(shm_name, tmp_path):
-    env = {**os.environ, "DISPLAY": _free_display(), "HOME": str(tmp_path)}
+    env = {**os.environ, "DISPLAY": free_display(), "HOME": str(tmp_path)}
     env.pop("QT_QPA_PLATFORM", None)
     shot = tmp_path / "shot.png"
     proc = subprocess.run([sys.executable, "-m", "mmfviewer", "gui", "--screenshot", str(shot)], env=env,

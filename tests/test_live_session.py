@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import pytest
@@ -12,26 +10,7 @@ from mmfviewer.live_session import LiveSession, ReadWindow
 from mmfviewer.page_scan import SCAN_CHUNK
 from mmfviewer.segment import Segment
 
-WRITE = """
-import sys
-from mmfviewer.segment import Segment
-with Segment.open(sys.argv[1], readonly=False) as seg:
-    seg.write(int(sys.argv[2]), bytes.fromhex(sys.argv[3]))
-"""
-
-
-def another_process_writes(name: str, offset: int, data: bytes) -> None:
-    subprocess.run([sys.executable, "-c", WRITE, name, str(offset), data.hex()], check=True, timeout=60)
-
-
-class CountingSegment(Segment):
-    """A real segment whose reads count themselves (with their lengths)."""
-
-    sizes: list[int] = []
-
-    def read(self, offset: int, n: int) -> bytes:
-        type(self).sizes.append(n)
-        return super().read(offset, n)
+from .conftest import CountingSegment, other_process_writes
 
 
 @pytest.fixture
@@ -46,8 +25,8 @@ def test_a_tick_carries_which_bytes_of_the_rows_changed_and_how_long_ago(session
     rows = ReadWindow(rows=(0x100, 0x200))
     first = session.tick(rows)
     assert first.changes is not None and first.changes.stamps == ()  # nothing to compare with yet
-    another_process_writes(shm_name, 0x180, b"\x01\x02")
-    another_process_writes(shm_name, 0x900, b"\x03")  # not in the rows
+    other_process_writes(shm_name, (0x180, b"\x01\x02"))
+    other_process_writes(shm_name, (0x900, b"\x03"))  # not in the rows
     second = session.tick(rows)
     assert second.changes is not None
     assert [pos for pos, _ in second.changes.stamps] == [0x180, 0x181]
@@ -65,7 +44,7 @@ def test_changes_fade_out_of_the_snapshot(session, shm_name):
     session.tracker.fade_seconds = 0.1
     rows = ReadWindow(rows=(0, 64))
     session.tick(rows)
-    another_process_writes(shm_name, 3, b"\xff")
+    other_process_writes(shm_name, (3, b"\xff"))
     assert session.tick(rows).changes.age(3) is not None
     time.sleep(0.15)
     assert session.tick(rows).changes.age(3) is None
@@ -79,7 +58,7 @@ def test_the_overview_scan_reads_a_big_segment_in_chunks_of_its_own(shm_name):
     Segment.create(shm_name, 8 << 20).close()
     live = LiveSession(CountingSegment.open(shm_name, readonly=True))
     try:
-        CountingSegment.sizes = []
+        CountingSegment.reset()
         live.tick(ReadWindow(rows=(0, 1024), inspect=(0, 256)))
         rows_reads = [n for n in CountingSegment.sizes if n != SCAN_CHUNK]
         assert rows_reads == [1024]  # rows and inspector in one read
@@ -94,7 +73,7 @@ def test_a_small_segment_is_scanned_from_the_ticks_one_read(shm_name):
     live = LiveSession(CountingSegment.open(shm_name, readonly=True))
     try:
         live.tick(ReadWindow(rows=(0, 1024)))
-        CountingSegment.sizes = []
+        CountingSegment.reset()
         for _ in range(5):
             live.tick(ReadWindow(rows=(0, 1024)))
         assert CountingSegment.sizes == [64 << 10] * 5

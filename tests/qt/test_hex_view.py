@@ -7,8 +7,6 @@ them; the view must keep showing something sensible and never raise.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -42,32 +40,10 @@ from mmfviewer.qt.overview_strip import OverviewStrip  # noqa: E402
 from mmfviewer.segment import Segment  # noqa: E402
 from mmfviewer.segment_os import SHM_DIR  # noqa: E402
 
+from ..conftest import other_process_writes, run_other_process  # noqa: E402
+
 GiB = 1 << 30
 TEXT = b"Hello, shared memory!\nThe quick brown fox jumps over the lazy dog.\t\r\n"
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def run_other_process(code: str, *args: str) -> None:
-    """Run ``code`` in a separate Python process (a real other process, not a thread)."""
-    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    subprocess.run([sys.executable, "-c", code, *map(str, args)], check=True, timeout=60, env=env)
-
-
-WRITE_CODE = """
-import sys
-from mmfviewer.segment import Segment
-seg = Segment.open(sys.argv[1], readonly=False)
-for spec in sys.argv[2:]:
-    offset, data = spec.split(":")
-    seg.write(int(offset), bytes.fromhex(data))
-seg.close()
-"""
-
-
-def other_process_writes(name: str, *writes: tuple[int, bytes]) -> None:
-    run_other_process(WRITE_CODE, name, *(f"{off}:{data.hex()}" for off, data in writes))
-
-
 def other_process_truncates(name: str, size: int) -> None:
     run_other_process("import os, sys; os.truncate(sys.argv[1], int(sys.argv[2]))",
                       os.path.join(SHM_DIR, name), size)

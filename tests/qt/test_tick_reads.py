@@ -16,22 +16,7 @@ from mmfviewer.segment import Segment
 
 pytest.importorskip("pytestqt")
 
-
-class CountingSegment(Segment):
-    """A segment that counts what reaches the file: reads and size checks."""
-
-    reads = 0
-    size_checks = 0
-    sizes: list[int] = []
-
-    def read(self, offset: int, n: int) -> bytes:
-        type(self).reads += 1
-        type(self).sizes.append(n)
-        return super().read(offset, n)
-
-    def current_size(self) -> int:
-        type(self).size_checks += 1
-        return super().current_size()
+from ..conftest import CountingSegment  # noqa: E402
 
 
 def open_tab(qtbot, segment: Segment, settings_dir):
@@ -55,7 +40,7 @@ def open_tab(qtbot, segment: Segment, settings_dir):
 def counted_ticks(qtbot, segment: Segment, settings_dir, ticks: int = 10) -> tuple[float, float]:
     """(reads, size checks) per tick of an idle tab."""
     tab = open_tab(qtbot, segment, settings_dir)
-    CountingSegment.reads = CountingSegment.size_checks = 0
+    CountingSegment.reset()
     for _ in range(ticks):
         tab.tick()
     return CountingSegment.reads / ticks, CountingSegment.size_checks / ticks
@@ -112,7 +97,7 @@ def test_following_the_newest_message_moves_the_view_before_the_one_read(qtbot, 
             tab = open_tab(qtbot, seg, tmp_path)
             assert tab.follow.isChecked()
             tops = []
-            CountingSegment.sizes = []
+            CountingSegment.reset()
             for i in range(10):
                 w.send({"n": i, "pad": bytes(8000)})  # each record starts rows off screen
                 tab.tick()

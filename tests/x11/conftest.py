@@ -19,13 +19,10 @@ from typing import Any
 
 import pytest
 
+from ..conftest import free_display
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("Xvfb", "openbox", "xdotool", "xwininfo")
-
-
-def _free_display() -> int:
-    return next(n for n in range(120, 400) if not os.path.exists(f"/tmp/.X11-unix/X{n}")
-                and not os.path.exists(f"/tmp/.X{n}-lock"))
 
 
 def wait_for(check, timeout: float = 20.0, what: str = "the window") -> Any:
@@ -43,8 +40,8 @@ class XServer:
     """One Xvfb display with openbox on it."""
 
     def __init__(self, width: int, height: int) -> None:
-        self.number = _free_display()
-        self.display = f":{self.number}"
+        self.display = free_display()
+        self.number = int(self.display[1:])
         self.size = (width, height)
         self.xvfb = subprocess.Popen(["Xvfb", self.display, "-screen", "0", f"{width}x{height}x24",
                                       "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -210,3 +210,14 @@ def test_values_too_long_for_the_dock_wrap_instead_of_losing_their_middle(qtbot)
             needed = metrics.boundingRect(QRect(0, 0, rect.width() - 8, 10_000), Qt.TextFlag.TextWrapAnywhere,
                                           panel.text_at(ROW[name], column)).height()
             assert view.rowHeight(ROW[name]) >= needed, (name, column)
+
+
+def test_rows_measured_in_a_narrow_dock_shrink_back_when_it_widens(qtbot):
+    panel = InspectorPanel()
+    qtbot.addWidget(panel)
+    panel.resize(60, 700)  # as a dock before it is laid out
+    panel.show_bytes(struct.pack("<Q", 13) + bytes(200), 0x180)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.resize(380, 700)
+    qtbot.waitUntil(lambda: panel.view.rowHeight(ROW["u32"]) == panel.view.rowHeight(ROW["u8"]), timeout=2000)

@@ -114,7 +114,7 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
         window.setGeometry(left, area.y(), half, area.height())
         # setGeometry places the inside; the window manager's frame then pushes the
         # title bar off screen. Once the frame is known, fit the frame instead.
-        QTimer.singleShot(WM_SETTLE_MS, lambda: fit_frame(window, left, area.y(), half, area.height()))
+        QTimer.singleShot(WM_SETTLE_MS, window, lambda: fit_frame(window, left, area.y(), half, area.height()))
     window.show()
     if not screenshot:
         return app.exec()

@@ -282,7 +282,7 @@ class InspectorPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if watched is self.view and event.type() == QEvent.Type.Resize:
             # A new width (the dock laid out, dragged): every row's lines are counted again.
-            QTimer.singleShot(0, lambda: self._fit_rows(list(range(self.model.rowCount()))))
+            QTimer.singleShot(0, self, lambda: self._fit_rows(list(range(self.model.rowCount()))))
         if (watched is self.view and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
                 and isinstance(event, QKeyEvent) and event.matches(QKeySequence.StandardKey.Copy)):
             event.accept()

@@ -469,7 +469,7 @@ class MainWindow(QMainWindow):
             # Once the window manager has given the window its size (a maximized window
             # gets it after it is shown), a default arrangement is fitted to it.
             self._shown_once = True
-            QTimer.singleShot(WM_SETTLE_MS, self.docks.window_resized)
+            QTimer.singleShot(WM_SETTLE_MS, self, self.docks.window_resized)  # not after the window is gone
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.settings.setValue("geometry", self.saveGeometry())

@@ -69,7 +69,7 @@ def scan_rows(layout_cache: dict[tuple[str, int | None, float], str]) -> tuple[l
 
 
 class SegmentTableModel(QAbstractTableModel):
-    """Rows of :class:`BrowserRow`; replaced wholesale on each scan."""
+    """Rows of :class:`BrowserRow`, brought up to date by each scan."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -106,16 +106,24 @@ class SegmentTableModel(QAbstractTableModel):
         return None
 
     def set_rows(self, rows: list[BrowserRow]) -> None:
-        """Show a new scan. Same names in the same order: cells update in place, so
-        selection and scroll position stay put; otherwise the model is reset."""
-        if [r.info.name for r in rows] == [r.info.name for r in self.rows]:
-            self.rows = rows
-            if rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(COLUMNS) - 1))
-            return
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
+        """Show a new scan. Rows that stay are updated in place; rows that went are
+        removed and new ones added, never a reset: the selection, the scroll position
+        and a double-click whose two clicks straddle a scan stay with their segment."""
+        fresh = {r.info.name: r for r in rows}
+        for i in reversed(range(len(self.rows))):
+            if self.rows[i].info.name not in fresh:
+                self.beginRemoveRows(QModelIndex(), i, i)
+                del self.rows[i]
+                self.endRemoveRows()
+        kept = {r.info.name for r in self.rows}
+        self.rows = [fresh[r.info.name] for r in self.rows]
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(COLUMNS) - 1))
+        added = [r for r in fresh.values() if r.info.name not in kept]
+        if added:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(added) - 1)
+            self.rows.extend(added)
+            self.endInsertRows()
 
 
 class _Bridge(QObject):

@@ -422,3 +422,16 @@ def test_a_segment_name_in_an_error_is_shown_as_text_not_markup(window):
     window.open_name("<b>bold</b><img src=x>")
     assert "&lt;b&gt;bold" in window.welcome.text()
     assert "<img" not in window.welcome.text()
+
+
+def test_a_window_closed_and_deleted_right_after_it_is_shown_leaves_no_late_callback(qtbot, tmp_path):
+    import shiboken6
+
+    from mmfviewer.qt.main_window import WM_SETTLE_MS
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    win = MainWindow(refresh_ms=50, settings=settings)
+    win.show()
+    win.close()
+    shiboken6.delete(win)  # gone before the window manager's settling time is over
+    qtbot.wait(WM_SETTLE_MS + 200)  # pytest-qt fails the test on an exception in the event loop

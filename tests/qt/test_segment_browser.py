@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 
 from mmfviewer.channel import Channel
 from mmfviewer.qt.segment_browser import COLUMNS, SegmentBrowser
-from mmfviewer.segment import Segment
+from mmfviewer.segment import Segment, unlink_segment
 
 
 def rows_by_name(browser):
@@ -126,3 +126,33 @@ def test_a_long_name_leaves_size_layout_and_attached_in_view(qtbot, shm_names):
     assert header.sectionSize(0) < 200  # the name is cut in the middle, not the row pushed away
     size_right = header.sectionViewportPosition(COLUMNS.index("Size")) + header.sectionSize(COLUMNS.index("Size"))
     assert size_right <= browser.view.viewport().width()
+
+
+def test_a_double_click_survives_a_scan_that_finds_segments_come_and_go(qtbot, shm_names):
+    shm_names.extend([f"mmfv-test-stay-{n}" for n in ("a", "b", "gone")])
+    for name in shm_names:
+        Segment.create(name, 4096).close()
+    browser = SegmentBrowser(interval_ms=100_000)
+    qtbot.addWidget(browser)
+    qtbot.waitUntil(lambda: browser.scan_count > 0, timeout=10_000)
+    browser.filter_edit.setText("mmfv-test-stay-")
+    browser.show()
+    qtbot.waitExposed(browser)
+    asked: list[str] = []
+    browser.openRequested.connect(asked.append)
+    index = next(browser.proxy.index(i, 0) for i in range(browser.proxy.rowCount())
+                 if browser.proxy.index(i, 0).data() == "mmfv-test-stay-b")
+    centre = browser.view.visualRect(index).center()
+    QTest.mouseClick(browser.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    # Between the two clicks a scan sees one segment go and another come, both sorted
+    # after the clicked one: the click's row is still there, so is the double-click.
+    unlink_segment(shm_names[2])
+    Segment.create("mmfv-test-stay-c", 4096).close()
+    shm_names.append("mmfv-test-stay-c")
+    scans = browser.scan_count
+    browser.refresh()
+    qtbot.waitUntil(lambda: browser.scan_count > scans, timeout=10_000)
+    assert browser.view.selectionModel().isSelected(index)  # the selection stayed on its segment
+    QTest.mouseDClick(browser.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    qtbot.wait(50)
+    assert asked == ["mmfv-test-stay-b"]

@@ -1,0 +1,668 @@
+"""C header text -> laid-out types: what a user pastes to name a segment's bytes.
+
+Parsing is pycparser's (a complete C99/C11 parser). Around it, this module does the
+little a header needs before a C parser sees it, which pycparser leaves to a C
+preprocessor we cannot assume is installed:
+
+* comments, line continuations, ``#include`` (the ``<stdint.h>`` names and a few
+  others are known without it), object-like ``#define`` with ``#ifdef``/``#if``
+  conditionals (include guards and ``extern "C"`` blocks), ``#pragma pack``;
+* gcc's ``__attribute__((packed))`` and ``aligned(N)``, which pycparser rejects: each
+  is cut out of the text and left behind as a marker member that the layout reads.
+
+Everything here expects hostile text: the input, macro expansion, nesting and every
+constant are bounded, and every failure is a :class:`HeaderError` naming the line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from pycparser import c_ast, c_parser
+from pycparser.c_parser import ParseError
+
+from .c_types import ArrayType, CType, LayoutError, MemberSpec, Record, RecordSpec, Scalar, array_of, lay_out
+
+#: Longest header accepted (a real one is a few KiB).
+MAX_HEADER_BYTES = 1 << 20
+#: Macro expansion may produce at most this much text in all.
+MAX_EXPANSION = 4 << 20
+#: Types nested deeper than this are refused (recursion, not a real header).
+MAX_NESTING = 64
+
+_MARK = "__mmfv_"
+_IDENT = re.compile(r"\b[A-Za-z_]\w*")
+
+# What <stdint.h>, <stddef.h>, <stdbool.h>, <uchar.h> and <wchar.h> would declare on
+# LP64 Linux. One line, so that the header's own lines keep their numbers.
+_PRELUDE = " ".join(f"typedef {c} {n};" for n, c in (
+    ("int8_t", "signed char"), ("uint8_t", "unsigned char"),
+    ("int16_t", "short"), ("uint16_t", "unsigned short"),
+    ("int32_t", "int"), ("uint32_t", "unsigned int"),
+    ("int64_t", "long"), ("uint64_t", "unsigned long"),
+    ("int_least8_t", "signed char"), ("uint_least8_t", "unsigned char"),
+    ("int_least16_t", "short"), ("uint_least16_t", "unsigned short"),
+    ("int_least32_t", "int"), ("uint_least32_t", "unsigned int"),
+    ("int_least64_t", "long"), ("uint_least64_t", "unsigned long"),
+    ("int_fast8_t", "signed char"), ("uint_fast8_t", "unsigned char"),
+    ("int_fast16_t", "long"), ("uint_fast16_t", "unsigned long"),
+    ("int_fast32_t", "long"), ("uint_fast32_t", "unsigned long"),
+    ("int_fast64_t", "long"), ("uint_fast64_t", "unsigned long"),
+    ("intptr_t", "long"), ("uintptr_t", "unsigned long"),
+    ("intmax_t", "long"), ("uintmax_t", "unsigned long"),
+    ("size_t", "unsigned long"), ("ssize_t", "long"), ("ptrdiff_t", "long"),
+    ("off_t", "long"), ("pid_t", "int"), ("time_t", "long"),
+    ("wchar_t", "int"), ("char16_t", "unsigned short"), ("char32_t", "unsigned int"),
+    ("bool", "_Bool"),
+))
+
+_BASE_TYPES: dict[tuple[str, ...], tuple[str, str, int, bool]] = {
+    # sorted keywords -> (name, kind, size, signed)
+    ("char",): ("char", "char", 1, True),
+    ("char", "signed"): ("signed char", "int", 1, True),
+    ("char", "unsigned"): ("unsigned char", "uint", 1, False),
+    ("short",): ("short", "int", 2, True),
+    ("int", "short"): ("short", "int", 2, True),
+    ("short", "signed"): ("short", "int", 2, True),
+    ("int", "short", "signed"): ("short", "int", 2, True),
+    ("short", "unsigned"): ("unsigned short", "uint", 2, False),
+    ("int", "short", "unsigned"): ("unsigned short", "uint", 2, False),
+    ("int",): ("int", "int", 4, True),
+    ("signed",): ("int", "int", 4, True),
+    ("int", "signed"): ("int", "int", 4, True),
+    ("unsigned",): ("unsigned int", "uint", 4, False),
+    ("int", "unsigned"): ("unsigned int", "uint", 4, False),
+    ("long",): ("long", "int", 8, True),
+    ("int", "long"): ("long", "int", 8, True),
+    ("long", "signed"): ("long", "int", 8, True),
+    ("int", "long", "signed"): ("long", "int", 8, True),
+    ("long", "unsigned"): ("unsigned long", "uint", 8, False),
+    ("int", "long", "unsigned"): ("unsigned long", "uint", 8, False),
+    ("long", "long"): ("long long", "int", 8, True),
+    ("int", "long", "long"): ("long long", "int", 8, True),
+    ("long", "long", "signed"): ("long long", "int", 8, True),
+    ("int", "long", "long", "signed"): ("long long", "int", 8, True),
+    ("long", "long", "unsigned"): ("unsigned long long", "uint", 8, False),
+    ("int", "long", "long", "unsigned"): ("unsigned long long", "uint", 8, False),
+    ("float",): ("float", "float", 4, True),
+    ("double",): ("double", "float", 8, True),
+    ("double", "long"): ("long double", "longdouble", 16, True),
+    ("_Bool",): ("_Bool", "bool", 1, False),
+}
+
+
+class HeaderError(ValueError):
+    """A header that cannot be read, with where and why."""
+
+
+@dataclass
+class Declarations:
+    """What a header declares: laid-out types by name, and integer constants."""
+
+    #: "struct sample", "union value", "enum mode", typedef names -> type.
+    types: dict[str, CType] = field(default_factory=dict)
+    #: ``#define`` integer constants and enumerators.
+    constants: dict[str, int] = field(default_factory=dict)
+    #: Record names in the order they were defined (what a user picks from).
+    records: list[str] = field(default_factory=list)
+
+    def resolve(self, name: str) -> CType:
+        """The type called ``name``: a typedef, or ``struct``/``union``/``enum`` with or
+        without the keyword."""
+        name = " ".join(name.split())
+        for candidate in (name, f"struct {name}", f"union {name}", f"enum {name}"):
+            if candidate in self.types:
+                return self.types[candidate]
+        known = ", ".join(self.records) or "none"
+        raise HeaderError(f"no type called {name!r} in the header (its structs and unions: {known})")
+
+
+def read_header(text: str, filename: str = "header.h") -> Declarations:
+    """Parse ``text`` (a C header) and lay out every type it defines."""
+    if len(text) > MAX_HEADER_BYTES:
+        raise HeaderError(f"{filename} is {len(text)} characters; headers up to {MAX_HEADER_BYTES} are read")
+    source, packs, defines = _preprocess(text, filename)
+    source = _lift_attributes(source)
+    try:
+        ast = c_parser.CParser().parse(f"{_PRELUDE}\n# 1 \"{filename}\"\n{source}", filename=filename)
+    except ParseError as err:
+        raise HeaderError(_explain_parse_error(str(err), source, filename)) from None
+    except RecursionError:
+        raise HeaderError(f"{filename}: declarations nested too deeply to read") from None
+    builder = _Builder(filename, packs)
+    builder.decls.constants.update(defines)
+    try:
+        builder.file(ast)
+    except RecursionError:
+        raise HeaderError(f"{filename}: types nested too deeply to read") from None
+    return builder.decls
+
+
+# ---------------------------------------------------------------------- preprocessing
+
+_COMMENT_OR_LITERAL = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+
+
+def _strip_comments(text: str, filename: str) -> str:
+    def blank(m: re.Match[str]) -> str:
+        s = m.group(0)
+        if s.startswith("/"):
+            return " " + "\n" * s.count("\n")
+        return s
+    text = text.replace("\r\n", "\n").replace("\\\n", " \n")  # keeps lines where they are
+    out = _COMMENT_OR_LITERAL.sub(blank, text)
+    at = out.find("/*")
+    if at >= 0:
+        raise HeaderError(f"{filename}:{out.count(chr(10), 0, at) + 1}: a comment starts here and never ends")
+    return out
+
+
+class _Expander:
+    """Object-like macros, expanded the way C does (a macro is not expanded inside
+    itself), within :data:`MAX_EXPANSION` characters in all."""
+
+    def __init__(self, filename: str) -> None:
+        self.macros: dict[str, str] = {}
+        self.filename = filename
+        self.spent = 0
+
+    def expand(self, text: str, line: int, active: frozenset[str] = frozenset()) -> str:
+        if not self.macros:
+            return text
+
+        def one(m: re.Match[str]) -> str:
+            name = m.group(0)
+            body = self.macros.get(name)
+            if body is None or name in active:
+                return name
+            return self.expand(body, line, active | {name})
+        out = _IDENT.sub(one, text)
+        self.spent += len(out)
+        if self.spent > MAX_EXPANSION:
+            raise HeaderError(f"{self.filename}:{line}: macros expand to more than {MAX_EXPANSION} characters")
+        return out
+
+
+_DIRECTIVE = re.compile(r"\s*#\s*(\w*)\s*(.*)")
+_DEFINED = re.compile(r"\bdefined\s*(?:\(\s*([A-Za-z_]\w*)\s*\)|([A-Za-z_]\w*))")
+_PACK = re.compile(r"pack\s*\(\s*(push|pop)?\s*,?\s*(\d+)?\s*\)")
+
+
+def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], dict[str, int]]:
+    """The header's lines with directives done and macros expanded; the ``#pragma
+    pack`` in force from each line on; the ``#define`` constants that are integers."""
+    macros = _Expander(filename)
+    lines = _strip_comments(text, filename).split("\n")
+    out: list[str] = []
+    packs: list[tuple[int, int]] = [(0, 0)]
+    pack_stack: list[int] = []
+    conditions: list[tuple[bool, bool]] = []  # (this branch is on, a branch was taken)
+    on = True
+    for number, line in enumerate(lines, start=1):
+        m = _DIRECTIVE.match(line)
+        if m is None:
+            out.append(macros.expand(line, number) if on else "")
+            continue
+        out.append("")
+        word, rest = m.group(1), m.group(2).strip()
+        where = f"{filename}:{number}"
+        if word in ("ifdef", "ifndef", "if"):
+            if word == "if":
+                taken = on and _condition(rest, macros, where) != 0
+            else:
+                name = rest.split()[0] if rest.split() else ""
+                taken = (name in macros.macros) == (word == "ifdef")
+            conditions.append((on, on and taken))
+            on = on and taken
+        elif word in ("elif", "else"):
+            if not conditions:
+                raise HeaderError(f"{where}: #{word} without #if")
+            outer, taken = conditions[-1]
+            branch = outer and not taken and (word == "else" or _condition(rest, macros, where) != 0)
+            conditions[-1] = (outer, taken or branch)
+            on = branch
+        elif word == "endif":
+            if not conditions:
+                raise HeaderError(f"{where}: #endif without #if")
+            on = conditions.pop()[0]
+        elif not on:
+            continue
+        elif word == "define":
+            dm = re.match(r"([A-Za-z_]\w*)(\()?\s*(.*)", rest)
+            if dm is None:
+                raise HeaderError(f"{where}: #define without a name")
+            if dm.group(2) is None:  # function-like macros are not expanded
+                macros.macros[dm.group(1)] = dm.group(3)
+        elif word == "undef":
+            macros.macros.pop(rest.split()[0] if rest.split() else "", None)
+        elif word == "pragma":
+            pm = _PACK.match(rest)
+            if pm is not None:
+                action, value = pm.group(1), int(pm.group(2)) if pm.group(2) else 0
+                current = packs[-1][1]
+                if action == "push":
+                    pack_stack.append(current)
+                elif action == "pop":
+                    value = pack_stack.pop() if pack_stack else 0
+                if value and value not in (1, 2, 4, 8, 16):
+                    raise HeaderError(f"{where}: #pragma pack({value}): the packing must be 1, 2, 4, 8 or 16")
+                packs.append((number, value if action != "push" or pm.group(2) else current))
+        elif word == "error":
+            raise HeaderError(f"{where}: #error {rest}")
+        # #include, #line, #warning and other pragmas: nothing to do
+    if conditions:
+        raise HeaderError(f"{filename}: an #if is never closed by #endif")
+    defines: dict[str, int] = {}
+    for name in macros.macros:
+        try:
+            defines[name] = _condition(name, macros, filename, strict=True)
+        except HeaderError:
+            pass  # not an integer constant: a type, an attribute, a string...
+    return "\n".join(out), packs, defines
+
+
+def _condition(text: str, macros: _Expander, where: str, *, strict: bool = False) -> int:
+    """The integer value of a preprocessor expression (undefined names are 0)."""
+    text = _DEFINED.sub(lambda m: "1" if (m.group(1) or m.group(2)) in macros.macros else "0", text)
+    text = macros.expand(text, 0)
+    if not strict:
+        text = _IDENT.sub(lambda m: m.group(0) if m.group(0) in ("sizeof",) else "0", text)
+    if not text.strip():
+        raise HeaderError(f"{where}: an empty #if")
+    try:
+        ast = c_parser.CParser().parse(f"int {_MARK}v = ({text});")
+    except (ParseError, RecursionError):
+        raise HeaderError(f"{where}: cannot read {text.strip()!r} as a constant") from None
+    return _Builder(where, []).constant(ast.ext[0].init)
+
+
+# ------------------------------------------------------------------------ attributes
+
+_ATTRIBUTE = re.compile(r"\b(?:__attribute__|__attribute|__declspec)\s*\(")
+_RECORD_HEAD = re.compile(r"\b(struct|union|enum)(\s+[A-Za-z_]\w*)?\s*$")
+
+
+def _balanced(text: str, open_at: int) -> int:
+    """The index just past the parenthesis that closes the one at ``open_at``."""
+    depth = 0
+    for i in range(open_at, len(text)):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return -1
+
+
+def _attribute_markers(inner: str) -> list[str]:
+    """Marker suffixes for what the layout cares about in an attribute's text."""
+    marks = []
+    for m in re.finditer(r"\b_*(packed|aligned|align)_*\b\s*(\(\s*(\d+)\s*\))?", inner):
+        if m.group(1) == "packed":
+            marks.append("packed")
+        else:
+            marks.append(f"aligned_{m.group(3) or 16}")
+    return marks
+
+
+def _opening_brace(text: str, close_at: int) -> int:
+    """The ``{`` that the ``}`` at ``close_at`` closes."""
+    depth = 0
+    for i in range(close_at, -1, -1):
+        if text[i] == "}":
+            depth += 1
+        elif text[i] == "{":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _declaration_start(text: str, at: int) -> tuple[int, bool]:
+    """Where the declaration that ``at`` is in starts, and whether it is inside braces."""
+    depth = 0
+    for i in range(at - 1, -1, -1):
+        c = text[i]
+        if c == "}":
+            depth += 1
+        elif c == "{":
+            if depth == 0:
+                return i + 1, True
+            depth -= 1
+        elif c == ";" and depth == 0:
+            return i + 1, _inside_braces(text, i)
+    return 0, False
+
+
+def _inside_braces(text: str, at: int) -> bool:
+    return text.count("{", 0, at) > text.count("}", 0, at)
+
+
+def _lift_attributes(text: str) -> str:
+    """Cut gcc attributes out of ``text``, leaving marker members behind for the ones
+    that change a layout: ``packed`` and ``aligned`` on a record or on a member."""
+    text = re.sub(r"\balignas\s*\(", "_Alignas(", text)
+    cuts: list[tuple[int, int]] = []
+    inserts: list[tuple[int, str]] = []
+    for m in _ATTRIBUTE.finditer(text):
+        start = m.start()
+        if any(a <= start < b for a, b in cuts):
+            continue
+        end = _balanced(text, m.end() - 1)
+        if end < 0:
+            raise HeaderError(f"line {text.count(chr(10), 0, start) + 1}: an attribute's parentheses never close")
+        cuts.append((start, end))
+        marks = _attribute_markers(text[m.end():end - 1])
+        if not marks:
+            continue
+        before = text[:start].rstrip()
+        if before.endswith("}"):  # struct {...} __attribute__((packed))
+            brace = _opening_brace(text, len(before) - 1)
+            if brace >= 0:
+                inserts += [(brace + 1, f" char {_MARK}{mark}__;") for mark in marks]
+            continue
+        if head := _RECORD_HEAD.search(before):
+            if head.group(1) == "enum":
+                continue
+            brace = text.find("{", end)
+            if brace >= 0 and ";" not in text[end:brace]:
+                inserts += [(brace + 1, f" char {_MARK}{mark}__;") for mark in marks]
+            continue
+        decl_start, inside = _declaration_start(text, start)
+        if inside:
+            inserts += [(decl_start, f" char {_MARK}member_{mark}__;") for mark in marks]
+    edits = sorted([(a, b, "") for a, b in cuts] + [(a, a, s) for a, s in inserts])
+    pieces, at = [], 0
+    for a, b, s in edits:
+        pieces.append(text[at:a])
+        pieces.append(s)
+        if b > a:
+            pieces.append(re.sub(r"[^\n]", " ", text[a:b]))
+        at = max(at, b) if b > a else a
+    pieces.append(text[at:])
+    return "".join(pieces)
+
+
+def _explain_parse_error(message: str, source: str, filename: str) -> str:
+    where, _, what = message.partition(": ")
+    unknown = _unknown_type(source)
+    if unknown is not None:
+        name, line = unknown
+        return (f"{filename}:{line}: unknown type name {name!r}. The <stdint.h> and <stddef.h> names are "
+                f"known; declare others with a typedef (for example: typedef uint32_t {name};)")
+    if what.startswith("before: "):
+        return f"{where}: cannot read the header here (just before {what[8:]!r})"
+    return f"{where}: cannot read the header: {what or message}"
+
+
+_KEYWORDS = frozenset(re.findall(r"\w+", """auto break case char const continue default do double else enum
+extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef
+union unsigned void volatile while _Alignas _Alignof _Atomic _Bool _Complex _Noreturn _Static_assert _Thread_local"""))
+
+
+def _unknown_type(source: str) -> tuple[str, int] | None:
+    """A name used as a type but never declared (the commonest reason a header fails)."""
+    declared = set(re.findall(r"typedef\s[^;]*?\b([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*;", _PRELUDE + source))
+    declared |= set(re.findall(r"}\s*([A-Za-z_]\w*)\s*;", source))
+    for m in re.finditer(r"(?:^|[;{(,])\s*(?:(?:const|volatile|_Atomic|static|extern|typedef)\s+)*"
+                         r"([A-Za-z_]\w*)\s+\**\s*[A-Za-z_]\w*\s*[;\[:,)=]", source):
+        name = m.group(1)
+        if name not in _KEYWORDS and name not in declared and not name.startswith(_MARK):
+            return name, source.count("\n", 0, m.start(1)) + 1
+    return None
+
+
+# ---------------------------------------------------------------------- the AST -> types
+
+Kind = Literal["struct", "union"]
+
+
+class _Builder:
+    """Walks pycparser's tree, laying out each type where it is defined."""
+
+    def __init__(self, filename: str, packs: list[tuple[int, int]]) -> None:
+        self.filename = filename
+        self.packs = packs
+        self.decls = Declarations()
+        self.depth = 0
+
+    def fail(self, node: object, message: str) -> HeaderError:
+        coord = getattr(node, "coord", None)
+        line = f":{coord.line}" if coord is not None and coord.line else ""
+        return HeaderError(f"{self.filename}{line}: {message}")
+
+    def file(self, ast: object) -> None:
+        assert isinstance(ast, c_ast.FileAST)
+        for ext in ast.ext:
+            if isinstance(ext, c_ast.Typedef):
+                t = self.type_of(ext.type, ext.name)
+                self.decls.types[ext.name] = replace(t, name=ext.name) if isinstance(t, Scalar) else t
+            elif isinstance(ext, c_ast.StaticAssert):
+                if not self.constant(ext.cond):  # the header checks its own layout: so do we
+                    raise self.fail(ext, "the header's _Static_assert fails with this layout "
+                                         "(x86-64/AArch64 Linux, gcc's rules)")
+            elif isinstance(ext, c_ast.Decl):
+                self.type_of(ext.type)  # defines what it declares; variables are not ours
+
+    # -- types
+
+    def type_of(self, node: object, typedef: str = "") -> CType:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise self.fail(node, f"types nested more than {MAX_NESTING} deep")
+            if isinstance(node, c_ast.TypeDecl):
+                return self.type_of(node.type, typedef)
+            if isinstance(node, c_ast.Typename):
+                return self.type_of(node.type)
+            if isinstance(node, c_ast.IdentifierType):
+                return self.named(node)
+            if isinstance(node, (c_ast.Struct, c_ast.Union)):
+                return self.record(node, typedef)
+            if isinstance(node, c_ast.Enum):
+                return self.enum(node, typedef)
+            if isinstance(node, c_ast.ArrayDecl):
+                count = 0 if node.dim is None else self.constant(node.dim)
+                try:
+                    return array_of(self.type_of(node.type), count)
+                except LayoutError as err:
+                    raise self.fail(node, str(err)) from None
+            if isinstance(node, (c_ast.PtrDecl, c_ast.FuncDecl)):
+                return Scalar(self.pointer_name(node), "pointer", 8, 8)
+            raise self.fail(node, f"cannot lay out a {type(node).__name__}")
+        finally:
+            self.depth -= 1
+
+    def pointer_name(self, node: object) -> str:
+        if isinstance(node, c_ast.FuncDecl):
+            return "function pointer"
+        inner = getattr(node, "type", None)
+        while isinstance(inner, c_ast.TypeDecl):
+            inner = inner.type
+        if isinstance(inner, c_ast.IdentifierType):
+            return " ".join(inner.names) + " *"
+        if isinstance(inner, (c_ast.Struct, c_ast.Union, c_ast.Enum)):
+            keyword = {c_ast.Struct: "struct", c_ast.Union: "union", c_ast.Enum: "enum"}[type(inner)]
+            return f"{keyword} {inner.name or ''} *".replace("  ", " ")
+        return "pointer"
+
+    def named(self, node: object) -> CType:
+        names = tuple(getattr(node, "names", ()))
+        if len(names) == 1 and names[0] in self.decls.types:
+            return self.decls.types[names[0]]
+        base = _BASE_TYPES.get(tuple(sorted(names)))
+        if base is None:
+            if names == ("void",):
+                raise self.fail(node, "void has no size: a member cannot be void")
+            raise self.fail(node, f"unknown type name {' '.join(names)!r}")
+        name, kind, size, signed = base
+        return Scalar(name, kind, size, size, signed)  # type: ignore[arg-type]
+
+    def record(self, node: object, typedef: str) -> Record:
+        assert isinstance(node, (c_ast.Struct, c_ast.Union))
+        kind: Kind = "struct" if isinstance(node, c_ast.Struct) else "union"
+        key = f"{kind} {node.name}" if node.name else ""
+        if node.decls is None:
+            found = self.decls.types.get(key)
+            if not isinstance(found, Record):
+                raise self.fail(node, f"{key} is used before it is defined")
+            return found
+        spec = RecordSpec(kind, key or typedef or f"{kind} (anonymous)", max_pack=self.pack_at(node))
+        pending = MemberSpec("", Scalar("char", "char", 1, 1))
+        for decl in node.decls:
+            name = decl.name or ""
+            if name.startswith(_MARK):
+                self.mark(spec, pending, name[len(_MARK):-2])
+                continue
+            if decl.bitsize is None and name == "" and not isinstance(decl.type, (c_ast.Struct, c_ast.Union)):
+                continue  # "int;" declares nothing
+            member = MemberSpec(name, self.type_of(decl.type), aligned=pending.aligned, packed=pending.packed)
+            pending = MemberSpec("", pending.type)
+            if decl.bitsize is not None:
+                member.bit_width = self.constant(decl.bitsize)
+                if not isinstance(member.type, Scalar) or member.type.kind in ("float", "longdouble", "pointer"):
+                    raise self.fail(decl, f"bitfield {name or '(unnamed)'} must be an integer type")
+            for alignas in decl.align or ():
+                value = alignas.alignment
+                a = self.type_of(value).align if isinstance(value, c_ast.Typename) else self.constant(value)
+                member.aligned = max(member.aligned, a)
+            spec.members.append(member)
+        try:
+            record = lay_out(spec)
+        except LayoutError as err:
+            raise self.fail(node, str(err)) from None
+        if key:
+            self.decls.types[key] = record
+        if key or typedef:
+            self.decls.records.append(key or typedef)
+        return record
+
+    def mark(self, spec: RecordSpec, pending: MemberSpec, mark: str) -> None:
+        target: RecordSpec | MemberSpec = spec
+        if mark.startswith("member_"):
+            target, mark = pending, mark[len("member_"):]
+        if mark == "packed":
+            target.packed = True
+        elif mark.startswith("aligned_"):
+            target.aligned = max(target.aligned, int(mark[len("aligned_"):]))
+
+    def pack_at(self, node: object) -> int:
+        coord = getattr(node, "coord", None)
+        line = coord.line if coord is not None and coord.line else 0
+        value = 0
+        for start, pack in self.packs:
+            if start <= line:
+                value = pack
+        return value
+
+    def enum(self, node: object, typedef: str) -> Scalar:
+        assert isinstance(node, c_ast.Enum)
+        key = f"enum {node.name}" if node.name else typedef or "enum"
+        if node.values is None:
+            found = self.decls.types.get(key)
+            if found is None:  # used before (or without) its definition: an int
+                return Scalar(key, "enum", 4, 4, True)
+            assert isinstance(found, Scalar)
+            return found
+        names: list[tuple[int, str]] = []
+        value = -1
+        for e in node.values.enumerators:
+            value = self.constant(e.value) if e.value is not None else value + 1
+            self.decls.constants[e.name] = value
+            names.append((value, e.name))
+        signed = any(v < 0 for v, _ in names)
+        wide = any(not (-(1 << 31) <= v < (1 << 32)) for v, _ in names) or \
+            (signed and any(v >= (1 << 31) for v, _ in names))
+        size = 8 if wide else 4
+        scalar = Scalar(key, "enum", size, size, signed, tuple(names))
+        if node.name:
+            self.decls.types[key] = scalar
+        return scalar
+
+    # -- constants
+
+    def constant(self, node: object) -> int:
+        """The value of an integer constant expression (bounded: no 1 << 10**9)."""
+        value = self._value(node)
+        if not -(1 << 64) <= value < (1 << 64):
+            raise self.fail(node, "a constant beyond 64 bits")
+        return value
+
+    def _value(self, node: object) -> int:
+        if isinstance(node, c_ast.Constant):
+            return self.literal(node)
+        if isinstance(node, c_ast.ID):
+            if node.name in self.decls.constants:
+                return self.decls.constants[node.name]
+            raise self.fail(node, f"{node.name!r} is not a known constant")
+        if isinstance(node, c_ast.Cast):
+            return self.constant(node.expr)
+        if isinstance(node, c_ast.TernaryOp):
+            return self.constant(node.iftrue if self.constant(node.cond) else node.iffalse)
+        if isinstance(node, c_ast.UnaryOp):
+            if node.op in ("sizeof", "_Alignof", "alignof"):
+                if not isinstance(node.expr, c_ast.Typename):
+                    raise self.fail(node, f"{node.op} of an expression is not supported; use a type")
+                t = self.type_of(node.expr)
+                return t.size if node.op == "sizeof" else t.align
+            v = self.constant(node.expr)
+            ops = {"-": lambda: -v, "+": lambda: v, "~": lambda: ~v, "!": lambda: int(not v)}
+            if node.op in ops:
+                return ops[node.op]()
+        if isinstance(node, c_ast.BinaryOp):
+            a, b = self.constant(node.left), self.constant(node.right)
+            if node.op in ("<<", ">>") and not 0 <= b < 64:
+                raise self.fail(node, f"a shift by {b} bits")
+            if node.op in ("/", "%") and b == 0:
+                raise self.fail(node, "a division by zero")
+            result = _BINARY.get(node.op)
+            if result is not None:
+                return result(a, b)
+        raise self.fail(node, "not an integer constant expression")
+
+    def literal(self, node: object) -> int:
+        text = str(getattr(node, "value", ""))
+        if text.startswith("'"):
+            body = text[1:-1].encode("latin-1", "replace").decode("unicode_escape", "replace")
+            if len(body) != 1:
+                raise self.fail(node, f"a character constant {text} that is not one character")
+            return ord(body)
+        digits = text.rstrip("uUlL")
+        try:
+            if digits.lower().startswith(("0x", "0b")):
+                return int(digits, 0)
+            if len(digits) > 1 and digits.startswith("0"):
+                return int(digits, 8)
+            return int(digits)
+        except ValueError:
+            raise self.fail(node, f"{text} is not an integer") from None
+
+
+def _c_div(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+_BINARY: dict[str, Callable[[int, int], int]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": _c_div, "%": lambda a, b: a - _c_div(a, b) * b,
+    "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b,
+    "&": lambda a, b: a & b, "|": lambda a, b: a | b, "^": lambda a, b: a ^ b,
+    "&&": lambda a, b: int(bool(a and b)), "||": lambda a, b: int(bool(a or b)),
+    "==": lambda a, b: int(a == b), "!=": lambda a, b: int(a != b),
+    "<": lambda a, b: int(a < b), ">": lambda a, b: int(a > b),
+    "<=": lambda a, b: int(a <= b), ">=": lambda a, b: int(a >= b),
+}
+
+
+def iter_types(decls: Declarations) -> Iterator[tuple[str, CType]]:
+    """The header's structs and unions, by the name a user would pick them by."""
+    for name in decls.records:
+        yield name, decls.types.get(name) or decls.resolve(name)
+
+
+__all__ = ["ArrayType", "Declarations", "HeaderError", "read_header", "iter_types"]

@@ -16,6 +16,10 @@ rows read are compared with the last tick's, the overview's paced scan hashes wh
 the tick read (or reads its own chunks of a big segment), and the snapshot carries
 which bytes of the rows changed and when (:class:`ChangeAges`).
 
+Structures applied to the segment (:mod:`~mmfviewer.structure_overlays`) are read by
+the session too, each on its own: a read checked against a writer's sequence lock, or
+for fields that changed while being read, takes reading again.
+
 A value segment's value is decoded only when its bytes changed since the last tick,
 and then read again until two reads agree (a value being overwritten is never taken
 half old, half new): an idle tick costs one read.
@@ -36,6 +40,7 @@ from .codec import WINDOW, Decoded, Layout, detect_layout, read_stable, read_val
 from .errors import FormatError, MmfError
 from .message import Message
 from .segment import Segment, SegmentState
+from .structure_overlays import LiveOverlay, OverlayState
 
 #: What the data inspector looks at from the cursor on.
 INSPECT_BYTES = 256
@@ -238,6 +243,8 @@ class Snapshot:
     kind_changed: bool = False
     #: What changed in the rows, and how recently (None when no rows were read).
     changes: ChangeAges | None = None
+    #: The applied structures, each read consistently this tick.
+    structures: tuple[OverlayState, ...] = ()
 
     def read_through(self, segment: Segment, offset: int, n: int) -> bytes:
         """Bytes this tick read, else read ``segment`` now (b"" if that fails)."""
@@ -268,6 +275,8 @@ class LiveSession:
         self.state: SegmentState | None = None
         #: Which bytes changed and how recently: the rows, and the whole segment's pages.
         self.tracker = ChangeTracker(segment.size)
+        #: Structures applied to the segment, read every tick.
+        self.overlays: list[LiveOverlay] = []
 
     def tick(self, window: ReadWindow | Callable[[FeedUpdate], ReadWindow]) -> Snapshot:
         """Look at the segment's state, take what is new, read once what the panes
@@ -300,7 +309,20 @@ class LiveSession:
         if self.feed.channel is None:
             head = snapshot.bytes_at(0, self.feed.value_window) if self.feed.value_window else None
             update = self.feed.poll(state, head)
-        return replace(snapshot, feed=update, changes=self._track(snapshot, wanted.rows))
+        return replace(snapshot, feed=update, changes=self._track(snapshot, wanted.rows),
+                       structures=self._read_structures())
+
+    def _read_structures(self) -> tuple[OverlayState, ...]:
+        """Each overlay read on its own (consistency takes reading again); one that
+        cannot be read this tick is left out, the others are shown."""
+        now = time.monotonic()
+        states = []
+        for overlay in self.overlays:
+            try:
+                states.append(overlay.tick(now))
+            except (MmfError, OSError):
+                continue
+        return tuple(states)
 
     def _track(self, snapshot: Snapshot, rows: tuple[int, int]) -> ChangeAges | None:
         """Stamp what changed in the rows since the last tick; scan on for the overview."""

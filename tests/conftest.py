@@ -20,6 +20,12 @@ from mmfviewer.segment_os import SHM_DIR  # noqa: E402
 from .dotnet_programs import dotnet  # noqa: E402, F401  (the .NET programs, for every test)
 
 
+@pytest.fixture(autouse=True)
+def private_config(tmp_path_factory, monkeypatch) -> None:
+    """Tests never read or write the user's configuration (saved structures...)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture
 def shm_name() -> Iterator[str]:
     """A fresh segment name nobody uses; whatever was made under it is removed after."""

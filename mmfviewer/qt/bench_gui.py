@@ -107,6 +107,22 @@ def _scribbler(name: str, stop: Any) -> None:
             seg.write(rng.randrange(VISIBLE_ROWS * 16 - 16), rng.randbytes(16))
 
 
+#: The structure of :func:`_structure_tick`: 1,000 fields of mixed widths.
+BIG_STRUCT = "#include <stdint.h>\nstruct big {\n" + "".join(
+    f"    uint32_t a{i}; float b{i}; int16_t c{i}; uint8_t d{i};\n" for i in range(250)) + "};\n"
+
+
+def _timed_ticks(app: Any, tab: Any, ticks: int) -> list[float]:
+    costs = []
+    for _ in range(ticks):
+        started = time.perf_counter()
+        tab.tick()
+        app.processEvents()  # includes the repaints the tick asked for
+        costs.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.005)
+    return costs
+
+
 def _tick_cost(name: str, ticks: int, out: Any) -> None:
     app, window = _app_and_window()
     tab = window.open_name(name)
@@ -114,17 +130,41 @@ def _tick_cost(name: str, ticks: int, out: Any) -> None:
     tab.hex_view.bytes_per_row = 16  # the figure is ~50 rows of 16, whatever fits the width
     _size_visible_rows(app, tab, VISIBLE_ROWS)
     reads = _count_reads(tab)
-    costs = []
-    for _ in range(ticks):
-        started = time.perf_counter()
-        tab.tick()
-        app.processEvents()  # includes the repaint the tick asked for
-        costs.append((time.perf_counter() - started) * 1000)
-        time.sleep(0.005)
-    q = statistics.quantiles(costs, n=100)
+    q = statistics.quantiles(_timed_ticks(app, tab, ticks), n=100)
     rows = tab.hex_view.hex_geometry.full_rows(tab.hex_view.viewport().height())
     out.put({"p50_ms": q[49], "p99_ms": q[98], "ticks": ticks, "visible_rows": rows,
              "reads_per_tick": reads[0] / ticks})
+
+
+def _structure_tick(name: str, ticks: int, rounds: int, out: Any) -> None:
+    """Ticks with and without a 1,000-field structure applied (its dock on screen),
+    in alternating rounds of one window, while a writer changes the segment."""
+    from ..structure_overlays import OverlaySpec
+
+    app, window = _app_and_window()
+    window.resize(1600, 900)
+    tab = window.open_name(name)
+    tab.set_paused(True)
+    tab.hex_view.bytes_per_row = 16
+    _size_visible_rows(app, tab, VISIBLE_ROWS)
+    spec = OverlaySpec(BIG_STRUCT, "big.h", "big", 0)
+    plain: list[list[float]] = []
+    structured: list[list[float]] = []
+    fields = 0
+    for _ in range(rounds):
+        while tab.session.overlays:
+            tab.overlays.remove(0)
+        plain.append(_timed_ticks(app, tab, ticks))
+        tab.overlays.add(spec)
+        window.docks.docks["structures"].show()
+        fields = len(tab.session.overlays[0].table.leaves)
+        structured.append(_timed_ticks(app, tab, ticks))
+
+    def quantiles(runs: list[list[float]]) -> dict[str, list[float]]:
+        qs = [statistics.quantiles(r, n=100) for r in runs]
+        return {"p50_ms": [q[49] for q in qs], "p99_ms": [q[98] for q in qs]}
+    out.put({"fields": fields, "ticks_per_round": ticks, "rounds": rounds,
+             "plain": quantiles(plain), "structure": quantiles(structured)})
 
 
 def _idle_cpu(name: str, seconds: float, out: Any) -> None:
@@ -222,6 +262,18 @@ def _in_child(target: Callable[..., None], *args: Any) -> dict[str, Any]:
         proc.join(60)
 
 
+def _while_written(name: str, target: Callable[..., None], *args: Any) -> dict[str, Any]:
+    """``target`` in a child while another process scribbles over the segment."""
+    stop = _ctx.Event()
+    writer = _ctx.Process(target=_scribbler, args=(name, stop))
+    writer.start()
+    try:
+        return _in_child(target, name, *args)
+    finally:
+        stop.set()
+        writer.join(30)
+
+
 def _with_segment(size: int, fn: Callable[[str], Any]) -> Any:
     name = f"mmfv-bench-{uuid.uuid4().hex[:8]}"
     with Segment.create(name, size) as seg:
@@ -234,6 +286,11 @@ def _with_segment(size: int, fn: Callable[[str], Any]) -> Any:
 
 # ---------------------------------------------------------------------- report
 
+def run_structure_bench(ticks: int = 100, rounds: int = 5) -> dict[str, Any]:
+    """The 1,000-field structure's tick beside the plain one (a writer changing both)."""
+    return _with_segment(64 * MIB, lambda n: _while_written(n, _structure_tick, ticks, rounds))
+
+
 def run_gui_bench(progress: Callable[[str], None] = lambda s: None, idle_seconds: float = 10.0,
                   ticks: int = 300, messages: int = 1_000_000) -> dict[str, Any]:
     """Run every GUI measurement; return the ``--json`` object."""
@@ -243,16 +300,9 @@ def run_gui_bench(progress: Callable[[str], None] = lambda s: None, idle_seconds
     big = _with_segment(GIB, lambda n: _in_child(_first_paint, n))
     progress(f"tick cost with a writer changing a 1 GiB segment ({ticks} ticks)")
 
-    def ticking(name: str) -> dict[str, Any]:
-        stop = _ctx.Event()
-        writer = _ctx.Process(target=_scribbler, args=(name, stop))
-        writer.start()
-        try:
-            return _in_child(_tick_cost, name, ticks)
-        finally:
-            stop.set()
-            writer.join(30)
-    tick = _with_segment(GIB, ticking)
+    tick = _with_segment(GIB, lambda n: _while_written(n, _tick_cost, ticks))
+    progress("tick with a 1,000-field structure beside the plain tick, interleaved rounds")
+    structure = run_structure_bench(max(50, ticks // 3))
     progress(f"CPU while idle, {idle_seconds:.0f} s at the default refresh")
     idle = _with_segment(MIB, lambda n: _in_child(_idle_cpu, n, idle_seconds))
     progress(f"message pane: {messages:,} messages from a writer at full speed, lanes of 64 MiB")
@@ -263,6 +313,7 @@ def run_gui_bench(progress: Callable[[str], None] = lambda s: None, idle_seconds
         "open": {"1MiB": small, "1GiB": big,
                  "rss_growth_mib": big["peak_rss_mib"] - small["peak_rss_mib"]},
         "tick_ms": tick,
+        "structure_tick": structure,
         "idle_cpu_percent": idle["cpu_percent"],
         "messages": ingest,
         "messages_lapped": lapped,
@@ -284,6 +335,7 @@ def format_gui_report(result: dict[str, Any]) -> str:
         f"reads per tick: idle 1 MiB segment {small.get('reads_per_tick', float('nan')):.2f} "
         f"(target 1), 1 GiB segment being written {tick.get('reads_per_tick', float('nan')):.2f}",
         f"CPU while nothing changes: {result['idle_cpu_percent']:.2f}% of a core (target < 5%)",
+        _structure_line(result["structure_tick"]),
     ]
     for key, what in (("messages", "lanes of 64 MiB"), ("messages_lapped", "default 1 MiB lanes")):
         m = result[key]
@@ -294,3 +346,17 @@ def format_gui_report(result: dict[str, Any]) -> str:
             f"p99 {m['tick_p99_ms']:.1f} ms; event loop late p99 {m['loop_late_p99_ms']:.1f} ms "
             f"(target <= 50 ms); {m['rows_kept']:,} rows kept; RSS {m['rss_mib']:.0f} MiB")
     return "\n".join(lines)
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ms (range {min(values):.2f}-{max(values):.2f})"
+
+
+def _structure_line(s: dict[str, Any]) -> str:
+    plain, structure = s["plain"], s["structure"]
+    ratio = statistics.median(structure["p50_ms"]) / max(statistics.median(plain["p50_ms"]), 1e-9)
+    ratio99 = statistics.median(structure["p99_ms"]) / max(statistics.median(plain["p99_ms"]), 1e-9)
+    return (f"tick with a {s['fields']:,}-field structure re-decoded (dock shown), {s['rounds']} interleaved rounds "
+            f"of {s['ticks_per_round']} ticks: p50 {_spread(structure['p50_ms'])} vs plain hex "
+            f"{_spread(plain['p50_ms'])} = {ratio:.2f}x; p99 {_spread(structure['p99_ms'])} vs "
+            f"{_spread(plain['p99_ms'])} = {ratio99:.2f}x (target within 2x)")

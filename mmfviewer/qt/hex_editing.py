@@ -59,6 +59,25 @@ class HexEditor:
                 cursor.low_nibble = False
                 view.viewport().update()
 
+    def write_bytes(self, offset: int, new: bytes, description: str) -> bool:
+        """Write ``new`` at ``offset`` as one undoable edit (a structure field's value);
+        False (and said in the status bar) when it cannot be written."""
+        view = self._view
+        if view.segment.readonly:
+            view.message.emit("read-only: reopen read-write (File ▸ Reopen read-write, Ctrl+Shift+W) to edit")
+            return False
+        old = view.document.safe_read(offset, len(new))
+        if len(old) != len(new):
+            view.message.emit(f"cannot write at 0x{offset:X}: the segment ends before {len(new)} bytes")
+            return False
+        if not self._write(offset, new):
+            return False
+        command = WriteBytesCommand(self, offset, old, new)
+        command.setText(description)
+        self.undo_stack.push(command)
+        view.show_written(offset, len(new))
+        return True
+
     def apply_write(self, offset: int, data: bytes) -> None:
         """Write for undo/redo; a failure is reported, never raised into Qt."""
         if self._write(offset, data):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QWheelEvent
+from PySide6.QtGui import QHelpEvent, QKeyEvent, QKeySequence, QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QToolTip
 
 from ..hex_cursor import navigate
 
@@ -52,7 +53,8 @@ class HexInput(QObject):
         self._pointer_handlers = {QEvent.Type.MouseButtonPress: self.mouse_press,
                                   QEvent.Type.MouseMove: self.mouse_move,
                                   QEvent.Type.MouseButtonRelease: self.mouse_release,
-                                  QEvent.Type.Wheel: self.wheel}
+                                  QEvent.Type.Wheel: self.wheel,
+                                  QEvent.Type.ToolTip: self.tooltip}
         view.installEventFilter(self)
         self._viewport.installEventFilter(self)
 
@@ -146,6 +148,19 @@ class HexInput(QObject):
             view.zoom_in()
         elif dy < 0:
             view.zoom_out()
+        return True
+
+    def tooltip(self, event: QHelpEvent) -> bool:
+        """Resting the pointer on a byte of an applied structure names its field."""
+        view = self._view
+        if not view.field_spans:
+            return False
+        pos = event.pos()
+        label = view.field_spans.label_at(view.offset_at(pos.x(), pos.y()))
+        if label is None:
+            QToolTip.hideText()
+        else:
+            QToolTip.showText(event.globalPos(), label, self._viewport)
         return True
 
     def _offset_at(self, event: QMouseEvent) -> tuple[int, bool]:

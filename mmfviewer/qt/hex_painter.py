@@ -41,6 +41,8 @@ class PaintState:
     width: int
     height: int
     own_levels: bytes | None = None  # our own edits, in a colour of their own
+    #: Structure fields on screen: (start, end, which of the two tints).
+    tints: tuple[tuple[int, int, int], ...] = ()
 
 
 def rows_in(region: QRegion, nrows: int, lay: HexGeometry) -> list[int]:
@@ -121,7 +123,8 @@ class HexPainter:
             self._paint_cursor(p, s, nrows)  # (its row is repainted, or it would not show)
 
     def _paint_backgrounds(self, p: QPainter, s: PaintState, rows: list[tuple[int, int, bytes]]) -> None:
-        """Change highlights (one box per run of equal level), the mark and the selection."""
+        """Structure fields' tints, change highlights (one box per run of equal level),
+        the mark and the selection."""
         col, bpr = s.colors, s.bytes_per_row
         sel_start, sel_len = s.selection
         mark, levels = s.mark, s.levels
@@ -131,6 +134,9 @@ class HexPainter:
             ncols = len(row)
             if not ncols:
                 continue
+            for start, end, k in s.tints:
+                if start < row_offset + ncols and end > row_offset:
+                    self._paint_span(p, s, i, row_offset, ncols, start, end, col.field_tints[k])
             for all_levels, colors in ((levels, change), (s.own_levels, col.own_change)):
                 if all_levels is None:
                     continue

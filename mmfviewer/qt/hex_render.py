@@ -47,6 +47,8 @@ class HexColors:
     mark_line: QColor
     change: tuple[QColor, ...]  # 256 alphas of the change colour, by highlight level
     own_change: tuple[QColor, ...]  # the same for what we wrote ourselves
+    #: Two tints that tell a structure overlay's neighbouring fields apart.
+    field_tints: tuple[QColor, QColor] = (QColor(40, 110, 255, 30), QColor(140, 60, 220, 30))
 
     @classmethod
     def for_palette(cls, pal: QPalette) -> HexColors:
@@ -74,6 +76,8 @@ class HexColors:
             selection=selection, cursor=pal.color(QPalette.ColorRole.Highlight),
             cursor_text=pal.color(QPalette.ColorRole.HighlightedText),
             mark=mark, mark_line=QColor(30, 150, 70), change=changes, own_change=owns,
+            field_tints=((QColor(80, 140, 255, 46), QColor(170, 110, 255, 46)) if dark else
+                         (QColor(40, 110, 255, 30), QColor(140, 60, 220, 30))),
         )
 
 

@@ -31,6 +31,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
 from ..changes import ChangeTracker
+from ..field_spans import FieldSpans
 from ..hex_cursor import Cursor
 from ..hex_document import HexDocument
 from ..live_session import Snapshot
@@ -88,6 +89,8 @@ class HexView(QAbstractScrollArea):
         #: The cursor and selection (changed through the view's methods).
         self.cursor_state = Cursor(size=self.document.size)
         self._highlight: tuple[int, int] | None = None
+        #: The fields of the structures applied to the segment (tinted, named on hover).
+        self.field_spans = FieldSpans()
         self._painter = HexPainter()
         #: The live tick's part: rows taken, changes tracked, rows repainted.
         self.live_rows = LiveRows(self)
@@ -315,6 +318,16 @@ class HexView(QAbstractScrollArea):
         self.scroller.ensure_visible(self.cursor_state.offset, in_ascii=self.cursor_state.in_ascii)
         self._rows_moved()
 
+    def set_field_spans(self, spans: FieldSpans) -> None:
+        """Tint these structure fields and name them on hover."""
+        self.field_spans = spans
+        self.viewport().update()
+
+    def offset_at(self, x: float, y: float) -> int:
+        """The byte under the viewport point (x, y)."""
+        offset, _ = self._geometry.position_at(x + self.horizontalScrollBar().value(), y, self.first_visible_row())
+        return offset
+
     def highlight_range(self, start: int, length: int) -> None:
         """Mark ``length`` bytes from ``start`` (e.g. where a message's record lies)."""
         self._highlight = (start, length) if length > 0 else None
@@ -381,7 +394,7 @@ class HexView(QAbstractScrollArea):
             cursor=cur.offset, cursor_byte=self.read_cached(cur.offset, 1) if doc.size else b"",
             in_ascii=cur.in_ascii, low_nibble=cur.low_nibble, selection=self.selection(),
             mark=self._highlight, hscroll=self.horizontalScrollBar().value(),
-            levels=levels, own_levels=own,
+            levels=levels, own_levels=own, tints=self.field_spans.tints(top * bpr, shown),
             width=vp.width(), height=vp.height())
         painter = QPainter(vp)
         try:

@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
         view.selectionChanged.connect(lambda start, length, tab=tab: self._selection_changed(tab, start, length))
         view.message.connect(lambda text: self.notify(text))
         tab.notice.connect(lambda text: self.notify(text))
+        tab.dockWanted.connect(lambda key, tab=tab: self._show_dock(tab, key))
         tab.ticked.connect(lambda tab=tab: self._ticked(tab))
         tab.stateChanged.connect(lambda tab=tab: self._tab_state_changed(tab))
         self.docks.add_tab(tab)
@@ -189,6 +190,13 @@ class MainWindow(QMainWindow):
         view.setFocus()
         self.commands.update(self.current_tab())
         return tab
+
+    def _show_dock(self, tab: SegmentTab, key: str) -> None:
+        """Show dock ``key`` (the tab asking is in front, or it waits for its turn)."""
+        if tab is self.current_tab():
+            dock = self.docks.docks[key]
+            dock.show()
+            dock.raise_()
 
     def _replace_tab(self, old: SegmentTab, segment: Segment) -> SegmentTab:
         """A new tab on ``segment`` where ``old`` was, at the same place in the bytes."""

@@ -23,10 +23,13 @@ from ..message import Message
 from ..names import printable
 from ..segment import Segment, SegmentState
 from ..sender import Sender
+from ..structure_overlays import OverlayStore
 from ..units import format_size
 from .compose_panel import ComposePanel
 from .hex_view import HexView
 from .message_pane import MessagePane
+from .overlay_control import OverlayControl
+from .structure_panel import StructurePanel
 from .style import banner_style
 
 MIN_REFRESH_MS, MAX_REFRESH_MS, DEFAULT_REFRESH_MS = 16, 5000, 100
@@ -39,9 +42,11 @@ class SegmentTab(QWidget):
     ticked = Signal()          # after every refresh, when the panes should look again
     stateChanged = Signal()    # size/removal/pause/rate changed: the status bar redraws
     notice = Signal(str)       # something to say in the status bar
+    dockWanted = Signal(str)   # a dock the user should see now (its key)
 
     def __init__(self, segment: Segment, *, refresh_ms: int = DEFAULT_REFRESH_MS,
-                 history: int = DEFAULT_HISTORY, parent: QWidget | None = None) -> None:
+                 history: int = DEFAULT_HISTORY, overlay_store: OverlayStore | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.segment = segment
         self.session = LiveSession(segment, max_batch=history)
@@ -54,6 +59,8 @@ class SegmentTab(QWidget):
         self.messages = MessagePane(max_history=history)
         self.compose = ComposePanel()
         self.compose_sender: Sender | None = None
+        self.structures = StructurePanel()
+        self.overlay_store = overlay_store if overlay_store is not None else OverlayStore()
         self._connect_layout()
 
         # The tab shows the bytes; its messages, the selected message and its compose
@@ -73,6 +80,7 @@ class SegmentTab(QWidget):
         self.messages.highlightCleared.connect(self.hex_view.clear_highlight)
         self.compose.sent.connect(self._sent)
         self.compose.failed.connect(self.notice)
+        self.overlays = OverlayControl(self)
 
         self.tick_seconds = 0.0  # how long the last tick took, for the status bar
         self.tick_count = 0
@@ -132,6 +140,7 @@ class SegmentTab(QWidget):
             self.stateChanged.emit()
         self.hex_view.show_snapshot(snapshot)
         self.messages.show_update(snapshot.feed)
+        self.structures.show_states(snapshot.structures, time.monotonic())
         self.tick_count += 1
         self.tick_seconds = time.perf_counter() - started
         self.ticked.emit()
@@ -221,8 +230,9 @@ class SegmentTab(QWidget):
     @property
     def docked(self) -> dict[str, QWidget]:
         """The tab's widgets that live in the window's docks, by dock: its messages, the
-        selected message, its compose panel."""
-        return {"messages": self.messages, "details": self.messages.detail, "compose": self.compose}
+        selected message, its compose panel, its structures."""
+        return {"messages": self.messages, "details": self.messages.detail, "compose": self.compose,
+                "structures": self.structures}
 
     @property
     def arrangement(self) -> str:

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 #: The docks, by key, with their titles.
 TITLES = {"segments": "Segments", "inspector": "Data inspector", "messages": "Messages",
-          "details": "Selected message", "compose": "Compose"}
+          "details": "Selected message", "compose": "Compose", "structures": "Structures"}
+#: The docks that hold one page per tab.
+PER_TAB = ("messages", "details", "compose", "structures")
 #: Which docks each arrangement shows by default.
 SHOWN = {
     "none": {"segments", "inspector"},
@@ -35,13 +37,13 @@ SHOWN = {
 #: The default share of the window's height the bottom docks take (the hex view keeps
 #: the rest: more than half).
 BOTTOM_SHARE = {"channel": 0.38, "value": 0.25}
-SIDE_WIDTHS = {"segments": 270, "inspector": 380}
+SIDE_WIDTHS = {"segments": 270, "inspector": 380, "structures": 520}
 #: How the bottom docks share the width by default.
 BOTTOM_WIDTHS = {"messages": 0.45, "details": 0.3, "compose": 0.25}
 #: Below this window size (logical pixels) the default arrangement is the compact one.
 COMPACT_WIDTH, COMPACT_HEIGHT = 1400, 850
 #: Bumped when the docks change, so that states saved by an older version are ignored.
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 class WindowDocks:
@@ -51,7 +53,7 @@ class WindowDocks:
         self._window = window
         option = QMainWindow.DockOption
         window.setDockOptions(option.AllowTabbedDocks | option.AllowNestedDocks | option.AnimatedDocks)
-        self.stacks = {key: QStackedWidget() for key in ("messages", "details", "compose")}
+        self.stacks = {key: QStackedWidget() for key in PER_TAB}
         contents: dict[str, QWidget] = {"segments": window.browser, "inspector": window.inspector,
                                         **self.stacks}
         for key in ("details", "compose"):
@@ -92,6 +94,8 @@ class WindowDocks:
             for key, page in tab.docked.items():
                 self.stacks[key].setCurrentWidget(page)
         self.arrange(tab.arrangement if tab is not None else "none")
+        if tab is not None and tab.session.overlays and not self.docks["structures"].isVisible():
+            self.docks["structures"].show()  # a tab with structures applied shows them
 
     # ------------------------------------------------------------------ arrangements
 
@@ -153,6 +157,8 @@ class WindowDocks:
             dock.setFloating(False)
         window.addDockWidget(left, docks["segments"])
         window.addDockWidget(right, docks["inspector"])
+        # Structures go under the inspector: both explain the bytes beside them.
+        window.splitDockWidget(docks["inspector"], docks["structures"], Qt.Orientation.Vertical)
         window.addDockWidget(bottom, docks["messages"])
         window.splitDockWidget(docks["messages"], docks["details"], Qt.Orientation.Horizontal)
         if compact:
@@ -162,9 +168,12 @@ class WindowDocks:
         shown = SHOWN[key] - ({"inspector"} if window.width() < COMPACT_WIDTH else set())
         for name, dock in docks.items():
             dock.setVisible(name in shown)
+        tab = window.current_tab()
+        if tab is not None and tab.session.overlays:
+            docks["structures"].show()
         if compact and "details" in shown:
             docks["details"].raise_()
-        sides = [k for k in SIDE_WIDTHS if k in shown]
+        sides = [k for k in SIDE_WIDTHS if docks[k].isVisibleTo(window)]
         window.resizeDocks([docks[k] for k in sides], [SIDE_WIDTHS[k] for k in sides], Qt.Orientation.Horizontal)
         bottoms = [k for k in ("messages", "details", "compose") if k in shown]
         if bottoms:

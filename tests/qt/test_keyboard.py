@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from mmfviewer.channel import Channel
 from mmfviewer.qt.keyboard import ShortcutsDialog, current_pane, shortcut_rows
-from mmfviewer.qt.main_window import MainWindow
 from mmfviewer.segment import Segment
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(refresh_ms=5000, settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1500, 900)  # a desktop's size: the full arrangement, every dock side by side
-    win.show()
-    win.activateWindow()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window):
+    # a desktop's size: the full arrangement, every dock side by side
+    return open_window(1500, 900, refresh_ms=5000, exposed=True)
 
 
 @pytest.fixture

@@ -23,14 +23,8 @@ SEED_TEXT = b"The world is going down."
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-    win = MainWindow(refresh_ms=50, settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1100, 700)
-    win.show()
-    yield win
-    win.close()
+def window(open_window):
+    return open_window(1100, 700)
 
 
 def _keep_writing(name: str, stop) -> None:

@@ -19,13 +19,8 @@ from mmfviewer.segment import Segment
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(refresh_ms=50, settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    yield win
-    win.close()
+def window(open_window):
+    return open_window(1400, 900)
 
 
 def cli(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:

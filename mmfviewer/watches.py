@@ -23,13 +23,15 @@ Decisions (see docs/DESIGN.md):
   still, where "since the last change" would hold a stale slope forever, and the
   tick's timing jitter is divided by a second, not by one tick.
 - **The series keeps about 10 minutes at whatever rate the ticks come**
-  (:data:`KEEP_SECONDS`): a ring of two ``array('d')`` (16 bytes a sample) that
-  doubles while it is full of samples younger than that, up to :data:`MAX_SAMPLES`
-  (10 minutes at the fastest refresh, 16 ms), and is overwritten in place from
-  then on. Memory is flat once a watch is 10 minutes old (256 KiB at 20 Hz), never
-  more than 600 KiB; sizing it for the fastest refresh up front would cost 600 KiB
-  a watch at the default 100 ms, sizing it for one rate would cut the history
-  short at a faster one. Nothing is decimated: every stored sample is exported.
+  (:data:`KEEP_SECONDS`), in a ring of two ``array('d')`` (16 bytes a sample)
+  allocated whole and overwritten in place. The first :data:`FIRST_CAPACITY`
+  samples show the tick rate; the ring is then sized once for 10 minutes at that
+  rate (plus 10%), up to :data:`MAX_SAMPLES` (10 minutes at the fastest refresh,
+  16 ms), and grows again only if the ticks come faster. So memory is flat from the
+  first seconds on (210 KiB a watch at 20 Hz, 100 KiB at the default 100 ms, never
+  more than 600 KiB). Sizing every ring for the fastest refresh would cost 600 KiB
+  a watch at any rate; sizing it for one rate would cut the history short at a
+  faster one; decimating would lose the samples a CSV export is for.
 - **No numpy here**: the core is what the command line imports too; an
   ``array('d')`` is a flat buffer that the plot turns into a numpy array without
   copying (``numpy.frombuffer``), so nothing is lost by keeping numpy in the Qt side.
@@ -55,8 +57,11 @@ from .byte_values import MISSING, float_text
 KEEP_SECONDS = 600.0
 #: The series never holds more samples than this: 10 minutes at a 16 ms refresh.
 MAX_SAMPLES = 37_500
-#: Samples a series has room for before it first grows.
-FIRST_CAPACITY = 1024
+#: Samples a series has room for at first; when they are taken, the tick rate they
+#: show sizes the ring for :data:`KEEP_SECONDS` at once.
+FIRST_CAPACITY = 64
+#: Room for this much more than the measured rate needs (ticks come late or early).
+SIZE_MARGIN = 1.1
 #: The rate of change is measured over about this many seconds.
 RATE_WINDOW = 1.0
 
@@ -179,10 +184,12 @@ class Watch:
         #: not two samples yet).
         self.rate: float | None = None
         self._recent: deque[tuple[float, float]] = deque()
-        self._t = array("d")
-        self._v = array("d")
-        self._head = 0  # once the ring is full: where the oldest sample is (and the next goes)
-        self._limit = min(FIRST_CAPACITY, self.max_samples)
+        # The ring: allocated whole (memory taken once, not a little every tick), the
+        # first _n slots used; once full, _head is the oldest sample (and the next slot).
+        self._t = array("d", bytes(8 * min(FIRST_CAPACITY, self.max_samples)))
+        self._v = array("d", self._t)
+        self._n = 0
+        self._head = 0
 
     def __repr__(self) -> str:
         return f"Watch({self.key!r}, {self.text!r}, {self.samples} samples)"
@@ -228,50 +235,54 @@ class Watch:
             self.rate = None
 
     def _store(self, t: float, number: float) -> None:
-        times, values = self._t, self._v
-        n = len(times)
-        if n < self._limit:
-            times.append(t)
-            values.append(number)
-            return
-        if self._limit < self.max_samples and t - times[self._head] < self.keep_seconds:
-            # Full of samples younger than what we keep: room for more, in time order again.
-            if self._head:
-                head = self._head
-                self._t = times = times[head:] + times[:head]
-                self._v = values = values[head:] + values[:head]
-                self._head = 0
-            self._limit = min(self.max_samples, self._limit * 2)
-            times.append(t)
-            values.append(number)
+        times, values, n = self._t, self._v, self._n
+        capacity = len(times)
+        if n == capacity and capacity < self.max_samples and t - times[self._head] < self.keep_seconds:
+            self._grow(t)
+            times, values, capacity = self._t, self._v, len(self._t)
+        if n < capacity:
+            times[n] = t
+            values[n] = number
+            self._n = n + 1
             return
         head = self._head
         times[head] = t
         values[head] = number
-        self._head = (head + 1) % n
+        self._head = head + 1 if head + 1 < capacity else 0
+
+    def _grow(self, t: float) -> None:
+        """Full of samples younger than what we keep: a ring for :data:`KEEP_SECONDS`
+        at the rate the samples came (at least twice the room), in time order."""
+        times, values, head, capacity = self._t, self._v, self._head, len(self._t)
+        span = t - times[head]
+        needed = math.ceil(capacity / span * self.keep_seconds * SIZE_MARGIN) if span > 0 else 2 * capacity
+        size = min(self.max_samples, max(2 * capacity, needed))
+        pad = bytes(8 * (size - capacity))
+        self._t = times[head:] + times[:head] + array("d", pad)
+        self._v = values[head:] + values[:head] + array("d", pad)
+        self._head = 0
 
     # -- reading
 
     @property
     def stored(self) -> int:
         """How many samples the series holds now."""
-        return len(self._t)
+        return self._n
 
     @property
     def capacity(self) -> int:
         """How many samples the series holds before it grows or overwrites the oldest."""
-        return self._limit
+        return len(self._t)
 
     def series(self, since: float = -math.inf) -> tuple[array[float], array[float]]:
         """The stored samples from time ``since`` on, oldest first: ``(times, values)``,
         new arrays (``numpy.frombuffer`` reads them without a copy). Values are floats
         (a 64-bit integer past 2**53 is rounded; the text, min and max are exact);
         NaN where there was no value."""
-        times, values, head = self._t, self._v, self._head
-        n = len(times)
+        times, values, head, n = self._t, self._v, self._head, self._n
         if head == 0:
-            i = bisect_left(times, since)
-            return times[i:], values[i:]
+            i = bisect_left(times, since, 0, n)
+            return times[i:n], values[i:n]
         if since <= times[n - 1]:  # within the older part, [head, n)
             i = bisect_left(times, since, head, n)
             return times[i:] + times[:head], values[i:] + values[:head]

@@ -163,16 +163,35 @@ def test_the_series_returns_copies_so_the_ring_can_go_on():
     view.release()
 
 
-def test_the_series_grows_only_while_it_holds_less_than_ten_minutes():
+def test_the_series_is_sized_once_for_ten_minutes_at_the_tick_rate():
     watch = numeric()
     rate = 20  # Hz: 10 minutes are 12,000 samples
+    sizes = set()
     for i in range(100_000):  # 83 minutes
         watch.add(i / rate, i % 97, "")
-    assert watch.capacity == FIRST_CAPACITY * 16  # 16,384: the first size past 10 minutes
-    assert watch.stored == watch.capacity
+        sizes.add(watch.capacity)
+    # One size for the first seconds, then one for 10 minutes (and a margin): no more.
+    assert sizes == {FIRST_CAPACITY, watch.capacity}
+    assert 12_000 * 1.1 <= watch.capacity < 12_000 * 1.15 and watch.stored == watch.capacity
     times, _ = watch.series()
     assert times[-1] - times[0] >= KEEP_SECONDS
     assert list(times) == sorted(times)
+
+
+def test_the_series_grows_again_when_the_ticks_come_faster():
+    watch = numeric()
+    t = 0.0
+    for _ in range(20_000):  # 1 Hz: sized for 660 samples
+        t += 1.0
+        watch.add(t, 1.0, "")
+    slow = watch.capacity
+    assert slow < 1000
+    for _ in range(20_000):  # then 20 Hz
+        t += 0.05
+        watch.add(t, 2.0, "")
+    assert watch.capacity > 12_000
+    times, values = watch.series()
+    assert list(times) == sorted(times) and times[-1] - times[0] >= KEEP_SECONDS
 
 
 def test_a_fast_tick_stops_at_the_sample_limit():

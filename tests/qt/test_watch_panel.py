@@ -222,3 +222,14 @@ def test_the_dark_palette_renders_dark_with_a_visible_highlight(panel, watches, 
     point = panel.view.viewport().mapTo(panel, QPoint(lit.left() + 4, lit.center().y()))
     color = image.pixelColor(point)
     assert color.red() > 150 and color.blue() < 100  # the hex view's orange, not the dark base
+
+
+def test_space_on_the_plot_box_ticks_it(panel, watches, qtbot):
+    panel.show()
+    qtbot.waitExposed(panel)
+    tick(panel, watches, 10.0, 20.0)
+    panel.view.setFocus()
+    panel.view.setCurrentIndex(panel.model.index(0, PLOT))
+    with qtbot.waitSignal(panel.plotToggled, timeout=1000) as blocker:
+        qtbot.keyClick(panel.view, Qt.Key.Key_Space)
+    assert blocker.args == [TEMP, True] and panel.plotted_keys() == [TEMP]

@@ -235,8 +235,10 @@ class PlotPanel(QWidget):
         index = self.window_box.findData(self._window)
         if index >= 0 and index != self.window_box.currentIndex():
             self.window_box.setCurrentIndex(index)
-        if self._paused:  # frozen: the window moves over what was frozen, everything is loaded
+        if self._paused:  # frozen: the window moves over what was frozen (all of it is loaded)
+            self._following = True  # and resuming shows it live
             self._show_window()
+            self._update_buttons()
         else:
             self.follow()
 
@@ -246,8 +248,7 @@ class PlotPanel(QWidget):
         if self._paused:
             self.pause_action.setChecked(False)  # set_paused draws
             return
-        self._show_window()
-        self.redraw()
+        self.redraw()  # the window, fitted to the latest data
         self._update_buttons()
 
     def set_paused(self, paused: bool) -> None:
@@ -298,6 +299,10 @@ class PlotPanel(QWidget):
 
     def _sync_curves(self) -> None:
         watches = self._watches
+        if watches is not None:  # a watch that went is forgotten (added again, it is not plotted)
+            self._plotted = [k for k in self._plotted if k in watches]
+            if not self._plotted and self.stack.currentWidget() is not self.empty_label:
+                self.stack.setCurrentWidget(self.empty_label)
         wanted = [k for k in self._plotted
                   if watches is not None and (w := watches.get(k)) is not None and w.numeric]
         for key in [k for k in self._curves if k not in wanted]:

@@ -157,12 +157,18 @@ class WatchModel(QAbstractTableModel):
 
     def _sync_rows(self, watches: WatchList, keys: list[str]) -> None:
         wanted = set(keys)
+        unplotted = []
         for i in range(len(self.rows) - 1, -1, -1):
             if self.rows[i].key not in wanted:
                 self.beginRemoveRows(QModelIndex(), i, i)
-                self.plotted.discard(self.rows[i].key)
+                key = self.rows[i].key
+                if key in self.plotted:
+                    self.plotted.discard(key)
+                    unplotted.append(key)
                 del self.rows[i]
                 self.endRemoveRows()
+        for key in reversed(unplotted):  # a watch that goes is no longer plotted: say so
+            self.plotChanged.emit(key, False)
         present = {r.key for r in self.rows}
         for key in keys:  # new watches come at the end, as in the list
             if key in present:
@@ -281,7 +287,9 @@ class WatchPanel(QWidget):
 
     Feed it with :meth:`update_from` every tick. It removes watches itself (Delete,
     or the context menu) from the list it was last given and says so with
-    :attr:`removed`; ticking Plot says :attr:`plotToggled`.
+    :attr:`removed`; ticking Plot says :attr:`plotToggled` (and so does a plotted
+    watch that goes away, with False): connect that to the plot with
+    ``plot.set_plotted(panel.plotted_keys())``.
     """
 
     #: (key, plotted): the user ticked or cleared a watch's Plot box.

@@ -107,6 +107,10 @@ def test_a_removed_watch_loses_its_curve(panel, watches):
     panel.update_from(watches, now + 1)
     panel.redraw()
     assert panel.curve(TEMP) is None and [label.text for _, label in panel.legend.items] == ["tank.level"]
+    assert panel.plotted() == [LEVEL]
+    watches.add(Watch(TEMP, "sensors.temp", numeric=True))  # back, but nobody ticked Plot for it
+    panel.redraw()
+    assert panel.curve(TEMP) is None
 
 
 def test_the_curves_scroll_as_time_goes_on(panel, watches):

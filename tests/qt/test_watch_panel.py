@@ -180,12 +180,13 @@ def test_delete_removes_the_selected_watches_from_the_list(panel, watches, qtbot
         panel.activateWindow()
     tick(panel, watches, 10.0, 20.0)
     panel.set_plotted(TEMP, True)
-    removed = []
+    removed, toggles = [], []
     panel.removed.connect(removed.append)
+    panel.plotToggled.connect(lambda key, on: toggles.append((key, on)))
     panel.view.setFocus()
     panel.view.selectRow(0)
     qtbot.keyClick(panel.view, Qt.Key.Key_Delete)
-    assert removed == [TEMP]
+    assert removed == [TEMP] and toggles == [(TEMP, False)]  # the plot lets it go too
     assert watches.keys() == [NAME_KEY] and panel.model.rowCount() == 1
     assert panel.plotted_keys() == []
     panel.view.selectRow(0)

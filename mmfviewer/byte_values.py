@@ -152,8 +152,9 @@ def _int_rows(data: bytes) -> list[InspectorRow]:
 
 # --- floats -----------------------------------------------------------------------
 
-def _float_text(raw: bytes, fmt: str) -> str:
-    """The shortest decimal that reads back to exactly these bytes, like ``repr``.
+def float_text(raw: bytes, fmt: str) -> str:
+    """The shortest decimal that reads back to exactly these bytes (``fmt``: a
+    struct format such as ``"<f"`` or ``">d"``), like ``repr``.
 
     ``repr`` of the double a float32 widens to shows noise (0.1f -> 0.10000000149011612),
     so for f32 we search for the fewest significant digits that round-trip.
@@ -183,7 +184,7 @@ def _float_rows(data: bytes) -> list[InspectorRow]:
         raw = data[:size]
         le_bits, be_bits = int.from_bytes(raw, "little"), int.from_bytes(raw, "big")
         rows.append(InspectorRow(
-            name, _float_text(raw, "<" + code), _float_text(raw, ">" + code),
+            name, float_text(raw, "<" + code), float_text(raw, ">" + code),
             f"bits LE 0x{le_bits:0{size * 2}X} · BE 0x{be_bits:0{size * 2}X}",
         ))
     return rows

@@ -25,7 +25,16 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QFont,
@@ -52,6 +61,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..byte_values import MISSING, ROW_NAMES, InspectorRow, inspect_bytes, selection_summary
+from ..watches import watch_type_name
 from .style import monospace_font
 
 COLUMNS = ("Type", "Little-endian", "Big-endian")
@@ -187,7 +197,14 @@ class _Delegate(QStyledItemDelegate):
 class InspectorPanel(QWidget):
     """The data inspector: a header with the cursor offset, the selection, and a
     table of the bytes at the cursor read as every type. Put it in a dock titled
-    "Data inspector"; call :meth:`show_bytes` on cursor moves and live ticks."""
+    "Data inspector"; call :meth:`show_bytes` on cursor moves and live ticks.
+
+    "Watch this value" (context menu, or W in the table) on a number's cell emits
+    :attr:`watchRequested` with its watch type (``"u32 BE"``, see
+    :func:`mmfviewer.watches.watch_type_name`) and the cursor's offset."""
+
+    #: (watch type name, offset): the user asked to watch the current cell's value.
+    watchRequested = Signal(str, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -219,6 +236,12 @@ class InspectorPanel(QWidget):
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
         self.view.addAction(self.copy_action)
+        self.watch_action = QAction("Watch this value", self.view)
+        self.watch_action.setShortcut(QKeySequence(Qt.Key.Key_W))
+        self.watch_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.watch_action.setEnabled(False)
+        self.watch_action.triggered.connect(self.request_watch)
+        self.view.addAction(self.watch_action)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         # The table claims Ctrl+C itself (as text fields do): a window-wide Copy action
         # would otherwise take it, and QTableView's own Copy copies one cell only.
@@ -232,6 +255,7 @@ class InspectorPanel(QWidget):
         self.detail.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.detail.setPlaceholderText("Click a row to see its full value here.")
         self.view.selectionModel().currentRowChanged.connect(self._update_detail)
+        self.view.selectionModel().currentChanged.connect(self._update_watch_action)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -302,6 +326,7 @@ class InspectorPanel(QWidget):
         if self._last is None or self._last[1] != offset:
             self.offset_label.setText(f"Cursor at 0x{offset:X} ({offset})")
         self._last = key
+        self._update_watch_action()
         changed = self.model.set_rows(inspect_bytes(key[0], offset))
         self._fit_rows(changed)
         if changed:
@@ -310,6 +335,7 @@ class InspectorPanel(QWidget):
     def clear(self) -> None:
         """Show nothing: no segment is open."""
         self._last = None
+        self._update_watch_action()
         self.offset_label.setText("Cursor: none")
         self.selection_label.setText(selection_summary(0, 0))
         self._fit_rows(self.model.set_rows(inspect_bytes(b"", 0)))  # every row: nothing to read
@@ -327,6 +353,32 @@ class InspectorPanel(QWidget):
         # setPlainText would drop the user's selection in the box: only when it changed.
         if text != self.detail.toPlainText():
             self.detail.setPlainText(text)
+
+    # --- watching -----------------------------------------------------------------
+
+    def watch_target(self) -> tuple[str, int] | None:
+        """The watch type and offset of the current cell (None: no cursor, or not a
+        number). The Type column stands for little-endian, the order of this machine."""
+        current = self.view.currentIndex()
+        if self._last is None or not current.isValid():
+            return None
+        type_name = watch_type_name(self.model.row(current.row()).name, big_endian=current.column() == 2)
+        return None if type_name is None else (type_name, self._last[1])
+
+    def request_watch(self) -> None:
+        """Emit :attr:`watchRequested` for the current cell, if it is a number."""
+        target = self.watch_target()
+        if target is not None:
+            self.watchRequested.emit(*target)
+
+    def _update_watch_action(self, *_: object) -> None:
+        target = self.watch_target()
+        enabled = target is not None
+        if enabled != self.watch_action.isEnabled():
+            self.watch_action.setEnabled(enabled)
+        tip = f"Watch {target[0]} at 0x{target[1]:X} (W)" if target else "Watch this value (W)"
+        if tip != self.watch_action.toolTip():
+            self.watch_action.setToolTip(tip)
 
     # --- reading back ------------------------------------------------------------
 

@@ -221,3 +221,60 @@ def test_rows_measured_in_a_narrow_dock_shrink_back_when_it_widens(qtbot):
     qtbot.waitExposed(panel)
     panel.resize(380, 700)
     qtbot.waitUntil(lambda: panel.view.rowHeight(ROW["u32"]) == panel.view.rowHeight(ROW["u8"]), timeout=2000)
+
+
+def watch_action(panel: InspectorPanel) -> QAction:
+    return next(a for a in panel.view.actions() if a.text() == "Watch this value")
+
+
+def test_watch_this_value_asks_for_the_cells_type_and_the_cursor_offset(panel, qtbot):
+    panel.show_bytes(struct.pack(">I", 7) + bytes(8), 0x40)
+    model, action = panel.view.model(), watch_action(panel)
+    requests = []
+    panel.watchRequested.connect(lambda type_name, offset: requests.append((type_name, offset)))
+    for row, column, expected in [("u32", 2, ("u32 BE", 0x40)), ("f64", 1, ("f64 LE", 0x40)),
+                                  ("u8", 1, ("u8", 0x40)), ("i16", 0, ("i16 LE", 0x40))]:
+        panel.view.setCurrentIndex(model.index(ROW[row], column))
+        assert action.isEnabled(), row
+        action.trigger()
+        assert requests[-1] == expected
+    assert "u32 BE" not in action.toolTip() and "i16 LE at 0x40" in action.toolTip()
+
+
+def test_only_single_numbers_can_be_watched(panel):
+    action = watch_action(panel)
+    panel.view.setCurrentIndex(panel.view.model().index(ROW["u32"], 1))
+    assert not action.isEnabled()  # nothing shown yet: no offset to watch
+    panel.show_bytes(bytes(16), 0)
+    assert action.isEnabled()
+    requests = []
+    panel.watchRequested.connect(lambda *args: requests.append(args))
+    for row in ("binary", "UTF-8", "UTF-16", "time u64 ns", "msgpack"):
+        panel.view.setCurrentIndex(panel.view.model().index(ROW[row], 1))
+        assert not action.isEnabled(), row
+        panel.request_watch()
+    assert requests == []
+    panel.clear()
+    assert not action.isEnabled()
+
+
+def test_w_in_the_table_watches_the_current_cell(panel, qtbot):
+    with qtbot.waitActive(panel):  # shortcuts go to the active window only
+        panel.show()
+        panel.activateWindow()
+    panel.show_bytes(bytes(16), 0x1234)
+    panel.view.setFocus()
+    panel.view.setCurrentIndex(panel.view.model().index(ROW["i32"], 2))
+    with qtbot.waitSignal(panel.watchRequested, timeout=1000) as blocker:
+        qtbot.keyClick(panel.view, Qt.Key.Key_W)
+    assert blocker.args == ["i32 BE", 0x1234]
+
+
+def test_a_right_click_picks_the_cell_the_menu_acts_on(panel, qtbot):
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_bytes(bytes(16), 8)
+    index = panel.view.model().index(ROW["u64"], 2)
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.RightButton,
+                     pos=panel.view.visualRect(index).center())
+    assert panel.watch_target() == ("u64 BE", 8)

@@ -71,6 +71,8 @@ class ReadWindow:
 
     rows: tuple[int, int] = (0, 0)
     inspect: tuple[int, int] = (0, 0)
+    #: Values watched elsewhere in the segment.
+    watched: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,7 @@ class LiveSession:
         elif self.feed.value_window:
             spans.append((0, self.feed.value_window))
         wanted = window(update) if callable(window) else window
-        spans += [span for span in (wanted.rows, wanted.inspect) if span[1] > 0]
+        spans += [span for span in (wanted.rows, wanted.inspect, *wanted.watched) if span[1] > 0]
         if 0 < state.size <= WHOLE_READ_MAX:
             spans = [(0, state.size)]
         try:

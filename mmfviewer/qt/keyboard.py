@@ -1,10 +1,10 @@
 """Reaching every part of the window from the keyboard, and the list of every key.
 
 The panes are, in order: the segment list, the hex view, the messages, the selected
-message, the compose panel, the data inspector, the structures. F6 and Shift+F6 go round
-the visible ones; Alt+1 to Alt+7 go straight to one (showing its dock if it was hidden). Help ▸ Keyboard
-shortcuts lists the window's actions, read from the actions themselves, and the
-hex view's own keys, so the list stays true.
+message, the compose panel, the data inspector, the structures, the watches, the plot.
+F6 and Shift+F6 go round the visible ones; Alt+1 to Alt+9 go straight to one (showing
+its dock if it was hidden). Help ▸ Keyboard shortcuts lists the window's actions, read
+from the actions themselves, and the hex view's own keys, so the list stays true.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 #: The panes, in the order F6 visits them; Alt+1 is the first.
-PANES = ("segments", "hex", "messages", "details", "compose", "inspector", "structures")
+PANES = ("segments", "hex", "messages", "details", "compose", "inspector", "structures", "watches", "plot")
 PANE_TITLES = {"segments": "segment list", "hex": "hex view", "messages": "messages",
                "details": "selected message", "compose": "compose panel", "inspector": "data inspector",
-               "structures": "structures"}
+               "structures": "structures", "watches": "watches", "plot": "plot"}
 
 
 def pane_widget(window: MainWindow, pane: str) -> QWidget | None:

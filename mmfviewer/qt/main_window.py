@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.browser = SegmentBrowser()
         self.browser.openRequested.connect(lambda name: self.open_name(name))
         self.inspector = InspectorPanel()
+        self.inspector.watchRequested.connect(self._watch_typed)
         #: The docks around the bytes, arranged for the kind of segment in front.
         self.docks = WindowDocks(self)
         self.browser_dock, self.inspector_dock = self.docks.docks["segments"], self.docks.docks["inspector"]
@@ -190,6 +191,12 @@ class MainWindow(QMainWindow):
         view.setFocus()
         self.commands.update(self.current_tab())
         return tab
+
+    def _watch_typed(self, type_name: str, offset: int) -> None:
+        """The inspector pins a value: the tab in front watches it."""
+        tab = self.current_tab()
+        if tab is not None:
+            tab.watching.watch_typed(type_name, offset)
 
     def _show_dock(self, tab: SegmentTab, key: str) -> None:
         """Show dock ``key`` (the tab asking is in front, or it waits for its turn)."""

@@ -31,6 +31,7 @@ from .message_pane import MessagePane
 from .overlay_control import OverlayControl
 from .structure_panel import StructurePanel
 from .style import banner_style
+from .watch_control import WatchControl
 
 MIN_REFRESH_MS, MAX_REFRESH_MS, DEFAULT_REFRESH_MS = 16, 5000, 100
 DEFAULT_HISTORY = 100_000  # messages a tab keeps
@@ -81,6 +82,7 @@ class SegmentTab(QWidget):
         self.compose.sent.connect(self._sent)
         self.compose.failed.connect(self.notice)
         self.overlays = OverlayControl(self)
+        self.watching = WatchControl(self)
 
         self.tick_seconds = 0.0  # how long the last tick took, for the status bar
         self.tick_count = 0
@@ -140,7 +142,9 @@ class SegmentTab(QWidget):
             self.stateChanged.emit()
         self.hex_view.show_snapshot(snapshot)
         self.messages.show_update(snapshot.feed)
-        self.structures.show_states(snapshot.structures, time.monotonic())
+        now = time.monotonic()
+        self.structures.show_states(snapshot.structures, now)
+        self.watching.sample(snapshot, now)
         self.tick_count += 1
         self.tick_seconds = time.perf_counter() - started
         self.ticked.emit()
@@ -164,7 +168,8 @@ class SegmentTab(QWidget):
             with self.hex_view.live_rows.deferring():
                 self._show_newest(update.messages[-1])
         view = self.hex_view
-        return ReadWindow(rows=view.visible_span(), inspect=(view.cursor_offset(), INSPECT_BYTES))
+        return ReadWindow(rows=view.visible_span(), inspect=(view.cursor_offset(), INSPECT_BYTES),
+                          watched=self.watching.spans())
 
     def _show_newest(self, newest: Message) -> None:
         """Bring the newest message's record into view and outline it: its bytes
@@ -230,9 +235,9 @@ class SegmentTab(QWidget):
     @property
     def docked(self) -> dict[str, QWidget]:
         """The tab's widgets that live in the window's docks, by dock: its messages, the
-        selected message, its compose panel, its structures."""
+        selected message, its compose panel, its structures, watches and plot."""
         return {"messages": self.messages, "details": self.messages.detail, "compose": self.compose,
-                "structures": self.structures}
+                "structures": self.structures, "watches": self.watching.panel, "plot": self.watching.plot}
 
     @property
     def arrangement(self) -> str:

@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
 #: The docks, by key, with their titles.
 TITLES = {"segments": "Segments", "inspector": "Data inspector", "messages": "Messages",
-          "details": "Selected message", "compose": "Compose", "structures": "Structures"}
+          "details": "Selected message", "compose": "Compose", "structures": "Structures",
+          "watches": "Watches", "plot": "Plot"}
 #: The docks that hold one page per tab.
-PER_TAB = ("messages", "details", "compose", "structures")
+PER_TAB = ("messages", "details", "compose", "structures", "watches", "plot")
 #: Which docks each arrangement shows by default.
 SHOWN = {
     "none": {"segments", "inspector"},
@@ -94,8 +95,17 @@ class WindowDocks:
             for key, page in tab.docked.items():
                 self.stacks[key].setCurrentWidget(page)
         self.arrange(tab.arrangement if tab is not None else "none")
-        if tab is not None and tab.session.overlays and not self.docks["structures"].isVisible():
-            self.docks["structures"].show()  # a tab with structures applied shows them
+        self.show_used(tab)
+
+    def show_used(self, tab: SegmentTab | None) -> None:
+        """A tab with structures applied, watches or a plot shows them."""
+        if tab is None:
+            return
+        used = {"structures": bool(tab.session.overlays), "watches": bool(len(tab.watching.watches)),
+                "plot": bool(tab.watching.panel.plotted_keys())}
+        for key, wanted in used.items():
+            if wanted and not self.docks[key].isVisible():
+                self.docks[key].show()
 
     # ------------------------------------------------------------------ arrangements
 
@@ -157,20 +167,22 @@ class WindowDocks:
             dock.setFloating(False)
         window.addDockWidget(left, docks["segments"])
         window.addDockWidget(right, docks["inspector"])
-        # Structures go under the inspector: both explain the bytes beside them.
+        # Structures go under the inspector: both explain the bytes beside them; the
+        # watches share their place (values by name, one tab away); the plot wants
+        # width, so it goes below the bytes.
         window.splitDockWidget(docks["inspector"], docks["structures"], Qt.Orientation.Vertical)
+        window.tabifyDockWidget(docks["structures"], docks["watches"])
         window.addDockWidget(bottom, docks["messages"])
         window.splitDockWidget(docks["messages"], docks["details"], Qt.Orientation.Horizontal)
         if compact:
             window.tabifyDockWidget(docks["details"], docks["compose"])
         else:
             window.splitDockWidget(docks["details"], docks["compose"], Qt.Orientation.Horizontal)
+        window.splitDockWidget(docks["messages"], docks["plot"], Qt.Orientation.Vertical)
         shown = SHOWN[key] - ({"inspector"} if window.width() < COMPACT_WIDTH else set())
         for name, dock in docks.items():
             dock.setVisible(name in shown)
-        tab = window.current_tab()
-        if tab is not None and tab.session.overlays:
-            docks["structures"].show()
+        self.show_used(window.current_tab())
         if compact and "details" in shown:
             docks["details"].raise_()
         sides = [k for k in SIDE_WIDTHS if docks[k].isVisibleTo(window)]

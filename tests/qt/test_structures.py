@@ -254,3 +254,36 @@ def test_a_writer_holding_its_sequence_odd_is_shown_torn_never_as_values(qtbot, 
     qtbot.waitUntil(lambda: model.index(0, VALUE).data().startswith("torn"), timeout=5000)
     assert tree_values(tab.structures)["counter"] == "5"  # the last consistent read, not the half-written one
     assert model.overlays[0].reader.torn >= 1
+
+
+def test_watches_and_a_plot_follow_fields_the_c_writer_keeps_changing(qtbot, window, shm_name, tmp_path):
+    from ..c_programs import STATE_HEADER, build_state_writer, running_writer
+
+    program = build_state_writer(tmp_path)
+    Segment.create(shm_name, 4096).close()
+    tab = window.open_name(shm_name)
+    header = STATE_HEADER.read_text()
+    tab.overlays.add(OverlaySpec(header, "state.h", "state", 0, sequence="seq"))
+    live = tab.session.overlays[0]
+    watching = tab.watching
+    counter = watching.watch_field(live, live.table.find("counter"))
+    half = watching.watch_field(live, live.table.find("counter_f"))
+    typed = watching.watch_typed("u64 LE", 8)  # the inspector's way: a type at an offset
+    for watch in (counter, half):
+        watching.panel.set_plotted(watch.key)
+    assert window.docks.docks["watches"].isVisible() and window.docks.docks["plot"].isVisible()
+    with running_writer(program, shm_name, "seqlock", hz=500):
+        qtbot.waitUntil(lambda: counter.changes >= 10, timeout=15_000)
+    # Each sample of the two fields comes from one consistent read: counter_f is counter / 2.
+    times, counts = counter.series()
+    _, halves = half.series()
+    assert len(counts) == len(halves) >= 10
+    assert all(h * 2 == c for c, h in zip(counts, halves, strict=True) if c == c)
+    assert list(counts) == sorted(counts)  # a counter only goes up
+    assert typed.changes >= 5 and typed.value is not None
+    plot = watching.plot
+    qtbot.waitUntil(lambda: plot.frames_drawn > 0, timeout=5000)
+    xs, ys = plot.curve(counter.key).getData()
+    assert len(ys) >= 10 and ys[-1] == counts[-1]
+    assert watching.panel.export_csv(counter.key, str(tmp_path / "counter.csv")) == len(counts)
+    assert (tmp_path / "counter.csv").read_text().splitlines()[0].startswith("time_s,value")

@@ -214,16 +214,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("bench", "measure mmfviewer beside the alternatives, in one run",
                 [f"{PROG} bench channel", f"{PROG} bench channel --json",
                  f"{PROG} bench channel --count 50000", f"{PROG} bench gui",
-                 f"{PROG} bench decode"], cmd_bench)
-    p.add_argument("what", choices=["channel", "gui", "decode"],
+                 f"{PROG} bench decode", f"{PROG} bench structures --minutes 1"], cmd_bench)
+    p.add_argument("what", choices=["channel", "gui", "decode", "structures"],
                    help="channel: message throughput, latency, large payloads; "
-                        "gui: first paint, memory, tick cost and idle CPU of the live view; "
-                        "decode: a 1 MiB .NET BinaryFormatter value beside the same in msgpack")
+                        "gui: first paint, memory, tick cost and idle CPU of the live view, and the "
+                        "structures' figures; "
+                        "decode: a 1 MiB .NET BinaryFormatter value beside the same in msgpack; "
+                        "structures: a 1,000-field structure's tick beside the plain one, the plot's "
+                        "frame rate, memory while watching")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--count", type=int, default=200_000, help="messages per throughput run (default 200000)")
     p.add_argument("--rounds", type=int, default=5,
                    help="channel: rounds of every variant, interleaved; medians and ranges are "
                         "reported (default 5)")
+    p.add_argument("--minutes", type=float, default=10.0,
+                   help="gui, structures: how long to watch 8 plotted values for the memory figure "
+                        "(default 10)")
 
     p = command("rm", "remove named segments (processes that map them keep their view)",
                 [f"{PROG} rm news-channel", f"{PROG} rm a b c"], cmd_rm)

@@ -101,8 +101,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "gui":
         from .qt.bench_gui import format_gui_report, run_gui_bench  # Qt only when asked
 
-        result = run_gui_bench(progress=progress)
+        result = run_gui_bench(progress=progress, watch_minutes=args.minutes)
         print(json.dumps(result, indent=2) if args.json else format_gui_report(result))
+        return 0
+    if args.what == "structures":
+        from .qt.bench_gui import format_structure_report, run_structure_bench
+
+        result = run_structure_bench(progress, minutes=args.minutes)
+        print(json.dumps(result, indent=2) if args.json else format_structure_report(result))
         return 0
     from .bench import format_channel_report, run_channel_bench
 

@@ -167,6 +167,63 @@ def _structure_tick(name: str, ticks: int, rounds: int, out: Any) -> None:
              "plain": quantiles(plain), "structure": quantiles(structured)})
 
 
+#: The plotted structure: eight numbers another process keeps changing.
+SENSORS = "#include <stdint.h>\nstruct sensors { uint32_t seq; uint32_t n; double v[6]; int32_t level; };\n"
+
+
+def _sensor_writer(name: str, stop: Any) -> None:
+    """Eight fields that move like sensors, 200 updates a second."""
+    import math
+    import struct as st
+
+    with Segment.open(name, readonly=False) as seg:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            t = n / 200
+            seg.write(0, st.pack("<II6di", 2 * n, n, *(math.sin(t * (k + 1)) * (k + 1) for k in range(6)),
+                                 int(1000 * math.cos(t))))
+            time.sleep(0.005)
+
+
+def _plot_watch(name: str, fill_seconds: float, minutes: float, out: Any) -> None:
+    """A live tab at a 16 ms refresh with the plot of 8 watched fields on screen: the
+    redraw rate once the plot's 60 s window is full, and the memory over ``minutes``."""
+    from PySide6.QtCore import QTimer
+
+    from ..structure_overlays import OverlaySpec
+
+    app, window = _app_and_window()
+    window.resize(1600, 1000)
+    tab = window.open_name(name)
+    tab.set_refresh_ms(16)
+    tab.overlays.add(OverlaySpec(SENSORS, "sensors.h", "sensors", 0))
+    live = tab.session.overlays[0]
+    watching = tab.watching
+    for row in live.table.leaves[1:]:  # all but seq: n, v[0..5], level
+        watching.panel.set_plotted(watching.watch_field(live, row).key)
+    watching.plot.set_window(60)
+
+    def run_for(seconds: float) -> None:
+        QTimer.singleShot(int(seconds * 1000), app.quit)
+        app.exec()
+    run_for(fill_seconds)
+    plot = watching.plot
+    frames, ticks, started = plot.frames_drawn, tab.tick_count, time.perf_counter()
+    run_for(10.0)
+    elapsed = time.perf_counter() - started
+    window_samples = max(len(w.series(time.monotonic() - 60)[0]) for w in watching.watches)
+    fps = (plot.frames_drawn - frames) / elapsed
+    tick_rate = (tab.tick_count - ticks) / elapsed
+    rss = [(0.0, _rss_mib())]
+    begun = time.perf_counter()
+    while (time.perf_counter() - begun) < minutes * 60:
+        run_for(min(30.0, minutes * 60))
+        rss.append(((time.perf_counter() - begun) / 60, _rss_mib()))
+    out.put({"watches": len(watching.watches), "fill_seconds": fill_seconds, "plot_fps": fps,
+             "ticks_per_s": tick_rate, "samples_per_watch": window_samples, "rss_mib": rss})
+
+
 def _idle_cpu(name: str, seconds: float, out: Any) -> None:
     app, window = _app_and_window()
     window.open_name(name)
@@ -286,13 +343,44 @@ def _with_segment(size: int, fn: Callable[[str], Any]) -> Any:
 
 # ---------------------------------------------------------------------- report
 
-def run_structure_bench(ticks: int = 100, rounds: int = 5) -> dict[str, Any]:
-    """The 1,000-field structure's tick beside the plain one (a writer changing both)."""
-    return _with_segment(64 * MIB, lambda n: _while_written(n, _structure_tick, ticks, rounds))
+def run_structure_bench(progress: Callable[[str], None] = lambda s: None, ticks: int = 100, rounds: int = 5,
+                        minutes: float = 10.0) -> dict[str, Any]:
+    """The 1,000-field structure's tick beside the plain one (a writer changing both);
+    the plot of 8 watches: its redraw rate, and memory over ``minutes`` of watching."""
+    progress(f"tick with a 1,000-field structure beside the plain tick, {rounds} interleaved rounds")
+    ticking = _with_segment(64 * MIB, lambda n: _while_written(n, _structure_tick, ticks, rounds))
+    progress(f"plot of 8 watches at a 16 ms refresh: 60 s to fill its window, then {minutes:g} min of watching")
+
+    def plotting(name: str) -> dict[str, Any]:
+        stop = _ctx.Event()
+        writer = _ctx.Process(target=_sensor_writer, args=(name, stop))
+        writer.start()
+        try:
+            return _in_child(_plot_watch, name, 60.0, minutes)
+        finally:
+            stop.set()
+            writer.join(30)
+    plot = _with_segment(MIB, plotting)
+    return {"tick": ticking, "plot": plot}
+
+
+def format_structure_report(result: dict[str, Any]) -> str:
+    """The structure figures as text."""
+    plot = result["plot"]
+    rss = plot["rss_mib"]
+    first_minute = next((r for m, r in rss if m >= 1), rss[0][1])
+    return "\n".join([
+        _structure_line(result["tick"]),
+        f"plot of {plot['watches']} watches, 60 s window full ({plot['samples_per_watch']:,} samples each): "
+        f"{plot['plot_fps']:.1f} frames/s at {plot['ticks_per_s']:.0f} ticks/s (target >= 30)",
+        f"RSS while watching: {rss[0][1]:.1f} MiB at start, {first_minute:.1f} MiB after a minute, "
+        f"{rss[-1][1]:.1f} MiB after {rss[-1][0]:.1f} min (growth after the first minute "
+        f"{rss[-1][1] - first_minute:+.1f} MiB; target flat)",
+    ])
 
 
 def run_gui_bench(progress: Callable[[str], None] = lambda s: None, idle_seconds: float = 10.0,
-                  ticks: int = 300, messages: int = 1_000_000) -> dict[str, Any]:
+                  ticks: int = 300, messages: int = 1_000_000, watch_minutes: float = 10.0) -> dict[str, Any]:
     """Run every GUI measurement; return the ``--json`` object."""
     progress("first paint and memory, 1 MiB segment")
     small = _with_segment(MIB, lambda n: _in_child(_first_paint, n))
@@ -301,8 +389,7 @@ def run_gui_bench(progress: Callable[[str], None] = lambda s: None, idle_seconds
     progress(f"tick cost with a writer changing a 1 GiB segment ({ticks} ticks)")
 
     tick = _with_segment(GIB, lambda n: _while_written(n, _tick_cost, ticks))
-    progress("tick with a 1,000-field structure beside the plain tick, interleaved rounds")
-    structure = run_structure_bench(max(50, ticks // 3))
+    structure = run_structure_bench(progress, max(50, ticks // 3), minutes=watch_minutes)
     progress(f"CPU while idle, {idle_seconds:.0f} s at the default refresh")
     idle = _with_segment(MIB, lambda n: _in_child(_idle_cpu, n, idle_seconds))
     progress(f"message pane: {messages:,} messages from a writer at full speed, lanes of 64 MiB")
@@ -313,7 +400,7 @@ def run_gui_bench(progress: Callable[[str], None] = lambda s: None, idle_seconds
         "open": {"1MiB": small, "1GiB": big,
                  "rss_growth_mib": big["peak_rss_mib"] - small["peak_rss_mib"]},
         "tick_ms": tick,
-        "structure_tick": structure,
+        "structures": structure,
         "idle_cpu_percent": idle["cpu_percent"],
         "messages": ingest,
         "messages_lapped": lapped,
@@ -335,7 +422,7 @@ def format_gui_report(result: dict[str, Any]) -> str:
         f"reads per tick: idle 1 MiB segment {small.get('reads_per_tick', float('nan')):.2f} "
         f"(target 1), 1 GiB segment being written {tick.get('reads_per_tick', float('nan')):.2f}",
         f"CPU while nothing changes: {result['idle_cpu_percent']:.2f}% of a core (target < 5%)",
-        _structure_line(result["structure_tick"]),
+        format_structure_report(result["structures"]),
     ]
     for key, what in (("messages", "lanes of 64 MiB"), ("messages_lapped", "default 1 MiB lanes")):
         m = result[key]

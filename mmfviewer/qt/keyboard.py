@@ -47,6 +47,7 @@ def focus_pane(window: MainWindow, pane: str) -> bool:
     dock = window.docks.docks.get(pane)
     if dock is not None and not dock.isVisible():
         dock.show()
+        dock.raise_()  # the front one of docks tabbed together
     target = _first_focusable(_focus_home(window, pane, widget))
     if target is None:
         return False
@@ -84,6 +85,10 @@ def _focus_home(window: MainWindow, pane: str, widget: QWidget) -> QWidget:
         return window.browser.view
     if pane == "messages" and tab is not None and tab.messages.stack.currentIndex() == 0:
         return tab.messages.table
+    if pane == "structures" and tab is not None and tab.session.overlays:
+        return tab.structures.tree
+    if pane == "watches" and tab is not None and len(tab.watching.watches):
+        return tab.watching.panel.view
     return widget
 
 

@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
     def _show_dock(self, tab: SegmentTab, key: str) -> None:
         """Show dock ``key`` (the tab asking is in front, or it waits for its turn)."""
         if tab is self.current_tab():
+            self.docks.show_used(tab)
             dock = self.docks.docks[key]
             dock.show()
             dock.raise_()

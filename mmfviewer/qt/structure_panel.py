@@ -8,8 +8,8 @@ watch it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -82,11 +82,8 @@ class StructurePanel(QWidget):
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         remove.triggered.connect(lambda: self._with_overlay(self.removeRequested.emit))
         self.tree.addAction(remove)
-        watch = QAction("Watch", self.tree)
-        watch.setShortcut(QKeySequence("W"))
-        watch.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        watch.triggered.connect(self._watch_current)
-        self.tree.addAction(watch)
+        # W watches the current field: taken before the tree's type-to-search sees it.
+        self.tree.installEventFilter(self)
 
         buttons = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.remove_button, self.export_button):
@@ -164,6 +161,17 @@ class StructurePanel(QWidget):
             if row is not None and self.model.overlays[overlay].table.rows[row].is_leaf:
                 self.watchRequested.emit(self.model.overlays[overlay], row)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if (watched is self.tree and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_W
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+                and self.tree.state() != QAbstractItemView.State.EditingState):
+            event.accept()
+            if event.type() == QEvent.Type.KeyPress:
+                self._watch_current()
+            return True
+        return super().eventFilter(watched, event)
+
     def _context_menu(self, pos: QPoint) -> None:
         index = self.tree.indexAt(pos)
         menu = QMenu(self)
@@ -171,7 +179,8 @@ class StructurePanel(QWidget):
             overlay, row = self.model.field(index)
             live = self.model.overlays[overlay]
             if row is not None and live.table.rows[row].is_leaf:
-                menu.addAction("&Watch this field", lambda: self.watchRequested.emit(live, row))
+                watch = menu.addAction("&Watch this field", lambda: self.watchRequested.emit(live, row))
+                watch.setShortcut(QKeySequence(Qt.Key.Key_W))  # shown; the key is taken in eventFilter
                 if self.model.writable:
                     menu.addAction("Edit &value", lambda: self.tree.edit(index.siblingAtColumn(VALUE)))
                 menu.addSeparator()

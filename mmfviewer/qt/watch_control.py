@@ -58,7 +58,7 @@ class WatchControl:
         table = overlay.table
         f = table.rows[row]
         name = table.path_of(row)
-        watch = Watch(watch_key(name, overlay.spec.offset + f.offset), f"{name} ({f.type_name})", f.numeric,
+        watch = Watch(watch_key(name, overlay.spec.offset + f.offset), name, f.numeric,
                       single_precision=f.kind == "float" and f.size == 4, source=FieldSource(overlay, row))
         return self._added(watch)
 

@@ -32,7 +32,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QFontMetricsF, QHideEvent, QKeySequence, QPalette, QShowEvent
+from PySide6.QtGui import QAction, QColor, QFontMetricsF, QHideEvent, QKeyEvent, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -337,6 +337,7 @@ class WatchPanel(QWidget):
 
     def _setup_view(self) -> None:
         view = self.view
+        view.installEventFilter(self)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -386,11 +387,21 @@ class WatchPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_columns()
+        if (watched is self.view and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+                and isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Space, Qt.Key.Key_P)
+                and not event.modifiers()):
+            # Space or P plots the selected rows from any column (the box is far right).
+            event.accept()
+            if event.type() == QEvent.Type.KeyPress:
+                self._toggle_plot_selected()
+            return True
         return super().eventFilter(watched, event)
 
     def _setup_actions(self) -> None:
         view = self.view
         self.plot_action = QAction("Plot", view)
+        self.plot_action.setShortcut(QKeySequence(Qt.Key.Key_Space))  # shown in the menu; the key is
+        self.plot_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # taken in eventFilter
         self.plot_action.triggered.connect(self._toggle_plot_selected)
         self.export_action = QAction("Export to CSV…", view)
         self.export_action.triggered.connect(self._export_current)

@@ -106,6 +106,8 @@ class WindowDocks:
         for key, wanted in used.items():
             if wanted and not self.docks[key].isVisible():
                 self.docks[key].show()
+                if key == "structures" and self.defaulted:  # a tree of fields wants more room than values
+                    self._window.resizeDocks([self.docks[key]], [SIDE_WIDTHS[key]], Qt.Orientation.Horizontal)
 
     # ------------------------------------------------------------------ arrangements
 

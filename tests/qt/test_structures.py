@@ -287,3 +287,29 @@ def test_watches_and_a_plot_follow_fields_the_c_writer_keeps_changing(qtbot, win
     assert len(ys) >= 10 and ys[-1] == counts[-1]
     assert watching.panel.export_csv(counter.key, str(tmp_path / "counter.csv")) == len(counts)
     assert (tmp_path / "counter.csv").read_text().splitlines()[0].startswith("time_s,value")
+
+
+def test_the_keyboard_alone_applies_watches_and_plots_a_field(qtbot, open_window, shm_name):
+    from mmfviewer.qt.keyboard import focus_pane
+
+    window = open_window(1500, 900, exposed=True)
+    Segment.create(shm_name, 4096).close()
+    tab = window.open_name(shm_name)
+    tab.overlays.add(OverlaySpec(HEADER, "defs.h", "sample", OFFSET))
+    qtbot.waitUntil(lambda: window.docks.docks["structures"].isVisible())
+    assert focus_pane(window, "structures")  # Alt+7
+    tree = tab.structures.tree
+    qtbot.waitUntil(tree.hasFocus)
+    for _ in range(3):  # the overlay's row, seq, flag, counter
+        qtbot.keyClick(tree, Qt.Key.Key_Down)
+    qtbot.keyClick(tree, Qt.Key.Key_W)
+    [watch] = list(tab.watching.watches)
+    assert watch.label == "counter"
+    assert window.docks.docks["watches"].isVisible()
+    assert focus_pane(window, "watches")  # Alt+8
+    view = tab.watching.panel.view
+    qtbot.waitUntil(view.hasFocus)
+    view.setCurrentIndex(view.model().index(0, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Space)  # from the first column: the Plot box is far right
+    assert tab.watching.panel.plotted_keys() == [watch.key]
+    assert window.docks.docks["plot"].isVisible()

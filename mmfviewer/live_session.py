@@ -50,6 +50,8 @@ POLL_BUDGET_S = 0.015
 WHOLE_READ_MAX = 1 << 20
 #: Needs further apart than this are read separately rather than in one span.
 SPAN_READ_MAX = 4 << 20
+#: Kinds told from bytes that a C struct may happen to hold (not from a magic number).
+GUESSED_KINDS = (Layout.MAILBOX, Layout.TEXT)
 #: How often a segment that is not a channel is looked at again for its kind.
 REDETECT_SECONDS = 0.5
 
@@ -271,14 +273,14 @@ class LiveSession:
         self.max_batch = max_batch
         self.channel: Channel | None = None
         self.problem: str | None = None  # why a segment that looks like a channel is not read as one
+        #: Structures applied to the segment, read every tick.
+        self.overlays: list[LiveOverlay] = []
         self.kind = self._detect()
         self._detected_at = time.perf_counter()
         self.feed = self._make_feed()
         self.state: SegmentState | None = None
         #: Which bytes changed and how recently: the rows, and the whole segment's pages.
         self.tracker = ChangeTracker(segment.size)
-        #: Structures applied to the segment, read every tick.
-        self.overlays: list[LiveOverlay] = []
 
     def tick(self, window: ReadWindow | Callable[[FeedUpdate], ReadWindow]) -> Snapshot:
         """Look at the segment's state, take what is new, read once what the panes
@@ -355,9 +357,14 @@ class LiveSession:
 
     def _detect(self) -> Layout:
         try:
-            return detect_layout(self.segment)
+            kind = detect_layout(self.segment)
         except (MmfError, OSError):
             return Layout.RAW
+        if kind in GUESSED_KINDS and self.overlays:
+            # A structure applied says what the bytes are: a C struct whose first
+            # field happens to read as msgpack or text is not a mailbox or a text.
+            return Layout.RAW
+        return kind
 
     def _maybe_redetect(self) -> bool:
         """A segment opened empty may become a mailbox, text or a channel later: look

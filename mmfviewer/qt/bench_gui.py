@@ -189,11 +189,11 @@ def _sensor_writer(name: str, stop: Any) -> None:
 def _plot_watch(name: str, fill_seconds: float, minutes: float, out: Any) -> None:
     """A live tab at a 16 ms refresh with the plot of 8 watched fields on screen: the
     redraw rate once the plot's 60 s window is full, and the memory over ``minutes``."""
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
 
     from ..structure_overlays import OverlaySpec
 
-    app, window = _app_and_window()
+    _, window = _app_and_window()
     window.resize(1600, 1000)
     tab = window.open_name(name)
     tab.set_refresh_ms(16)
@@ -205,8 +205,9 @@ def _plot_watch(name: str, fill_seconds: float, minutes: float, out: Any) -> Non
     watching.plot.set_window(60)
 
     def run_for(seconds: float) -> None:
-        QTimer.singleShot(int(seconds * 1000), app.quit)
-        app.exec()
+        loop = QEventLoop()  # not app.exec(): its end (aboutToQuit) closes the window's tabs
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
     run_for(fill_seconds)
     plot = watching.plot
     frames, ticks, started = plot.frames_drawn, tab.tick_count, time.perf_counter()

@@ -38,6 +38,8 @@ SHOWN = {
 #: The default share of the window's height the bottom docks take (the hex view keeps
 #: the rest: more than half).
 BOTTOM_SHARE = {"channel": 0.38, "value": 0.25}
+#: The share of the window's height the plot takes when it first shows.
+PLOT_SHARE = 0.3
 SIDE_WIDTHS = {"segments": 270, "inspector": 380, "structures": 520}
 #: How the bottom docks share the width by default.
 BOTTOM_WIDTHS = {"messages": 0.45, "details": 0.3, "compose": 0.25}
@@ -106,8 +108,13 @@ class WindowDocks:
         for key, wanted in used.items():
             if wanted and not self.docks[key].isVisible():
                 self.docks[key].show()
-                if key == "structures" and self.defaulted:  # a tree of fields wants more room than values
-                    self._window.resizeDocks([self.docks[key]], [SIDE_WIDTHS[key]], Qt.Orientation.Horizontal)
+                if self.defaulted:  # room for what it shows: a tree of fields, curves over time
+                    window = self._window
+                    if key == "structures":
+                        window.resizeDocks([self.docks[key]], [SIDE_WIDTHS[key]], Qt.Orientation.Horizontal)
+                    elif key == "plot":
+                        window.resizeDocks([self.docks[key]], [int(window.height() * PLOT_SHARE)],
+                                           Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------------ arrangements
 

@@ -313,3 +313,13 @@ def test_the_keyboard_alone_applies_watches_and_plots_a_field(qtbot, open_window
     qtbot.keyClick(view, Qt.Key.Key_Space)  # from the first column: the Plot box is far right
     assert tab.watching.panel.plotted_keys() == [watch.key]
     assert window.docks.docks["plot"].isVisible()
+
+
+def test_a_struct_whose_first_bytes_look_like_msgpack_stays_raw_bytes_with_its_structure(qtbot, window, shm_name):
+    Segment.create(shm_name, 4096).close()
+    other_process_writes(shm_name, (0, b"\x0c"))  # seq = 12: also a msgpack fixint, alone at offset 0
+    tab = window.open_name(shm_name)
+    tab.overlays.add(OverlaySpec(HEADER, "defs.h", "sample", 0))
+    qtbot.waitUntil(lambda: tab.kind.value == "raw", timeout=5000)
+    qtbot.wait(1200)  # past the next looks at the segment's kind
+    assert tab.kind.value == "raw"

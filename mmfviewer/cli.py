@@ -7,7 +7,8 @@ stderr, never a traceback; command-line usage errors end with status 2.
 This module is the grammar (every command, its options and examples) and
 :func:`main`, which runs a command and turns errors into those exit statuses; the
 commands themselves are in ``cli_segments`` (ls, create, info, dump, write, send,
-rm), ``cli_listen`` (listen) and ``cli_apps`` (gui, demo, peer, bench).
+rm), ``cli_structs`` (dump --struct, watch), ``cli_listen`` (listen) and ``cli_apps``
+(gui, demo, peer, bench).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .cli_apps import cmd_bench, cmd_demo, cmd_gui, cmd_install_desktop, cmd_pee
 from .cli_common import PROG, UsageError
 from .cli_listen import cmd_listen
 from .cli_segments import cmd_create, cmd_dump, cmd_info, cmd_ls, cmd_rm, cmd_send, cmd_write
+from .cli_structs import cmd_dump_struct, cmd_watch
 from .codec import Layout
 from .errors import MmfError
 from .units import SIZE_HELP
@@ -56,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
             f"{PROG} create news-channel --size 10000",
             f"{PROG} write news-channel --offset 0 --text 'The world is going down.'",
             f"{PROG} dump news-channel --length 64",
+            f"{PROG} dump sensor --struct defs.h:sample    # the fields of a C struct",
+            f"{PROG} watch sensor --struct defs.h:sample --seq seq",
             f"{PROG} ls",
             f"{PROG} listen mmf1                     # a .NET program's BinaryFormatter value, each change",
             f"{PROG} rm news-channel",
@@ -146,12 +150,39 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = command("dump", "print a segment's bytes as a hexdump",
+    p = command("dump", "print a segment's bytes as a hexdump, or as the fields of a C structure",
                 [f"{PROG} dump news-channel", f"{PROG} dump news-channel --offset 0x100 --length 64",
-                 f"{PROG} dump --file /tmp/map.bin --length 1KiB"], cmd_dump)
+                 f"{PROG} dump --file /tmp/map.bin --length 1KiB",
+                 f"{PROG} dump sensor --struct defs.h:sample",
+                 f"{PROG} dump sensor --struct 'defs.h:struct sample' --offset 0x40",
+                 f"{PROG} dump sensor --struct defs.h:slot --count 8 --stride 64   # an array of 8",
+                 f"{PROG} dump sensor --struct defs.h:sample --json | jq '.fields[] | select(.path == \"temp\")'"],
+                _dump)
+    p.description = (
+        "Print a segment's bytes as a hexdump, or with --struct as the fields of a C structure\n"
+        "that a header declares, laid out as gcc lays it out on x86-64 and AArch64 Linux: one\n"
+        "row per field, indented as nested, with its type, its offset in the segment and its\n"
+        "value. A bitfield's offset is BYTE:BIT. A field that changed while it was read (another\n"
+        "process was writing) is marked so; 'watch --seq' reads a structure its writer guards\n"
+        "with a sequence counter consistently.")
     _add_target(p)
-    p.add_argument("--offset", default="0", help="first byte to show (decimal, 0x hex or 4KiB)")
+    p.add_argument("--offset", default="0", help="first byte to show, or where the structure starts "
+                                                 "(decimal, 0x hex or 4KiB)")
     p.add_argument("--length", default=None, help="how many bytes (default: to the end)")
+    p.add_argument("--struct", metavar="HEADER:TYPE",
+                   help="show the fields of TYPE (struct x, x, or a typedef) declared in the C header "
+                        "HEADER, instead of a hexdump; split at the last colon")
+    p.add_argument("--count", type=int, help="with --struct: an array of this many, one after another")
+    p.add_argument("--stride", metavar="BYTES",
+                   help="with --count: bytes from one element's start to the next (default: the type's size)")
+    p.add_argument("--json", action="store_true",
+                   help="with --struct: one JSON object, {segment, type, offset, size, count, stride, "
+                        "fields}, where fields is a flat list of {path, type, offset, size, value, text}, one "
+                        "per value, offsets in the segment (bitfields add bit_offset and bit_width; a field "
+                        "that changed while read, unstable: true). A flat list, not an object nested like "
+                        "the struct: it keeps every field's offset and type, union members and array "
+                        "elements included, and a script finds a field by the same path 'watch --field' "
+                        "takes")
 
     p = command("write", "write bytes into a segment at an offset",
                 [f"{PROG} write news-channel --offset 0 --text 'The world is going down.'",
@@ -211,6 +242,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=LAYOUT_CHOICES,
                    help="how to read, instead of detecting it from the segment's bytes")
 
+    p = command("watch", "print the fields of a C structure in a segment whenever they change",
+                [f"{PROG} watch sensor --struct defs.h:sample",
+                 f"{PROG} watch sensor --struct defs.h:sample --seq seq   # the writer's seqlock",
+                 f"{PROG} watch sensor --struct defs.h:sample --field temp --field pump.state",
+                 f"{PROG} watch sensor --struct defs.h:sample --offset 0x40 --interval 1 --count 10",
+                 f"{PROG} watch sensor --struct defs.h:sample --json | jq -c 'select(.field == \"temp\")'"],
+                cmd_watch)
+    p.description = (
+        "Look at a C structure in a segment every --interval seconds and print a line whenever\n"
+        "a watched field changes: the time, the field, and its old -> new value (the first look\n"
+        "prints every watched field's value). Ctrl+C, SIGTERM or --count ends it; the counts\n"
+        "'N reads, T torn, R retries' then go to stderr.\n\n"
+        "A read can catch the writer halfway through an update, some fields old and some new\n"
+        "(a torn read). If the writer keeps a sequence counter that it makes odd before an update\n"
+        "and even after (a seqlock), name it with --seq: each look then reads the counter, the\n"
+        "structure and the counter again, and tries again for up to 2 ms until both agree and\n"
+        "are even; a look that never gets a consistent copy says it was torn and shows no values.\n"
+        "Without --seq each look reads the structure twice, and a field that differs between the\n"
+        "two is not shown until a later look finds it still; an update slower than the two reads\n"
+        "can still tear both alike, which only --seq can tell.\n\n"
+        "A named segment removed under the watch is waited for and followed once made again; one\n"
+        "truncated short of the structure is said so, and its missing fields are skipped.")
+    _add_target(p)
+    p.add_argument("--struct", metavar="HEADER:TYPE", required=True,
+                   help="the structure: TYPE (struct x, x, or a typedef) declared in the C header HEADER")
+    p.add_argument("--offset", default="0", help="where the structure starts (decimal, 0x hex or 4KiB)")
+    p.add_argument("--field", action="extend", nargs="+", metavar="PATH",
+                   help="watch only these fields (a.b, temps[2]; a struct or array means all of its "
+                        "fields); repeatable; default: every field")
+    p.add_argument("--seq", metavar="FIELD",
+                   help="the writer's sequence counter (an integer field, odd while it writes): read "
+                        "consistently, and say when a read was torn")
+    p.add_argument("--interval", type=_positive_seconds, default=0.1,
+                   help="seconds between looks (default 0.1)")
+    p.add_argument("--count", type=int, help="stop after this many looks")
+    p.add_argument("--json", action="store_true",
+                   help='one JSON object per line: {"time", "field", "value", "previous"} for a change '
+                        '(time in seconds since 1970; previous is null at the first look), '
+                        '{"time", "torn": true, "attempts"} for a torn read')
+
     p = command("bench", "measure mmfviewer beside the alternatives, in one run",
                 [f"{PROG} bench channel", f"{PROG} bench channel --json",
                  f"{PROG} bench channel --count 50000", f"{PROG} bench gui",
@@ -246,6 +317,17 @@ def _positive_seconds(text: str) -> float:
     if not value > 0 or value != value or value == float("inf"):
         raise argparse.ArgumentTypeError(f"an interval must be more than 0 seconds, got {text}")
     return value
+
+
+def _dump(args: argparse.Namespace) -> int:
+    """``dump``: a hexdump, or with ``--struct`` a structure's fields."""
+    if args.struct is not None:
+        return cmd_dump_struct(args)
+    for option, given in (("--count", args.count is not None), ("--stride", args.stride is not None),
+                          ("--json", args.json)):
+        if given:
+            raise UsageError(f"{option} goes with --struct (see '{PROG} dump --help')")
+    return cmd_dump(args)
 
 
 def _add_target(p: argparse.ArgumentParser) -> None:

@@ -136,7 +136,7 @@ class StructReader:
         unstable = frozenset(
             n for n, (start, end, bits) in enumerate(self._ranges)
             # a bitfield shares its bytes with its neighbours: its value says whether it moved
-            if (not _same(before[n], values[n]) if bits else first[start:end] != second[start:end]))
+            if (not same_value(before[n], values[n]) if bits else first[start:end] != second[start:end]))
         return StructRead(second, values, unstable=unstable, attempts=2)
 
     # -- with one
@@ -178,7 +178,7 @@ class StructReader:
         return values
 
 
-def _same(a: object, b: object) -> bool:
+def same_value(a: object, b: object) -> bool:
     """Equal, counting NaN as equal to NaN (a NaN that stays NaN has not changed)."""
     if a == b:
         return True

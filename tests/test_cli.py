@@ -16,8 +16,8 @@ from mmfviewer.segment_os import SHM_DIR
 from .conftest import needs_dev_shm, needs_unprivileged, run_cli, run_python
 
 SEED_TEXT = "The world is going down."
-COMMANDS = ["gui", "demo", "peer", "ls", "create", "info", "dump", "write", "send", "listen", "bench", "rm",
-            "install-desktop"]
+COMMANDS = ["gui", "demo", "peer", "ls", "create", "info", "dump", "write", "send", "listen", "watch", "bench",
+            "rm", "install-desktop"]
 
 
 def assert_user_error(proc, *fragments: str, status: int = 1) -> None:

@@ -45,7 +45,7 @@ def focus_pane(window: MainWindow, pane: str) -> bool:
     if widget is None:
         return False
     dock = window.docks.docks.get(pane)
-    if dock is not None and not dock.isVisible():
+    if dock is not None:
         dock.show()
         dock.raise_()  # the front one of docks tabbed together
     target = _first_focusable(_focus_home(window, pane, widget))

@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
             dock = self.docks.docks[key]
             dock.show()
             dock.raise_()
+            self.docks.give_room(key)
 
     def _replace_tab(self, old: SegmentTab, segment: Segment) -> SegmentTab:
         """A new tab on ``segment`` where ``old`` was, at the same place in the bytes."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QStackedWidget, QWidget
 
 if TYPE_CHECKING:
@@ -108,13 +108,20 @@ class WindowDocks:
         for key, wanted in used.items():
             if wanted and not self.docks[key].isVisible():
                 self.docks[key].show()
-                if self.defaulted:  # room for what it shows: a tree of fields, curves over time
-                    window = self._window
-                    if key == "structures":
-                        window.resizeDocks([self.docks[key]], [SIDE_WIDTHS[key]], Qt.Orientation.Horizontal)
-                    elif key == "plot":
-                        window.resizeDocks([self.docks[key]], [int(window.height() * PLOT_SHARE)],
-                                           Qt.Orientation.Vertical)
+                self.give_room(key)
+
+    def give_room(self, key: str) -> None:
+        """Soon (once laid out), a dock that is shown as small as Qt can make it (in an
+        arrangement saved before it was ever shown, or the default) gets room for what
+        it shows: a tree of fields, curves over time."""
+        QTimer.singleShot(0, self._window, lambda: self._give_room(key))
+
+    def _give_room(self, key: str) -> None:
+        window, dock = self._window, self.docks[key]
+        if key == "structures" and dock.width() < SIDE_WIDTHS[key] * 0.6:
+            window.resizeDocks([dock], [SIDE_WIDTHS[key]], Qt.Orientation.Horizontal)
+        elif key == "plot" and dock.height() < window.height() * PLOT_SHARE * 0.6:
+            window.resizeDocks([dock], [int(window.height() * PLOT_SHARE)], Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------------ arrangements
 

@@ -323,3 +323,46 @@ def test_a_struct_whose_first_bytes_look_like_msgpack_stays_raw_bytes_with_its_s
     qtbot.waitUntil(lambda: tab.kind.value == "raw", timeout=5000)
     qtbot.wait(1200)  # past the next looks at the segment's kind
     assert tab.kind.value == "raw"
+
+
+def test_apply_structure_here_from_the_hex_views_menu_applies_it_at_the_clicked_byte(qtbot, window, shm_name):
+    from PySide6.QtCore import QPoint, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    Segment.create(shm_name, 4096).close()
+    tab = window.open_name(shm_name)
+    view = tab.hex_view
+    lay = view.hex_geometry
+    target = 0x20 + 4
+    bpr = view.bytes_per_row
+    point = QPoint(int(lay.edges[0][target % bpr]) + 2, int(lay.row_y(target // bpr)) + 3)
+    seen: list[str] = []
+
+    def in_the_dialog():
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, OverlayDialog)
+        assert dialog.offset_edit.text() == f"0x{target:X}"  # where the right-click was
+        dialog.load_header(HEADER, "defs.h")
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+    def in_the_menu():
+        menu = QApplication.activePopupWidget()
+        seen.extend(a.text() for a in menu.actions())
+        apply = next(a for a in menu.actions() if a.text().startswith("Apply &structure here"))
+        menu.close()
+        QTimer.singleShot(0, in_the_dialog)
+        apply.trigger()
+
+    QTimer.singleShot(0, in_the_menu)
+    view.customContextMenuRequested.emit(view.viewport().mapTo(view, point))
+    assert "Apply &structure here…" in seen
+    assert [o.spec.label for o in tab.session.overlays] == [f"struct sample @ 0x{target:x}"]
+    assert view.cursor_offset() == target
+
+
+def test_an_overlays_header_is_exported_as_it_was_pasted(window, shm_name, tmp_path):
+    Segment.create(shm_name, 4096).close()
+    tab = window.open_name(shm_name)
+    tab.overlays.add(OverlaySpec(HEADER, "defs.h", "sample", 0))
+    tab.overlays.write_header(0, tmp_path / "out.h")
+    assert (tmp_path / "out.h").read_text() == HEADER

@@ -26,7 +26,7 @@ from urllib.parse import quote
 from .c_header import Declarations, HeaderError, read_header
 from .segment import Segment
 from .struct_fields import FieldTable
-from .struct_reads import StructRead, StructReader
+from .struct_reads import StructRead, StructReader, same_value
 
 #: A saved overlay file bigger than this is not read (headers are small).
 MAX_STORE_BYTES = 4 << 20
@@ -176,7 +176,7 @@ class LiveOverlay:
         changed: set[int] = set()
         if self._values is not None and not read.torn:  # torn: nothing is known to have changed
             for n, (old, new) in enumerate(zip(self._values, read.values, strict=True)):
-                if old != new and not (old != old and new != new):  # NaN stays NaN: no change
+                if not same_value(old, new):
                     changed.add(n)
                     self._changed_at[n] = now
         if not read.torn or self._values is None:

@@ -52,6 +52,7 @@ from datetime import datetime
 from typing import TextIO
 
 from .byte_values import MISSING, float_text
+from .struct_reads import same_value
 
 #: The series keeps samples this many seconds old (the plot's longest window).
 KEEP_SECONDS = 600.0
@@ -139,11 +140,6 @@ def _number(value: object) -> float:
     return math.nan
 
 
-def _same(a: object, b: object) -> bool:
-    # NaN is never equal to itself; a NaN that stays NaN has not changed.
-    return a == b or (isinstance(a, float) and isinstance(b, float) and a != a and b != b)
-
-
 class Watch:
     """One watched value: what it is now, its extremes, its rate, its history.
 
@@ -203,7 +199,7 @@ class Watch:
             self.first_t = t
             if self.wall_offset is None:
                 self.wall_offset = time.time() - time.monotonic()
-        changed = self.samples > 0 and (text != self.text or not _same(value, self.value))
+        changed = self.samples > 0 and (text != self.text or not same_value(value, self.value))
         if changed:
             self.changes += 1
             self.last_change = t

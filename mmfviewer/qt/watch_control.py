@@ -28,17 +28,17 @@ class FieldSource:
 
     overlay: LiveOverlay
     row: int
+    #: Where the row's value is among the overlay's decoded values.
+    leaf: int
 
     def read(self, states: dict[int, OverlayState]) -> tuple[object, str]:
         """The field's value and text in this tick's readings (None when its overlay
         was removed or not read)."""
         state = states.get(id(self.overlay))
-        table = self.overlay.table
         if state is None:
             return None, "—"
-        leaf = table.leaves.index(self.row) if self.row in table.leaves else -1
-        value = state.values[leaf] if leaf >= 0 else None
-        return value, table.text(self.row, value)
+        value = state.values[self.leaf]
+        return value, self.overlay.table.text(self.row, value)
 
 
 class WatchControl:
@@ -58,8 +58,11 @@ class WatchControl:
         table = overlay.table
         f = table.rows[row]
         name = table.path_of(row)
+        leaf = table.leaf_number(row)
+        if leaf is None:
+            raise ValueError(f"{name} is not a value to watch")
         watch = Watch(watch_key(name, overlay.spec.offset + f.offset), name, f.numeric,
-                      single_precision=f.kind == "float" and f.size == 4, source=FieldSource(overlay, row))
+                      single_precision=f.kind == "float" and f.size == 4, source=FieldSource(overlay, row, leaf))
         return self._added(watch)
 
     def watch_typed(self, type_name: str, offset: int) -> Watch:

@@ -32,6 +32,8 @@ from .struct_reads import StructRead, StructReader, same_value
 MAX_STORE_BYTES = 4 << 20
 #: Overlays per segment.
 MAX_OVERLAYS = 64
+#: An overlay is read whole every tick (twice, or around a seqlock): no bigger than this.
+MAX_OVERLAY_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,13 @@ def build_table(spec: OverlaySpec) -> tuple[Declarations, FieldTable]:
     ctype = decls.resolve(spec.type_name)
     if ctype.size == 0:
         raise HeaderError(f"{spec.type_name} has no bytes to show")
+    if spec.stride and spec.count > 1 and spec.stride < ctype.size:
+        raise HeaderError(f"a stride of {spec.stride} bytes is less than {spec.type_name}'s size "
+                          f"({ctype.size} bytes): the elements would overlap")
+    span = (spec.stride or ctype.size) * (spec.count - 1) + ctype.size
+    if span > MAX_OVERLAY_BYTES:
+        raise HeaderError(f"{spec.count} of {spec.type_name} cover {span} bytes; an overlay is read every "
+                          f"tick, so it may cover at most {MAX_OVERLAY_BYTES} bytes (apply fewer elements)")
     return decls, FieldTable(ctype, spec.count, spec.stride)
 
 

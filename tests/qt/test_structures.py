@@ -366,3 +366,14 @@ def test_an_overlays_header_is_exported_as_it_was_pasted(window, shm_name, tmp_p
     tab.overlays.add(OverlaySpec(HEADER, "defs.h", "sample", 0))
     tab.overlays.write_header(0, tmp_path / "out.h")
     assert (tmp_path / "out.h").read_text() == HEADER
+
+
+@pytest.mark.parametrize(("count", "stride", "why"), [(1 << 20, 0, "at most"), (4, 8, "overlap")])
+def test_an_overlay_too_big_to_read_each_tick_or_overlapping_itself_is_refused(qtbot, count, stride, why):
+    dialog = OverlayDialog(offset=0, segment_size=1 << 30)
+    qtbot.addWidget(dialog)
+    dialog.load_header(HEADER, "defs.h")
+    dialog.count_box.setValue(count)
+    dialog.stride_edit.setText(str(stride) if stride else "")
+    assert why in dialog.status.text()
+    assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()

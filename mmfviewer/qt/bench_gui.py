@@ -310,12 +310,12 @@ def _with_channel(lane_size: int, fn: Callable[[str], Any]) -> Any:
         unlink_segment(name)
 
 
-def _in_child(target: Callable[..., None], *args: Any) -> dict[str, Any]:
+def _in_child(target: Callable[..., None], *args: Any, timeout: float = 600) -> dict[str, Any]:
     out = _ctx.Queue()
     proc = _ctx.Process(target=target, args=(*args, out))
     proc.start()
     try:
-        return out.get(timeout=600)
+        return out.get(timeout=timeout)
     finally:
         proc.join(60)
 
@@ -357,7 +357,7 @@ def run_structure_bench(progress: Callable[[str], None] = lambda s: None, ticks:
         writer = _ctx.Process(target=_sensor_writer, args=(name, stop))
         writer.start()
         try:
-            return _in_child(_plot_watch, name, 60.0, minutes)
+            return _in_child(_plot_watch, name, 60.0, minutes, timeout=600 + 70 + minutes * 60)
         finally:
             stop.set()
             writer.join(30)

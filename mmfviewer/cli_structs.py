@@ -26,9 +26,12 @@ from .names import printable, quoted
 from .presentation import clock_time
 from .segment import Segment
 from .segment_os import OPEN_FLAGS, close_quietly
-from .struct_fields import Field, FieldTable
+from .struct_fields import MAX_LIVE_BYTES, Field, FieldTable, span_of
 from .struct_reads import StructRead, StructReader, same_value
 from .units import parse_size
+
+#: ``dump --struct`` copies the structure twice: no more than this.
+MAX_DUMP_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Structure:
     @property
     def span(self) -> int:
         """The bytes the structure (or the array of them) covers."""
-        return self.stride * (self.count - 1) + self.ctype.size
+        return span_of(self.ctype.size, self.count, self.stride)
 
     def describe(self) -> str:
         """``struct state at 0x40`` or ``3 x struct slot, 16 bytes apart, at 0x0``."""
@@ -142,6 +145,9 @@ def cmd_dump_struct(args: argparse.Namespace) -> int:
         raise UsageError("--length is for a hexdump; with --struct the type says how many bytes "
                          "(--count N for an array of them)")
     where = structure(args, count=1 if args.count is None else args.count, stride=args.stride)
+    if where.span > MAX_DUMP_BYTES:
+        raise UsageError(f"{where.describe()} is {where.span} bytes; dump --struct reads at most "
+                         f"{MAX_DUMP_BYTES} (--offset and a smaller type or --count show a part)")
     with open_segment(name, path, readonly=True) as seg:
         _check_fits(seg, where)
         table = FieldTable(where.ctype, where.count, where.stride)
@@ -228,6 +234,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
     """``watch NAME --struct HEADER:TYPE``: a line whenever a watched field changes."""
     name, path = segment_target(args)
     where = structure(args)
+    if where.span > MAX_LIVE_BYTES:
+        raise UsageError(f"{where.describe()} is {where.span} bytes; watch reads it whole at every look, "
+                         f"so it may be at most {MAX_LIVE_BYTES} bytes (watch a smaller type: "
+                         "a member's own struct, at its offset)")
     table = FieldTable(where.ctype)
     watched = _watched_leaves(table, args.field or [], where)
     seg = open_segment(name, path, readonly=True)

@@ -25,8 +25,7 @@ class FieldSpans:
         for base, table in overlays:
             for row in table.leaves:
                 f = table.rows[row]
-                size = f.size if f.bit_width is None else ((f.bit_offset or 0) + f.bit_width + 7) // 8
-                spans.append((base + f.offset, base + f.offset + max(size, 1),
+                spans.append((base + f.offset, base + f.offset + max(f.byte_span, 1),
                               f"{table.path_of(row)} ({f.type_name})"))
                 if len(spans) >= MAX_SPANS:
                     break

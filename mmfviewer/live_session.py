@@ -324,7 +324,7 @@ class LiveSession:
         for overlay in self.overlays:
             try:
                 states.append(overlay.tick(now))
-            except (MmfError, OSError):
+            except (MmfError, OSError, ValueError, OverflowError):  # past what pread takes
                 continue
         return tuple(states)
 

@@ -14,6 +14,7 @@ that do not overlap (most of a struct) plus one per union member that does::
 from __future__ import annotations
 
 import math
+import re
 import struct
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -59,9 +60,26 @@ class Field:
         return bool(self.kind)
 
     @property
+    def byte_span(self) -> int:
+        """How many bytes from ``offset`` hold the field (a bitfield's covering bytes)."""
+        if self.bit_width is None:
+            return self.size
+        return max(1, ((self.bit_offset or 0) + self.bit_width + 7) // 8)
+
+    @property
     def numeric(self) -> bool:
         """A number a plot can draw."""
         return self.kind in ("int", "uint", "float", "bool", "char", "enum", "longdouble")
+
+
+def span_of(size: int, count: int = 1, stride: int = 0) -> int:
+    """The bytes ``count`` of a ``size``-byte type cover, ``stride`` apart (0: ``size``)."""
+    return (stride or size) * (max(1, count) - 1) + size
+
+
+#: A structure read at each look (every tick in the window, every interval of
+#: ``watch``) covers at most this much: it is read whole, twice or around a seqlock.
+MAX_LIVE_BYTES = 4 << 20
 
 
 class FieldTable:
@@ -72,18 +90,22 @@ class FieldTable:
         self.count = max(1, count)
         self.stride = stride or ctype.size
         #: The bytes the table covers.
-        self.span = self.stride * (self.count - 1) + ctype.size
+        self.span = span_of(ctype.size, self.count, self.stride)
         self.rows: list[Field] = []
+        self._row_counts: dict[int, int] = {}
         if self.count == 1:
             self._add(ctype, "", ctype.name, 0, -1, 0)
         else:
-            for i in range(self.count):
-                if len(self.rows) >= MAX_ROWS:
-                    break
+            # Elements past the row budget are not listed (the dialog says how many are).
+            shown = max(1, min(self.count, MAX_ROWS // max(1, self._rows_of(ctype))))
+            for i in range(shown):
                 self._add(ctype, f"[{i}]", f"[{i}]", i * self.stride, -1, 0)
+        #: How many of the ``count`` elements have rows.
+        self.shown = shown if self.count > 1 else 1
         #: Indices of the leaf rows, in row order.
         self.leaves: list[int] = [i for i, f in enumerate(self.rows) if f.is_leaf]
         self._by_path = {f.path: i for i, f in enumerate(self.rows)}
+        self._leaf_of = {row: n for n, row in enumerate(self.leaves)}
         self._compile()
 
     # -- building
@@ -101,26 +123,39 @@ class FieldTable:
             return
         if isinstance(ctype, ArrayType):
             element = ctype.element
-            if isinstance(element, Scalar) and element.kind == "char":
+            if isinstance(element, Scalar) and element.kind == "char" and ctype.count:
                 self.rows.append(Field(path, label, ctype.name, offset, ctype.size, parent, depth, "string"))
                 return
-            if len(self.rows) + ctype.count > MAX_ROWS or ctype.count == 0:
+            if ctype.count == 0 or len(self.rows) + self._rows_of(ctype) > MAX_ROWS:
+                # A flexible array, or one too big to list: one leaf of bytes, and the
+                # members after it still get their rows.
                 self.rows.append(Field(path, label, ctype.name, offset, ctype.size, parent, depth, "bytes"))
                 return
             self.rows.append(Field(path, label, ctype.name, offset, ctype.size, parent, depth))
             for i in range(ctype.count):
-                if len(self.rows) >= MAX_ROWS:
-                    break
                 self._add(element, f"{path}[{i}]", f"[{i}]", offset + i * element.size, index, depth + 1)
             return
         assert isinstance(ctype, Record)
         self.rows.append(Field(path, label, ctype.name, offset, ctype.size, parent, depth))
         self._add_members(ctype, path, offset, index, depth + 1)
 
+    def _rows_of(self, ctype: CType) -> int:
+        """How many rows ``ctype`` takes when listed in full."""
+        known = self._row_counts.get(id(ctype))
+        if known is not None:
+            return known
+        if isinstance(ctype, Scalar):
+            n = 1
+        elif isinstance(ctype, ArrayType):
+            chars = isinstance(ctype.element, Scalar) and ctype.element.kind == "char"
+            n = 1 if chars or ctype.count == 0 else 1 + ctype.count * self._rows_of(ctype.element)
+        else:
+            n = 1 + sum(self._rows_of(m.type) - (0 if m.name else 1) for m in ctype.members)
+        self._row_counts[id(ctype)] = n
+        return n
+
     def _add_members(self, record: Record, path: str, offset: int, parent: int, depth: int) -> None:
         for m in record.members:
-            if len(self.rows) >= MAX_ROWS:
-                return
             if not m.name:
                 if isinstance(m.type, Record):  # anonymous: its members are the parent's
                     self._add_members(m.type, path, offset + m.offset, parent, depth)
@@ -186,11 +221,8 @@ class FieldTable:
         return self._by_path.get(path)
 
     def leaf_number(self, row: int) -> int | None:
-        """Where row ``row``'s value is in :meth:`decode`'s result."""
-        try:
-            return self.leaves.index(row)
-        except ValueError:
-            return None
+        """Where row ``row``'s value is in :meth:`decode`'s result (None: not a leaf)."""
+        return self._leaf_of.get(row)
 
     def leaf_at(self, offset: int) -> int | None:
         """The leaf row whose bytes hold ``offset`` (bytes from the overlay's start)."""
@@ -250,7 +282,7 @@ def _format(f: Field) -> str | None:
 def _bitfield(f: Field, data: bytes) -> int | None:
     assert f.bit_offset is not None and f.bit_width is not None
     first, nbits = f.bit_offset, f.bit_width
-    end = f.offset + (first + nbits + 7) // 8
+    end = f.offset + f.byte_span
     if end > len(data):
         return None
     raw = int.from_bytes(data[f.offset:end], "little") >> first
@@ -318,7 +350,7 @@ def encode(f: Field, text: str, current: bytes) -> bytes:
             (0, (1 << f.bit_width) - 1)
         if not lo <= value <= hi:
             raise EncodeError(f"{value} does not fit in {f.bit_width} bits ({lo} to {hi})")
-        nbytes = (f.bit_offset + f.bit_width + 7) // 8
+        nbytes = f.byte_span
         whole = int.from_bytes(current[:nbytes], "little")
         mask = ((1 << f.bit_width) - 1) << f.bit_offset
         whole = (whole & ~mask) | ((value << f.bit_offset) & mask)
@@ -350,23 +382,49 @@ def encode(f: Field, text: str, current: bytes) -> bytes:
         raise EncodeError(f"{text!r} is not true or false")
     if f.kind == "string":
         body = text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
-        try:
-            raw = body.encode("utf-8").decode("unicode_escape").encode("latin-1")
-        except (UnicodeError, ValueError):
-            raw = body.encode("utf-8")
+        raw = _c_string_bytes(body)
         if len(raw) > f.size:
             raise EncodeError(f"{len(raw)} bytes do not fit in {f.type_name}")
         return raw + b"\x00" * (f.size - len(raw))
     raise EncodeError(f"{f.type_name} values cannot be edited here; edit its bytes in the hex view")
 
 
+_ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", "0": b"\0", "\\": b"\\", '"': b'"', "'": b"'",
+            "a": b"\a", "b": b"\b", "f": b"\f", "v": b"\v"}
+_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{4}|.)", re.S)
+
+
+def _c_string_bytes(body: str) -> bytes:
+    """A string typed as C writes one: ``\\n``, ``\\x41`` (a byte), ``\\u00e9`` (its
+    UTF-8); other characters as UTF-8."""
+    out, at = bytearray(), 0
+    for m in _ESCAPE.finditer(body):
+        out += body[at:m.start()].encode("utf-8")
+        code = m.group(1)
+        if code[0] == "x" and len(code) > 1:
+            out.append(int(code[1:], 16))
+        elif code[0] == "u" and len(code) == 5:
+            out += chr(int(code[1:], 16)).encode("utf-8", "surrogatepass")
+        else:
+            out += _ESCAPES.get(code, code.encode("utf-8"))
+        at = m.end()
+    return bytes(out + body[at:].encode("utf-8"))
+
+
 def _parse_int(f: Field, text: str) -> int:
+    shown = re.fullmatch(r"(-?\w+) \((-?\d+)\)", text)  # "MODE_ON (1)", as the dock shows an enum
+    if shown is not None and f.kind == "enum":
+        return int(shown.group(2))
     if f.kind == "enum" and f.scalar is not None:
         for number, name in f.scalar.names:
             if name == text:
                 return number
-    if f.kind == "char" and len(text) == 3 and text[0] == text[-1] == "'":
-        return ord(text[1])
+    if f.kind == "char":
+        if len(text) == 3 and text[0] == text[-1] == "'":
+            return ord(text[1])
+        shown = re.fullmatch(r"(-?\d+) '.*'", text)  # "65 'A'", as the dock shows a char
+        if shown is not None:
+            return int(shown.group(1))
     if f.kind == "bool":
         return {"true": 1, "false": 0}.get(text.lower(), -1) if text.lower() in ("true", "false") else \
             _parse_number(text)

@@ -15,6 +15,7 @@ that a read was not torn takes reading again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -25,15 +26,18 @@ from urllib.parse import quote
 
 from .c_header import Declarations, HeaderError, read_header
 from .segment import Segment
-from .struct_fields import FieldTable
+from .struct_fields import MAX_LIVE_BYTES, FieldTable, span_of
 from .struct_reads import StructRead, StructReader, same_value
 
 #: A saved overlay file bigger than this is not read (headers are small).
 MAX_STORE_BYTES = 4 << 20
 #: Overlays per segment.
 MAX_OVERLAYS = 64
-#: An overlay is read whole every tick (twice, or around a seqlock): no bigger than this.
-MAX_OVERLAY_BYTES = 4 << 20
+#: All of a segment's overlays are read every tick: together no more than this.
+MAX_OVERLAYS_BYTES = 16 << 20
+#: With a sequence field, every element's counter is checked at each read: at most
+#: this many elements.
+MAX_SEQUENCED_ELEMENTS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,12 @@ class OverlaySpec:
 
     def check(self) -> None:
         """ValueError when the numbers cannot describe an overlay."""
-        if self.offset < 0 or self.count < 1 or self.stride < 0 or self.count > 1 << 24:
+        if not (0 <= self.offset < 1 << 62 and 1 <= self.count <= 1 << 24 and 0 <= self.stride < 1 << 32):
             raise ValueError(f"offset {self.offset}, count {self.count}, stride {self.stride} "
                              "do not describe an overlay")
+        if self.sequence and self.count > MAX_SEQUENCED_ELEMENTS:
+            raise ValueError(f"with a sequence field, at most {MAX_SEQUENCED_ELEMENTS} elements are checked "
+                             "at each read")
 
 
 class OverlayStore:
@@ -94,8 +101,11 @@ class OverlayStore:
     def path_for(self, segment_name: str) -> Path:
         # Names are anyone's (hostile bytes included): the file name is the name quoted,
         # so no name can reach outside the directory or collide with another.
-        raw = segment_name.encode("utf-8", "surrogateescape")
-        return self.directory / (quote(raw, safe="")[:200] + ".json")
+        raw = segment_name.encode("utf-8", "surrogatepass")
+        stem = quote(raw, safe="")
+        if len(stem) > 200:  # a long name keeps its start, readable, and a hash of the whole
+            stem = stem[:180] + "-" + hashlib.sha256(raw).hexdigest()[:16]
+        return self.directory / (stem + ".json")
 
     def load(self, segment_name: str) -> tuple[list[OverlaySpec], str | None]:
         """The overlays saved for ``segment_name``, and why some could not be read."""
@@ -106,7 +116,7 @@ class OverlayStore:
             items = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return [], None
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, RecursionError) as err:
             return [], f"cannot read the saved structures in {path}: {err}"
         if not isinstance(items, list):
             return [], f"{path} does not hold a list of structures"
@@ -133,17 +143,23 @@ class OverlayStore:
 def build_table(spec: OverlaySpec) -> tuple[Declarations, FieldTable]:
     """Parse ``spec``'s header and lay its type out (HeaderError if it cannot be)."""
     decls = read_header(spec.header, spec.header_name)
+    return decls, table_for(decls, spec)
+
+
+def table_for(decls: Declarations, spec: OverlaySpec) -> FieldTable:
+    """``spec``'s type from a parsed header, as rows (HeaderError if it cannot be an
+    overlay: no bytes, elements overlapping, too big to read every tick)."""
     ctype = decls.resolve(spec.type_name)
     if ctype.size == 0:
         raise HeaderError(f"{spec.type_name} has no bytes to show")
     if spec.stride and spec.count > 1 and spec.stride < ctype.size:
         raise HeaderError(f"a stride of {spec.stride} bytes is less than {spec.type_name}'s size "
                           f"({ctype.size} bytes): the elements would overlap")
-    span = (spec.stride or ctype.size) * (spec.count - 1) + ctype.size
-    if span > MAX_OVERLAY_BYTES:
+    span = span_of(ctype.size, spec.count, spec.stride)
+    if span > MAX_LIVE_BYTES:
         raise HeaderError(f"{spec.count} of {spec.type_name} cover {span} bytes; an overlay is read every "
-                          f"tick, so it may cover at most {MAX_OVERLAY_BYTES} bytes (apply fewer elements)")
-    return decls, FieldTable(ctype, spec.count, spec.stride)
+                          f"tick, so it may cover at most {MAX_LIVE_BYTES} bytes (apply fewer elements)")
+    return FieldTable(ctype, spec.count, spec.stride)
 
 
 @dataclass(frozen=True)
@@ -153,7 +169,8 @@ class OverlayState:
     overlay: LiveOverlay
     read: StructRead
     #: The values to show, one per leaf: this read's, or after a torn read the last
-    #: consistent one's (a torn read is never shown as values).
+    #: consistent one's; None before the first consistent read (a torn read is never
+    #: shown as values).
     values: list[object]
     #: When each leaf last changed (``time.monotonic()``; -inf: not since applied).
     changed_at: tuple[float, ...]
@@ -188,6 +205,7 @@ class LiveOverlay:
                 if not same_value(old, new):
                     changed.add(n)
                     self._changed_at[n] = now
-        if not read.torn or self._values is None:
+        if not read.torn:  # a torn read is never shown as values, not even the first
             self._values = read.values
-        return OverlayState(self, read, self._values, tuple(self._changed_at), frozenset(changed), now)
+        values: list[object] = self._values if self._values is not None else [None] * len(read.values)
+        return OverlayState(self, read, values, tuple(self._changed_at), frozenset(changed), now)

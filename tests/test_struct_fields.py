@@ -113,3 +113,25 @@ def test_long_double_reads_as_the_x87_extended_float(decls):
     assert table.decode(raw) == [1.5]
     nan = (0xC000000000000000).to_bytes(8, "little") + (0x7FFF).to_bytes(2, "little") + bytes(6)
     assert math.isnan(table.decode(nan)[0])
+
+
+def test_members_after_an_array_too_big_to_list_keep_their_rows(decls):
+    big = read_header("struct s { struct { int x, y; } p[40000]; int last; char tail[]; };")
+    table = FieldTable(big.resolve("s"))
+    assert [(f.path, f.kind) for f in table.rows[1:]] == [("p", "bytes"), ("last", "int"), ("tail", "bytes")]
+    assert table.decode(bytes(320_000) + (7).to_bytes(4, "little"))[1] == 7
+
+
+def test_an_array_of_many_structs_lists_the_first_ones_and_says_how_many(decls):
+    table = FieldTable(decls.resolve("inner"), count=100_000)
+    assert table.shown < table.count and len(table.rows) <= 65_536
+    assert table.span == 100_000 * 8
+
+
+def test_values_typed_back_as_the_dock_shows_them_are_accepted(decls):
+    enums = read_header("enum e { NEG = -1 }; struct t { enum e m; char c; char name[8]; };")
+    table = FieldTable(enums.resolve("t"))
+    row = table.find
+    assert encode(table.rows[row("m")], "NEG (-1)", b"") == b"\xff\xff\xff\xff"
+    assert encode(table.rows[row("c")], "65 'A'", b"") == b"A"
+    assert encode(table.rows[row("name")], '"\\u00e9\\x41\\n"', b"") == "é".encode() + b"A\n" + bytes(4)

@@ -14,11 +14,10 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu
 
-from ..c_header import HeaderError
 from ..errors import MmfError
 from ..field_spans import FieldSpans
 from ..struct_fields import EncodeError, encode
-from ..structure_overlays import LiveOverlay, OverlaySpec
+from ..structure_overlays import MAX_OVERLAYS, MAX_OVERLAYS_BYTES, LiveOverlay, OverlaySpec
 from .overlay_dialog import OverlayDialog
 
 if TYPE_CHECKING:
@@ -72,8 +71,11 @@ class OverlayControl:
 
     def add(self, spec: OverlaySpec) -> bool:
         """Apply ``spec``; False (said in the status bar) when it cannot be."""
+        if len(self.overlays) >= MAX_OVERLAYS:
+            self.tab.notice.emit(f"cannot apply {spec.label}: a segment has at most {MAX_OVERLAYS} structures")
+            return False
         live = self._make(spec)
-        if live is None:
+        if live is None or not self._fits_with(live, None):
             return False
         self.overlays.append(live)
         self._changed()
@@ -89,16 +91,19 @@ class OverlayControl:
                                initial=self.overlays[index].spec)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             live = self._make(dialog.spec())
-            if live is not None:
+            if live is not None and self._fits_with(live, index):
+                old = self.overlays[index]
                 self.overlays[index] = live
+                self.tab.watching.overlay_replaced(old, live)
                 self._changed()
 
     def remove(self, index: int) -> None:
         """Take overlay ``index`` off (the segment's bytes are not touched)."""
         if 0 <= index < len(self.overlays):
-            spec = self.overlays.pop(index).spec
+            old = self.overlays.pop(index)
+            self.tab.watching.overlay_replaced(old, None)
             self._changed()
-            self.tab.notice.emit(f"removed {spec.label}")
+            self.tab.notice.emit(f"removed {old.spec.label}")
 
     def export_header(self, index: int) -> None:
         """Save overlay ``index``'s C header to a file the user picks."""
@@ -122,9 +127,18 @@ class OverlayControl:
     def _make(self, spec: OverlaySpec) -> LiveOverlay | None:
         try:
             return LiveOverlay(spec, self.tab.segment)
-        except (HeaderError, ValueError) as err:
+        except (ValueError, OverflowError, MmfError, OSError) as err:  # HeaderError is a ValueError
             self.tab.notice.emit(f"cannot apply {spec.label}: {err}")
             return None
+
+    def _fits_with(self, live: LiveOverlay, replacing: int | None) -> bool:
+        """Whether the segment's overlays, with ``live``, stay within what a tick reads."""
+        total = live.table.span + sum(o.table.span for i, o in enumerate(self.overlays) if i != replacing)
+        if total > MAX_OVERLAYS_BYTES:
+            self.tab.notice.emit(f"cannot apply {live.spec.label}: the structures of a segment are read every "
+                                 f"tick, {MAX_OVERLAYS_BYTES} bytes at most in all")
+            return False
+        return True
 
     def _load_saved(self) -> None:
         specs, problem = self.tab.overlay_store.load(self.key)

@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..c_header import MAX_HEADER_BYTES, HeaderError, read_header
+from ..c_header import MAX_HEADER_BYTES, Declarations, HeaderError, read_header
 from ..compose import parse_offset
 from ..struct_fields import FieldTable
-from ..structure_overlays import OverlaySpec, build_table
+from ..struct_reads import sequence_candidates
+from ..structure_overlays import OverlaySpec, table_for
 from .style import monospace_font, note_label, set_status
 
 EXAMPLE = """#include <stdint.h>
@@ -52,7 +53,8 @@ class OverlayDialog(QDialog):
         self.setWindowTitle("Apply structure")
         self.segment_size = segment_size
         self.header_name = initial.header_name if initial else "pasted.h"
-        self._table: FieldTable | None = None
+        self._decls: Declarations | None = None
+        self._header_error = ""
 
         self.header = QPlainTextEdit()
         self.header.setFont(monospace_font())
@@ -143,8 +145,11 @@ class OverlayDialog(QDialog):
         previous = self.type_box.currentText()
         self.type_box.blockSignals(True)
         self.type_box.clear()
+        self._decls = None
         try:
-            names = read_header(text, self.header_name).records if text.strip() else []
+            if text.strip():
+                self._decls = read_header(text, self.header_name)  # once per edit, not per keystroke elsewhere
+            names = self._decls.records if self._decls is not None else []
         except HeaderError as err:
             names = []
             self._header_error = str(err)
@@ -170,17 +175,17 @@ class OverlayDialog(QDialog):
     def _check(self) -> None:
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(False)
-        if getattr(self, "_header_error", ""):
+        if self._header_error:
             set_status(self.status, self._header_error, False)
             return
-        if not self.type_box.currentText():
+        if self._decls is None or not self.type_box.currentText():
             set_status(self.status, "Paste or open a header that defines the structure.", None)
             return
         try:
             spec = self.spec()
             spec.check()
-            _, table = build_table(spec)
-        except (ValueError, HeaderError) as err:
+            table = table_for(self._decls, spec)
+        except ValueError as err:  # HeaderError is one
             set_status(self.status, str(err), False)
             return
         self._fill_sequences(table)
@@ -190,14 +195,13 @@ class OverlayDialog(QDialog):
             set_status(self.status, f"{spec.type_name}: {table.span} bytes at {where} goes past the segment's end "
                                     f"({self.segment_size} bytes): the fields past it show —", None)
         else:
-            set_status(self.status, f"{spec.type_name}: {table.ctype.size} bytes, {len(table.leaves)} fields; "
-                                    f"covers {where}", True)
+            listed = f" (the first {table.shown} listed)" if table.shown < table.count else ""
+            set_status(self.status, f"{spec.type_name}: {table.ctype.size} bytes, {len(table.leaves)} fields"
+                                    f"{listed}; covers {where}", True)
         ok.setEnabled(True)
 
     def _fill_sequences(self, table: FieldTable) -> None:
-        one = FieldTable(table.ctype)  # the sequence field is named within one element
-        names = [NO_SEQUENCE] + [f.path for f in one.rows if f.kind in ("int", "uint") and f.bit_width is None
-                                 and f.size in (4, 8)]
+        names = [NO_SEQUENCE] + sequence_candidates(FieldTable(table.ctype))  # named within one element
         if [self.sequence_box.itemText(i) for i in range(self.sequence_box.count())] == names:
             return
         current = self.sequence_box.currentText()

@@ -16,7 +16,7 @@ from bisect import bisect_left
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QGuiApplication
+from PySide6.QtGui import QFont, QGuiApplication
 
 from ..struct_fields import Field, FieldTable
 from ..structure_overlays import LiveOverlay, OverlayState
@@ -120,9 +120,6 @@ class StructureModel(QAbstractItemModel):
             if state.changed_at and now - max(state.changed_at) < FADE_SECONDS + 0.2:
                 return True
         return False
-
-    def state(self, overlay: int) -> OverlayState | None:
-        return self._states[overlay] if 0 <= overlay < len(self._states) else None
 
     def field(self, index: _Index) -> tuple[int, int | None]:
         """(overlay number, table row or None for the overlay's own row) of ``index``."""
@@ -302,10 +299,3 @@ class StructureModel(QAbstractItemModel):
         if self.writable and f.is_leaf:
             text += "\nDouble-click the value (or F2) to write a new one"
         return text
-
-
-def tint_color(k: int, dark: bool) -> QColor:
-    """The two tints that tell an overlay's neighbouring fields apart in the hex view."""
-    if dark:
-        return QColor(80, 140, 255, 46) if k % 2 == 0 else QColor(160, 110, 255, 46)
-    return QColor(40, 110, 255, 30) if k % 2 == 0 else QColor(140, 60, 220, 30)

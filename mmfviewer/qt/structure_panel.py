@@ -151,8 +151,7 @@ class StructurePanel(QWidget):
             self.fieldSelected.emit(live.spec.offset, live.table.span)
             return
         f = live.table.rows[row]
-        self.fieldSelected.emit(live.spec.offset + f.offset, max(1, f.size if f.bit_width is None else
-                                                                 ((f.bit_offset or 0) + f.bit_width + 7) // 8))
+        self.fieldSelected.emit(live.spec.offset + f.offset, max(1, f.byte_span))
 
     def _watch_current(self) -> None:
         index = self.tree.currentIndex()

@@ -76,6 +76,20 @@ class WatchControl:
         self.panel.update_from(self.watches, time.monotonic())
         return added
 
+    def overlay_replaced(self, old: LiveOverlay, new: LiveOverlay | None) -> None:
+        """An overlay was edited (``new``) or removed (None): its watches follow the
+        field with the same path at the same place, or go (and leave the plot)."""
+        for watch in list(self.watches):
+            source = watch.source
+            if not isinstance(source, FieldSource) or source.overlay is not old:
+                continue
+            moved = _same_field(old, source.row, new) if new is not None else None
+            if moved is None:
+                self.panel.remove(watch.key)  # out of the list and the plot
+            else:
+                watch.source = moved
+        self.panel.update_from(self.watches, time.monotonic())
+
     def spans(self) -> tuple[tuple[int, int], ...]:
         """The bytes the inspector rows' watches read: the tick's read covers them."""
         return tuple((w.source.offset, w.source.size) for w in self.watches if isinstance(w.source, TypedSource))
@@ -102,3 +116,15 @@ class WatchControl:
         self.plot.set_plotted(self.panel.plotted_keys())
         if on:
             self.tab.dockWanted.emit("plot")
+
+
+def _same_field(old: LiveOverlay, row: int, new: LiveOverlay) -> FieldSource | None:
+    """Where ``new`` has the leaf ``row`` of ``old`` was: same path, same place."""
+    path = old.table.rows[row].path
+    at = new.table.find(path)
+    leaf = new.table.leaf_number(at) if at is not None else None
+    if at is None or leaf is None:
+        return None
+    if new.spec.offset + new.table.rows[at].offset != old.spec.offset + old.table.rows[row].offset:
+        return None
+    return FieldSource(new, at, leaf)

@@ -377,3 +377,61 @@ def test_an_overlay_too_big_to_read_each_tick_or_overlapping_itself_is_refused(q
     dialog.stride_edit.setText(str(stride) if stride else "")
     assert why in dialog.status.text()
     assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+
+
+def test_a_writer_that_never_finished_an_update_shows_no_values_at_all(qtbot, window, shm_name):
+    Segment.create(shm_name, 4096).close()
+    other_process_writes(shm_name, (OFFSET, (1).to_bytes(4, "little")), (OFFSET + 8, (1234).to_bytes(8, "little")))
+    tab = window.open_name(shm_name)
+    tab.overlays.add(OverlaySpec(HEADER, "defs.h", "sample", OFFSET, sequence="seq"))
+    model = tab.structures.model
+    qtbot.waitUntil(lambda: model.index(0, VALUE).data().startswith("torn"), timeout=5000)
+    assert tree_values(tab.structures)["counter"] == "—"  # never the half-written 1234
+
+
+def test_watches_follow_their_field_when_the_overlay_is_edited_and_go_when_it_is_removed(qtbot, window, shm_name):
+    Segment.create(shm_name, 4096).close()
+    other_process_writes(shm_name, (OFFSET + 8, (42).to_bytes(8, "little")))
+    tab = window.open_name(shm_name)
+    tab.overlays.add(OverlaySpec(HEADER, "defs.h", "sample", OFFSET))
+    live = tab.session.overlays[0]
+    counter = tab.watching.watch_field(live, live.table.find("counter"))
+    tab.watching.watch_field(live, live.table.find("flag"))
+    tab.watching.panel.set_plotted(counter.key)
+    # Edited: the same header with a field inserted before flag (counter stays where it is).
+    moved = HEADER.replace("uint8_t flag;", "uint8_t extra; uint8_t flag;")
+    new = tab.overlays._make(OverlaySpec(moved, "defs.h", "sample", OFFSET))
+    old = tab.session.overlays[0]
+    tab.session.overlays[0] = new
+    tab.watching.overlay_replaced(old, new)
+    assert [w.key for w in tab.watching.watches] == [counter.key]  # flag moved: its watch went
+    tab.tick()
+    assert counter.text == "42"
+    tab.overlays.remove(0)
+    assert len(tab.watching.watches) == 0 and tab.watching.panel.plotted_keys() == []
+
+
+def test_long_and_hostile_segment_names_get_saved_files_of_their_own(tmp_path):
+    store = OverlayStore(tmp_path)
+    names = ["é" * 40 + "a", "é" * 40 + "b", "bad\udcff\x1b[2J", "/" + "x/" * 150, "\ud800"]
+    paths = [store.path_for(n) for n in names]
+    assert len(set(paths)) == len(names)
+    assert all(p.parent == tmp_path and len(p.name) < 255 for p in paths)
+
+
+def test_saved_structures_nested_too_deep_to_read_are_said_and_the_segment_opens(qtbot, window, shm_name):
+    Segment.create(shm_name, 4096).close()
+    path = OverlayStore().path_for(shm_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    tab = window.open_name(shm_name)
+    assert tab is not None and tab.session.overlays == []
+
+
+def test_an_offset_beyond_any_segment_is_refused_in_the_dialog(qtbot):
+    dialog = OverlayDialog(offset=0, segment_size=4096)
+    qtbot.addWidget(dialog)
+    dialog.load_header(HEADER, "defs.h")
+    dialog.offset_edit.setText("0x10000000000000000")
+    assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+    assert "do not describe an overlay" in dialog.status.text()

@@ -28,6 +28,8 @@ import time
 
 from .page_scan import DEFAULT_HEAT_SECONDS, PageScan
 
+#: How long a change stays lit (bytes, structure fields, watches), fading.
+FADE_SECONDS = 1.5
 #: At most this many bytes of one write of ours are told apart from others' changes.
 OWN_MARK_MAX = 1 << 16
 _NEVER = -math.inf
@@ -43,7 +45,7 @@ class ChangeTracker(PageScan):
     (default: :func:`~mmfviewer.page_scan.page_size_for`).
     """
 
-    def __init__(self, size: int, *, fade_seconds: float = 1.5, budget_bytes: int = 4 << 20,
+    def __init__(self, size: int, *, fade_seconds: float = FADE_SECONDS, budget_bytes: int = 4 << 20,
                  page_size: int | None = None, heat_seconds: float = DEFAULT_HEAT_SECONDS) -> None:
         if fade_seconds <= 0:
             raise ValueError(f"fade time must be positive (got {fade_seconds})")

@@ -18,6 +18,22 @@ from .units import format_size
 PREVIEW_CHARS = 200
 
 
+def ago_text(seconds: float | None) -> str:
+    """How long ago, as the "Last change" column says it: ``"2.3 s ago"``,
+    ``"12 s ago"``, ``"4 min ago"``, ``"1 h 5 min ago"``; ``"never"`` for None."""
+    if seconds is None:
+        return "never"
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return f"{int(seconds * 10) / 10:.1f} s ago"  # rounded down: never "10.0 s"
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours} h {rest // 60} min ago"
+
+
 def clock_time(timestamp_ns: int) -> str:
     """``HH:MM:SS.ffffff`` in local time."""
     seconds, ns = divmod(timestamp_ns, 1_000_000_000)

@@ -18,6 +18,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication
 
+from ..changes import FADE_SECONDS
+from ..presentation import ago_text
 from ..struct_fields import Field, FieldTable
 from ..structure_overlays import LiveOverlay, OverlayState
 from .hex_render import HexColors
@@ -25,24 +27,12 @@ from .style import error_color, monospace_font, secondary_color
 
 COLUMNS = ("Field", "Type", "Offset", "Size", "Value", "Changed")
 FIELD, TYPE, OFFSET, SIZE, VALUE, CHANGED = range(len(COLUMNS))
-#: How long a changed field stays lit (the bytes' fade time).
-FADE_SECONDS = 1.5
 
 _Index = QModelIndex | QPersistentModelIndex
 _TOP = 0xFFFFFFFF  # the row number that means "the overlay's own row"
 _ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.FontRole,
                     Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole,
                     Qt.ItemDataRole.TextAlignmentRole})
-
-
-def _ago(seconds: float) -> str:
-    if seconds < 1:
-        return "now"
-    if seconds < 120:
-        return f"{seconds:.0f} s ago"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min ago"
-    return f"{seconds / 3600:.0f} h ago"
 
 
 class _Tree:
@@ -239,7 +229,7 @@ class StructureModel(QAbstractItemModel):
             return tree.table.text(row, state.values[tree.leaf_number[row]])
         if column == CHANGED and state is not None:
             age = self._age(tree, row, state)
-            return "" if age is None else _ago(age)
+            return "" if age is None else ago_text(age)
         return ""
 
     def _age(self, tree: _Tree, row: int, state: OverlayState) -> float | None:

@@ -44,7 +44,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..changes import FADE_SECONDS
 from ..hex_repaint import fade_clock
+from ..presentation import ago_text
 from ..watches import Watch, WatchList
 from .hex_render import HexColors
 from .style import monospace_font, note_label, secondary_color, set_status
@@ -54,8 +56,6 @@ _Index = QModelIndex | QPersistentModelIndex
 #: Column titles, in order.
 COLUMNS = ("Name", "Value", "Min", "Max", "Rate /s", "Last change", "Plot")
 NAME, VALUE, MIN, MAX, RATE, LAST_CHANGE, PLOT = range(len(COLUMNS))
-#: A changed value's row stays lit this long, as a changed byte in the hex view.
-FADE_SECONDS = 1.5
 #: What the empty list says.
 EMPTY_TEXT = ("No watches yet.\n\nRight-click a field in the structure dock or a row of the inspector "
               "and choose Watch.")
@@ -65,22 +65,6 @@ AGEING_SECONDS = 0.25
 _MONO_COLUMNS = frozenset({VALUE, MIN, MAX, RATE})
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-
-
-def ago_text(seconds: float | None) -> str:
-    """How long ago, as the "Last change" column says it: ``"2.3 s ago"``,
-    ``"12 s ago"``, ``"4 min ago"``, ``"1 h 5 min ago"``; ``"never"`` for None."""
-    if seconds is None:
-        return "never"
-    seconds = max(0.0, seconds)
-    if seconds < 10:
-        return f"{int(seconds * 10) / 10:.1f} s ago"  # rounded down: never "10.0 s"
-    if seconds < 60:
-        return f"{int(seconds)} s ago"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    hours, rest = divmod(int(seconds), 3600)
-    return f"{hours} h {rest // 60} min ago"
 
 
 def rate_text(rate: float | None) -> str:

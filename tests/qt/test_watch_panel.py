@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
+from mmfviewer.presentation import ago_text
 from mmfviewer.qt.style import dark_palette
 from mmfviewer.qt.watch_panel import (
     COLUMNS,
@@ -21,7 +22,6 @@ from mmfviewer.qt.watch_panel import (
     RATE,
     VALUE,
     WatchPanel,
-    ago_text,
     rate_text,
 )
 from mmfviewer.watches import Watch, WatchList, inspector_watch

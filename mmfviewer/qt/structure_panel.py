@@ -8,6 +8,8 @@ watch it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -132,7 +134,7 @@ class StructurePanel(QWidget):
             return self.model.field(index)[0]
         return 0 if len(self.model.overlays) == 1 else None
 
-    def _with_overlay(self, emit) -> None:  # type: ignore[no-untyped-def]
+    def _with_overlay(self, emit: Callable[[int], object]) -> None:
         overlay = self.current_overlay()
         if overlay is not None:
             emit(overlay)

@@ -102,3 +102,31 @@ def test_a_raw_segment_maximized_at_1920x1080_shows_at_least_40_rows_of_hex_and_
     assert rows >= 40, rows
     assert bytes_per_row >= 16 and sideways == 0  # hex and text, no scrolling sideways
     assert "Traceback" not in window.close()
+
+
+def test_keys_alone_watch_and_plot_fields_a_c_writer_keeps_changing(x_server, real_window, shm_name, tmp_path):
+    from mmfviewer.structure_overlays import OverlaySpec, OverlayStore
+
+    from ..c_programs import STATE_HEADER, build_state_writer, running_writer
+
+    program = build_state_writer(tmp_path)
+    Segment.create(shm_name, 4096).close()
+    # Applied in an earlier session: saved for the segment's name in the user's config.
+    OverlayStore(tmp_path / ".config" / "mmfviewer" / "structures").save(
+        shm_name, [OverlaySpec(STATE_HEADER.read_text(), "state.h", "state", 0, sequence="seq")])
+    with running_writer(program, shm_name, "seqlock", hz=200):
+        window = real_window(shm_name)
+        window.wait(lambda s: s["structures"] == ["state @ 0x0"] and "structures" in s["docks"],
+                    "the saved structure applied")
+        x_server.xdo("key", "alt+7")
+        window.wait(lambda s: s["focus"] == "QTreeView", "the structure tree focused")
+        x_server.xdo("key", "Down", "Down", "Down", "w")  # the overlay's row, seq, pad, counter
+        state = window.wait(lambda s: "counter" in s["watches"], "counter watched")
+        assert "watches" in state["docks"]
+        x_server.xdo("key", "alt+8")
+        window.wait(lambda s: s["focus"] == "QTableView", "the watch table focused")
+        x_server.xdo("key", "space")
+        state = window.wait(lambda s: s["plotted"] and "plot" in s["docks"], "counter plotted")
+        first = int(state["watches"]["counter"])
+        window.wait(lambda s: int(s["watches"]["counter"]) > first, "the watch following the writer")
+    assert "Traceback" not in window.close()

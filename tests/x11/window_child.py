@@ -46,6 +46,10 @@ def state(window: MainWindow) -> dict[str, object]:
         "inspector_dock": window.inspector_dock.isVisible(),
         "frame": [frame.x(), frame.y(), frame.width(), frame.height()],
         "scans": browser.scan_count,
+        "structures": [o.spec.label for o in tab.session.overlays] if tab is not None else [],
+        "watches": {w.label: w.text for w in tab.watching.watches} if tab is not None else {},
+        "plotted": tab.watching.panel.plotted_keys() if tab is not None else [],
+        "docks": sorted(key for key, dock in window.docks.docks.items() if dock.isVisible()),
     }
 
 

@@ -143,21 +143,69 @@ def read_header(text: str, filename: str = "header.h") -> Declarations:
 
 # ---------------------------------------------------------------------- preprocessing
 
-_COMMENT_OR_LITERAL = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+# Why a scanner and not one regex: ``/\*.*?\*/`` searched over a header full of
+# unclosed ``/*`` scans to the end from each of them (quadratic: a 1 MiB header of
+# them never finished); here every character is looked at a bounded number of times.
+_COMMENT_OR_LITERAL_START = re.compile(r"//|/\*|[\"']")
+_LITERAL = {q: re.compile(rf"{q}(?:\\.|[^{q}\\\n])*{q}") for q in "\"'"}
+
+
+def _splice_lines(text: str) -> str:
+    """Join the lines that end in a backslash to the next (C's first step, before
+    comments and directives: a ``#define`` may go on over several lines), with as
+    many empty lines after the joined one, so that later lines keep their numbers."""
+    if "\\\n" not in text:
+        return text
+    out: list[str] = []
+    held: list[str] = []
+    for line in text.split("\n"):
+        if line.endswith("\\"):
+            held.append(line[:-1])
+            continue
+        out.append("".join(held) + line)
+        out += [""] * len(held)
+        held = []
+    if held:
+        out.append("".join(held))
+        out += [""] * (len(held) - 1)
+    return "\n".join(out)
 
 
 def _strip_comments(text: str, filename: str) -> str:
-    def blank(m: re.Match[str]) -> str:
-        s = m.group(0)
-        if s.startswith("/"):
-            return " " + "\n" * s.count("\n")
-        return s
-    text = text.replace("\r\n", "\n").replace("\\\n", " \n")  # keeps lines where they are
-    out = _COMMENT_OR_LITERAL.sub(blank, text)
-    at = out.find("/*")
-    if at >= 0:
-        raise HeaderError(f"{filename}:{out.count(chr(10), 0, at) + 1}: a comment starts here and never ends")
-    return out
+    """Comments become a space (and the newlines they spanned); string and character
+    literals are kept whole, so that a ``/*`` inside one starts nothing."""
+    text = _splice_lines(text.replace("\r\n", "\n"))
+    pieces: list[str] = []
+    at = 0
+    # A quote that opens no literal: no later one of its kind on that line does either
+    # (the failed match went over them as escapes), so they are not tried again; trying
+    # each made a line of \\' pairs quadratic.
+    unclosed = {"'": -1, '"': -1}
+    while (m := _COMMENT_OR_LITERAL_START.search(text, at)) is not None:
+        start, token = m.start(), m.group(0)
+        if token == "//":
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            pieces += [text[at:start], " "]
+        elif token == "/*":
+            end = text.find("*/", start + 2)
+            if end < 0:
+                line = text.count("\n", 0, start) + 1
+                raise HeaderError(f"{filename}:{line}: a comment starts here and never ends")
+            end += 2
+            pieces += [text[at:start], " " + "\n" * text.count("\n", start, end)]
+        else:  # a literal, or a lone quote (left as it is, as the one regex did)
+            literal = None
+            if start > unclosed[token]:
+                literal = _LITERAL[token].match(text, start)
+                if literal is None:
+                    eol = text.find("\n", start)
+                    unclosed[token] = len(text) if eol < 0 else eol
+            end = literal.end() if literal is not None else start + 1
+            pieces.append(text[at:end])
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces)
 
 
 class _Expander:

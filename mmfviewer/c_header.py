@@ -504,7 +504,13 @@ class _Builder:
             if self.depth > MAX_NESTING:
                 raise self.fail(node, f"types nested more than {MAX_NESTING} deep")
             if isinstance(node, c_ast.TypeDecl):
-                return self.type_of(node.type, typedef)
+                t = self.type_of(node.type, typedef)
+                if "_Atomic" in node.quals and isinstance(t, (Scalar, Record)) and t.size in (1, 2, 4, 8, 16):
+                    # gcc aligns an atomic type of 1, 2, 4, 8 or 16 bytes to its size, so
+                    # that one instruction can load it: _Atomic struct { int a, b; } is
+                    # 8-aligned where the struct alone is 4-aligned.
+                    t = replace(t, align=max(t.align, t.size))
+                return t
             if isinstance(node, c_ast.Typename):
                 return self.type_of(node.type)
             if isinstance(node, c_ast.IdentifierType):

@@ -32,6 +32,8 @@ MAX_HEADER_BYTES = 1 << 20
 MAX_EXPANSION = 4 << 20
 #: Types nested deeper than this are refused (recursion, not a real header).
 MAX_NESTING = 64
+#: Macros whose expansion names another macro, and so on, at most this deep.
+MAX_MACRO_DEPTH = 100
 
 _MARK = "__mmfv_"
 _IDENT = re.compile(r"\b[A-Za-z_]\w*")
@@ -126,6 +128,15 @@ def read_header(text: str, filename: str = "header.h") -> Declarations:
         raise HeaderError(f"{filename} is {len(text)} characters; headers up to {MAX_HEADER_BYTES} are read")
     source, packs, defines = _preprocess(text, filename)
     source = _lift_attributes(source)
+    lone: list[int] = []
+    _strip_comments(source, filename, lone)
+    if lone:
+        # Refused here, not left to pycparser: its lexer took seconds per 100 KB on a
+        # long line after an unclosed ' or in a long '...' (both are errors in C).
+        quote, line = source[lone[0]], source.count("\n", 0, lone[0]) + 1
+        if _LITERAL[quote].match(source, lone[0]):
+            raise HeaderError(f"{filename}:{line}: a character constant longer than any")
+        raise HeaderError(f"{filename}:{line}: a {quote} that nothing closes on its line")
     try:
         ast = c_parser.CParser().parse(f"{_PRELUDE}\n# 1 \"{filename}\"\n{source}", filename=filename)
     except ParseError as err:
@@ -171,9 +182,11 @@ def _splice_lines(text: str) -> str:
     return "\n".join(out)
 
 
-def _strip_comments(text: str, filename: str) -> str:
+def _strip_comments(text: str, filename: str, lone_quotes: list[int] | None = None) -> str:
     """Comments become a space (and the newlines they spanned); string and character
-    literals are kept whole, so that a ``/*`` inside one starts nothing."""
+    literals are kept whole, so that a ``/*`` inside one starts nothing. The place of
+    the first quote that opens no literal, or opens a character constant longer than
+    any (``'\\U0001F600'`` is 12 characters), goes into ``lone_quotes``."""
     text = _splice_lines(text.replace("\r\n", "\n"))
     pieces: list[str] = []
     at = 0
@@ -201,6 +214,10 @@ def _strip_comments(text: str, filename: str) -> str:
                 if literal is None:
                     eol = text.find("\n", start)
                     unclosed[token] = len(text) if eol < 0 else eol
+                    if lone_quotes is not None and not lone_quotes:
+                        lone_quotes.append(start)
+                elif token == "'" and literal.end() - start > 16 and lone_quotes is not None and not lone_quotes:
+                    lone_quotes.append(start)
             end = literal.end() if literal is not None else start + 1
             pieces.append(text[at:end])
         at = end
@@ -220,13 +237,25 @@ class _Expander:
     def expand(self, text: str, line: int, active: frozenset[str] = frozenset()) -> str:
         if not self.macros:
             return text
+        return self._expand(text, line, active, {})
 
+    def _expand(self, text: str, line: int, active: frozenset[str],
+                done: dict[tuple[str, frozenset[str]], str]) -> str:
+        # Why ``done``: a macro used N times is expanded once, not N times; #define
+        # A B B B B chained 30 deep took 12 s of small expansions to reach the limit
+        # on characters. Why the depth limit: a chain of 5000 macros, each naming the
+        # next, ran out of Python's stack (a RecursionError, not a HeaderError).
         def one(m: re.Match[str]) -> str:
             name = m.group(0)
             body = self.macros.get(name)
             if body is None or name in active:
                 return name
-            return self.expand(body, line, active | {name})
+            key = (name, active)
+            if key not in done:
+                if len(active) >= MAX_MACRO_DEPTH:
+                    raise HeaderError(f"{self.filename}:{line}: macros nested more than {MAX_MACRO_DEPTH} deep")
+                done[key] = self._expand(body, line, active | {name}, done)
+            return done[key]
         out = _IDENT.sub(one, text)
         self.spent += len(out)
         if self.spent > MAX_EXPANSION:
@@ -323,8 +352,13 @@ def _condition(text: str, macros: _Expander, where: str, *, strict: bool = False
     try:
         ast = c_parser.CParser().parse(f"int {_MARK}v = ({text});")
     except (ParseError, RecursionError):
-        raise HeaderError(f"{where}: cannot read {text.strip()!r} as a constant") from None
-    return _Builder(where, []).constant(ast.ext[0].init)
+        shown = " ".join(text.split())
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."  # (a hostile one may be a megabyte)
+        raise HeaderError(f"{where}: cannot read {shown!r} as a constant") from None
+    try:
+        return _Builder(where, []).constant(ast.ext[0].init)
+    except RecursionError:  # 1+1+...+1 parses as a chain that deep
+        raise HeaderError(f"{where}: a constant nested too deeply to read") from None
 
 
 # ------------------------------------------------------------------------ attributes
@@ -442,6 +476,11 @@ def _explain_parse_error(message: str, source: str, filename: str) -> str:
         name, line = unknown
         return (f"{filename}:{line}: unknown type name {name!r}. The <stdint.h> and <stddef.h> names are "
                 f"known; declare others with a typedef (for example: typedef uint32_t {name};)")
+    if not where.startswith(filename):  # pycparser has no place for some errors ("?")
+        where = filename
+    if what == "At end of input":
+        last = source.rstrip().count("\n") + 1
+        return f"{filename}:{last}: the header ends inside a declaration (a ; or }} missing?)"
     if what.startswith("before: "):
         return f"{where}: cannot read the header here (just before {what[8:]!r})"
     return f"{where}: cannot read the header: {what or message}"
@@ -454,14 +493,32 @@ union unsigned void volatile while _Alignas _Alignof _Atomic _Bool _Complex _Nor
 
 def _unknown_type(source: str) -> tuple[str, int] | None:
     """A name used as a type but never declared (the commonest reason a header fails)."""
-    declared = set(re.findall(r"typedef\s[^;]*?\b([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*;", _PRELUDE + source))
+    # Why statement by statement and [\s*]+: the regexes these replace backtracked
+    # over every "typedef" to the end of a header without semicolons, and over every
+    # split of a run of spaces; 100 KB of either took minutes.
+    declared = set()
+    for statement in (_PRELUDE + source).split(";"):
+        typedef = re.search(r"\btypedef\b", statement)
+        if typedef is not None and (name := _declared_name(statement[typedef.end():])):
+            declared.add(name)
     declared |= set(re.findall(r"}\s*([A-Za-z_]\w*)\s*;", source))
     for m in re.finditer(r"(?:^|[;{(,])\s*(?:(?:const|volatile|_Atomic|static|extern|typedef)\s+)*"
-                         r"([A-Za-z_]\w*)\s+\**\s*[A-Za-z_]\w*\s*[;\[:,)=]", source):
+                         r"([A-Za-z_]\w*)[\s*]+[A-Za-z_]\w*\s*[;\[:,)=]", source):
         name = m.group(1)
         if name not in _KEYWORDS and name not in declared and not name.startswith(_MARK):
             return name, source.count("\n", 0, m.start(1)) + 1
     return None
+
+
+def _declared_name(declaration: str) -> str:
+    """The name a declaration ends with, after any [...] ("" if it ends otherwise)."""
+    tokens = re.findall(r"\w+|\S", declaration)
+    depth = 0
+    while tokens and (depth or tokens[-1] == "]"):
+        token = tokens.pop()
+        depth += (token == "]") - (token == "[")
+    last = tokens[-1] if tokens else ""
+    return last if re.fullmatch(r"[A-Za-z_]\w*", last) else ""
 
 
 # ---------------------------------------------------------------------- the AST -> types

@@ -380,83 +380,198 @@ def _balanced(text: str, open_at: int) -> int:
     return -1
 
 
-def _attribute_markers(inner: str) -> list[str]:
+def _attribute_markers(inner: str, line: int) -> list[str]:
     """Marker suffixes for what the layout cares about in an attribute's text."""
     marks = []
-    for m in re.finditer(r"\b_*(packed|aligned|align)_*\b\s*(\(\s*(\d+)\s*\))?", inner):
+    for m in re.finditer(r"\b_*(packed|aligned|align)_*\b\s*(\()?", inner):
         if m.group(1) == "packed":
             marks.append("packed")
-        else:
-            marks.append(f"aligned_{m.group(3) or 16}")
+            continue
+        value = 16  # a bare ``aligned``: the biggest alignment x86-64 and AArch64 use
+        if m.group(2):
+            # Why evaluated: aligned(sizeof(long)) or aligned(2 * 8) was read as a bare
+            # aligned (16), silently; a constant expression of plain numbers is read,
+            # anything else is refused.
+            close = _balanced(inner, m.end() - 1)
+            expression = inner[m.end():close - 1] if close > 0 else ""
+            value = int(expression) if expression.strip().isdigit() else \
+                _condition(expression, _Expander(""), f"line {line}", strict=True)
+            if value < 1 or value & (value - 1) or value > 1 << 28:
+                raise HeaderError(f"line {line}: aligned({expression.strip()}): an alignment must be a power "
+                                  f"of two from 1 to {1 << 28}")
+        marks.append(f"aligned_{value}")
     return marks
 
 
-def _opening_brace(text: str, close_at: int) -> int:
-    """The ``{`` that the ``}`` at ``close_at`` closes."""
-    depth = 0
-    for i in range(close_at, -1, -1):
-        if text[i] == "}":
-            depth += 1
-        elif text[i] == "{":
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
+class _Scopes:
+    """Braces and semicolons of a text, read once from the start as the positions
+    asked about grow: where the declaration around a position starts, whether it
+    is inside braces, and which ``{`` each ``}`` closes.
+
+    Why one pass: scanning back from each attribute (and counting braces from the
+    start for each) made a header of many attributes quadratic; 30,000 members
+    with an attribute each did not finish in minutes."""
+
+    _PUNCTUATION = re.compile(r"[;{}]")
+
+    def __init__(self, text: str) -> None:
+        self.marks = self._PUNCTUATION.finditer(text)
+        self.waiting: re.Match[str] | None = None
+        self.starts = [0]  # per open brace (outermost first): where its current declaration starts
+        self.open: list[int] = []
+        self.opening: dict[int, int] = {}  # } -> {
+        self.closing: dict[int, int] = {}  # { -> }
+        self.head: dict[int, int] = {}  # { -> where the declaration it is in starts
+
+    def _advance(self, to: int) -> None:
+        while True:
+            m = self.waiting or next(self.marks, None)
+            if m is None or m.start() >= to:
+                self.waiting = m
+                return
+            self.waiting = None
+            c, i = m.group(0), m.start()
+            if c == ";":
+                self.starts[-1] = i + 1
+            elif c == "{":
+                self.head[i] = self.starts[-1]
+                self.open.append(i)
+                self.starts.append(i + 1)
+            elif self.open:
+                self.opening[i] = self.open.pop()
+                self.closing[self.opening[i]] = i
+                self.starts.pop()
+
+    def declaration(self, at: int) -> tuple[int, bool]:
+        """Where the declaration that ``at`` is in starts, and whether it is inside braces."""
+        self._advance(at)
+        return self.starts[-1], len(self.starts) > 1
+
+    def brace_opened(self, close_at: int) -> int:
+        """The ``{`` that the ``}`` at ``close_at`` closes (-1: none)."""
+        self._advance(close_at + 1)
+        return self.opening.get(close_at, -1)
 
 
-def _declaration_start(text: str, at: int) -> tuple[int, bool]:
-    """Where the declaration that ``at`` is in starts, and whether it is inside braces."""
-    depth = 0
-    for i in range(at - 1, -1, -1):
-        c = text[i]
-        if c == "}":
-            depth += 1
-        elif c == "{":
-            if depth == 0:
-                return i + 1, True
-            depth -= 1
-        elif c == ";" and depth == 0:
-            return i + 1, _inside_braces(text, i)
-    return 0, False
+#: Words of a declaration that say nothing of its type.
+_QUALIFIERS = frozenset(re.findall(r"\w+", """const volatile _Atomic restrict __restrict __restrict__ typedef static
+extern register inline _Thread_local auto __extension__"""))
+#: Parentheses after these words hold no declarator.
+_SPECIFIER_CALLS = frozenset(re.findall(r"\w+", "_Alignas __attribute__ __attribute __declspec __typeof__ typeof"))
 
 
-def _inside_braces(text: str, at: int) -> bool:
-    return text.count("{", 0, at) > text.count("}", 0, at)
+class _Declaration:
+    """One declaration's text, read up to an attribute in it: which declarator the
+    attribute follows, or none yet.
+
+    Why: gcc gives an attribute written after a declarator to that declarator alone
+    (``int a, b __attribute__((aligned(8)))`` aligns b, not a) and one among the
+    specifiers to all of them; the marker that carries it must say which."""
+
+    _TOKEN = re.compile(r"\w+|[^\s\w]")
+
+    def __init__(self, start: int) -> None:
+        self.start = self.read_to = start
+        self.depth = 0  # of parentheses and brackets
+        self.commas = 0  # declarators before the current one
+        self.top: list[str] = []  # the current one's words, (...), [...] and {...} folded
+        self.typedef = False
+
+    def read(self, text: str, to: int, closing: dict[int, int]) -> None:
+        at = self.read_to
+        while (m := self._TOKEN.search(text, at, to)) is not None:
+            token, at = m.group(0), m.end()
+            if token == "{" and closing.get(m.start(), to) < to:
+                at = closing[m.start()] + 1  # a record's body: nothing of ours at this depth
+                self.top.append("{}")
+            elif token in ("(", "["):
+                self.depth += 1
+                if self.depth == 1:
+                    self.top.append(token)
+            elif token in (")", "]"):
+                self.depth = max(self.depth - 1, 0)
+                if self.depth == 0 and self.top and self.top[-1] in ("(", "["):
+                    opened = self.top.pop()
+                    if opened == "(" and self.top and self.top[-1] in _SPECIFIER_CALLS:
+                        self.top.pop()
+                    else:
+                        self.top.append(opened + token)
+            elif self.depth == 0:
+                if token == ",":
+                    self.commas += 1
+                    self.top = []
+                else:
+                    self.top.append(token)
+                    self.typedef = self.typedef or token == "typedef"
+        self.read_to = to
+
+    def declarator(self) -> int:
+        """The declarator (0, 1...) the attribute at the end follows; -1: none (it is
+        among the specifiers)."""
+        if self.commas:
+            return self.commas
+        if not self.top or self.top[-1] in ("*", "{}"):
+            return -1
+        last, before = self.top[-1], self.top[:-1]
+        if not (last[0].isalpha() or last[0] == "_"):
+            return 0  # a declarator's (...) or [...], or a bitfield's width
+        if last in _KEYWORDS or (before and before[-1] in ("struct", "union", "enum")):
+            return -1
+        # A name after a type names the declarator; a name alone is a typedef name.
+        return 0 if any(word not in _QUALIFIERS for word in before) else -1
 
 
 def _lift_attributes(text: str) -> str:
     """Cut gcc attributes out of ``text``, leaving marker members behind for the ones
-    that change a layout: ``packed`` and ``aligned`` on a record or on a member."""
+    that change a layout: ``packed`` and ``aligned`` on a record, on a member or on a
+    typedef, and ``packed`` on an enum (an enumerator marker)."""
     text = re.sub(r"\balignas\s*\(", "_Alignas(", text)
+    scopes = _Scopes(text)
     cuts: list[tuple[int, int]] = []
+    heads: list[int] = []  # per cut: where the text before it (and the attributes right before it) ends
     inserts: list[tuple[int, str]] = []
+    declaration = _Declaration(-1)
+    line, counted = 1, 0
     for m in _ATTRIBUTE.finditer(text):
         start = m.start()
-        if any(a <= start < b for a, b in cuts):
+        if cuts and start < cuts[-1][1]:
             continue
         end = _balanced(text, m.end() - 1)
+        line += text.count("\n", counted, start)  # (counted on from the last one: linear)
+        counted = start
         if end < 0:
-            raise HeaderError(f"line {text.count(chr(10), 0, start) + 1}: an attribute's parentheses never close")
+            raise HeaderError(f"line {line}: an attribute's parentheses never close")
+        before = start
+        while before > 0 and text[before - 1].isspace():
+            before -= 1
+        if cuts and cuts[-1][1] == before:  # right after another attribute: what was before that one
+            before = heads[-1]
         cuts.append((start, end))
-        marks = _attribute_markers(text[m.end():end - 1])
+        heads.append(before)
+        marks = _attribute_markers(text[m.end():end - 1], line)
         if not marks:
             continue
-        before = text[:start].rstrip()
-        if before.endswith("}"):  # struct {...} __attribute__((packed))
-            brace = _opening_brace(text, len(before) - 1)
+        if before > 0 and text[before - 1] == "}":  # struct {...} __attribute__((packed))
+            brace = scopes.brace_opened(before - 1)
             if brace >= 0:
-                inserts += [(brace + 1, f" char {_MARK}{mark}__;") for mark in marks]
+                enum = re.search(r"\benum\b", text[scopes.head[brace]:brace]) is not None
+                inserts += _record_markers(brace + 1, marks, enum)
             continue
-        if head := _RECORD_HEAD.search(before):
-            if head.group(1) == "enum":
-                continue
-            brace = text.find("{", end)
-            if brace >= 0 and ";" not in text[end:brace]:
-                inserts += [(brace + 1, f" char {_MARK}{mark}__;") for mark in marks]
+        if head := _RECORD_HEAD.search(text, max(0, before - 256), before):
+            after = re.compile(r"[{;]").search(text, end)
+            if after is not None and after.group(0) == "{":
+                inserts += _record_markers(after.start() + 1, marks, head.group(1) == "enum")
             continue
-        decl_start, inside = _declaration_start(text, start)
-        if inside:
-            inserts += [(decl_start, f" char {_MARK}member_{mark}__;") for mark in marks]
+        decl_start, inside = scopes.declaration(start)
+        if declaration.start != decl_start:
+            declaration = _Declaration(decl_start)
+        declaration.read(text, start, scopes.closing)
+        which = declaration.declarator()
+        scope = "member" if inside else "typedef" if declaration.typedef else ""
+        if scope:  # (an attribute of a variable is not ours)
+            kind = "char" if inside else "typedef char"
+            inserts += [(decl_start, f" {kind} {_MARK}{scope}{'' if which < 0 else which}_{mark}__;")
+                        for mark in marks]
     edits = sorted([(a, b, "") for a, b in cuts] + [(a, a, s) for a, s in inserts])
     pieces, at = [], 0
     for a, b, s in edits:
@@ -467,6 +582,14 @@ def _lift_attributes(text: str) -> str:
         at = max(at, b) if b > a else a
     pieces.append(text[at:])
     return "".join(pieces)
+
+
+def _record_markers(at: int, marks: list[str], enum: bool) -> list[tuple[int, str]]:
+    """A record's markers: members at the start of its body; an enum's ``packed``: an
+    enumerator there (which does not shift the others' values: it is skipped)."""
+    if enum:
+        return [(at, f" {_MARK}packed__,")] if "packed" in marks else []
+    return [(at, f" char {_MARK}{mark}__;") for mark in marks]
 
 
 def _explain_parse_error(message: str, source: str, filename: str) -> str:
@@ -533,6 +656,8 @@ class _Builder:
         self.filename = filename
         self.packs = packs
         self.decls = Declarations()
+        #: typedef names of structs and unions not defined yet -> "struct name"
+        self.forward: dict[str, str] = {}
         self.depth = 0
 
     def fail(self, node: object, message: str) -> HeaderError:
@@ -542,16 +667,53 @@ class _Builder:
 
     def file(self, ast: object) -> None:
         assert isinstance(ast, c_ast.FileAST)
+        waiting: list[tuple[int, int]] = []  # aligned(N) for the next typedef: (declarator or -1: all, N)
+        aligns: list[tuple[int, int]] = []  # those of the typedef being read
+        declaration: tuple[int, int] | None = None
+        index = 0
         for ext in ast.ext:
+            if isinstance(ext, c_ast.Typedef) and ext.name.startswith(_MARK):
+                mark = re.fullmatch(r"typedef(\d*)_aligned_(\d+)", ext.name[len(_MARK):-2])
+                if mark is not None:  # (packed on a typedef: gcc ignores it, and so do we)
+                    waiting.append((int(mark.group(1) or -1), int(mark.group(2))))
+                declaration = None
+                continue
             if isinstance(ext, c_ast.Typedef):
+                specifiers = _specifiers_of(ext)
+                if specifiers is None or specifiers != declaration:
+                    declaration, index, aligns, waiting = specifiers, 0, waiting, []
+                else:
+                    index += 1
+                later = _record_without_body(ext.type)
+                if later and later not in self.decls.types:
+                    # typedef struct node node_t; before struct node {...}: valid C
+                    # (and common), which was refused as "used before it is defined".
+                    self.forward[ext.name] = later
+                    continue
                 t = self.type_of(ext.type, ext.name)
+                aligned = max((n for which, n in aligns if which in (-1, index)), default=0)
+                if aligned:
+                    # aligned(N) on a typedef sets the alignment, lower or higher, and
+                    # leaves the size: typedef int a8 __attribute__((aligned(8))) is 4
+                    # bytes 8-aligned (it was read as a plain int).
+                    if isinstance(t, ArrayType):
+                        raise self.fail(ext, f"aligned({aligned}) on {ext.name}, a typedef of an array, is not "
+                                             "supported; put it on a member of that type instead")
+                    t = replace(t, align=aligned)
                 self.decls.types[ext.name] = replace(t, name=ext.name) if isinstance(t, Scalar) else t
             elif isinstance(ext, c_ast.StaticAssert):
                 if not self.constant(ext.cond):  # the header checks its own layout: so do we
+                    said = getattr(ext.message, "value", "")
                     raise self.fail(ext, "the header's _Static_assert fails with this layout "
-                                         "(x86-64/AArch64 Linux, gcc's rules)")
-            elif isinstance(ext, c_ast.Decl):
+                                         f"(x86-64/AArch64 Linux, gcc's rules){': ' + said if said else ''}")
+            elif isinstance(ext, c_ast.Decl) and not _record_without_body(ext.type):
+                # (struct s; and extern struct s v; declare no layout: they were refused
+                # as "used before it is defined")
                 self.type_of(ext.type)  # defines what it declares; variables are not ours
+        for name, later in self.forward.items():  # defined after all: the typedef names it
+            found = self.decls.types.get(later)
+            if found is not None:
+                self.decls.types.setdefault(name, found)
 
     # -- types
 
@@ -605,6 +767,12 @@ class _Builder:
         names = tuple(getattr(node, "names", ()))
         if len(names) == 1 and names[0] in self.decls.types:
             return self.decls.types[names[0]]
+        if len(names) == 1 and names[0] in self.forward:
+            later = self.forward[names[0]]
+            found = self.decls.types.get(later)
+            if found is None:
+                raise self.fail(node, f"{names[0]} ({later}) is used before {later} is defined")
+            return found
         base = _BASE_TYPES.get(tuple(sorted(names)))
         if base is None:
             if names == ("void",):
@@ -623,16 +791,35 @@ class _Builder:
                 raise self.fail(node, f"{key} is used before it is defined")
             return found
         spec = RecordSpec(kind, key or typedef or f"{kind} (anonymous)", max_pack=self.pack_at(node))
-        pending = MemberSpec("", Scalar("char", "char", 1, 1))
+        # A member's attributes come as markers before its declaration, each for one
+        # of its declarators or (-1) for all: int a, b __attribute__((aligned(8)))
+        # aligns b alone, as gcc does (the marker used to go to the first member).
+        waiting: list[tuple[int, str]] = []  # (declarator or -1, mark) for the next declaration
+        marks: list[tuple[int, str]] = []  # those of the declaration being read
+        declaration: tuple[int, int] | None = None
+        index = 0
         for decl in node.decls:
             name = decl.name or ""
             if name.startswith(_MARK):
-                self.mark(spec, pending, name[len(_MARK):-2])
+                mark = name[len(_MARK):-2]
+                member_mark = re.fullmatch(r"member(\d*)_(\w+)", mark)
+                if member_mark is not None:
+                    waiting.append((int(member_mark.group(1) or -1), member_mark.group(2)))
+                else:
+                    self.mark(spec, mark)
+                declaration = None
                 continue
             if decl.bitsize is None and name == "" and not isinstance(decl.type, (c_ast.Struct, c_ast.Union)):
                 continue  # "int;" declares nothing
-            member = MemberSpec(name, self.type_of(decl.type), aligned=pending.aligned, packed=pending.packed)
-            pending = MemberSpec("", pending.type)
+            specifiers = _specifiers_of(decl)
+            if specifiers is None or specifiers != declaration:
+                declaration, index, marks, waiting = specifiers, 0, waiting, []
+            else:
+                index += 1
+            member = MemberSpec(name, self.type_of(decl.type))
+            for which, mark in marks:
+                if which in (-1, index):
+                    self.mark(member, mark)
             if decl.bitsize is not None:
                 member.bit_width = self.constant(decl.bitsize)
                 if not isinstance(member.type, Scalar) or member.type.kind in ("float", "longdouble", "pointer"):
@@ -652,10 +839,7 @@ class _Builder:
             self.decls.records.append(key or typedef)
         return record
 
-    def mark(self, spec: RecordSpec, pending: MemberSpec, mark: str) -> None:
-        target: RecordSpec | MemberSpec = spec
-        if mark.startswith("member_"):
-            target, mark = pending, mark[len("member_"):]
+    def mark(self, target: RecordSpec | MemberSpec, mark: str) -> None:
         if mark == "packed":
             target.packed = True
         elif mark.startswith("aligned_"):
@@ -681,7 +865,11 @@ class _Builder:
             return found
         names: list[tuple[int, str]] = []
         value = -1
+        packed = False
         for e in node.values.enumerators:
+            if e.name.startswith(_MARK):  # __attribute__((packed)), as an enumerator
+                packed = True
+                continue
             value = self.constant(e.value) if e.value is not None else value + 1
             self.decls.constants[e.name] = value
             names.append((value, e.name))
@@ -689,6 +877,13 @@ class _Builder:
         wide = any(not (-(1 << 31) <= v < (1 << 32)) for v, _ in names) or \
             (signed and any(v >= (1 << 31) for v, _ in names))
         size = 8 if wide else 4
+        if packed:
+            # A packed enum is as small as its values allow, as gcc makes it (it was
+            # read as 4 bytes, and enum {...} __attribute__((packed)) as a struct member).
+            def fits(n: int) -> bool:
+                low, high = (-(1 << (8 * n - 1)), 1 << (8 * n - 1)) if signed else (0, 1 << (8 * n))
+                return all(low <= v < high for v, _ in names)
+            size = next((n for n in (1, 2, 4) if fits(n)), size)
         scalar = Scalar(key, "enum", size, size, signed, tuple(names))
         if node.name:
             self.decls.types[key] = scalar
@@ -751,6 +946,26 @@ class _Builder:
             return int(digits)
         except ValueError:
             raise self.fail(node, f"{text} is not an integer") from None
+
+
+def _record_without_body(node: object) -> str:
+    """``struct s`` for a declaration of a struct or union type without its body
+    (``struct s;``, ``typedef struct s s_t;``); "" otherwise."""
+    if isinstance(node, c_ast.TypeDecl):
+        node = node.type
+    if isinstance(node, (c_ast.Struct, c_ast.Union)) and node.decls is None and node.name:
+        return f"{'struct' if isinstance(node, c_ast.Struct) else 'union'} {node.name}"
+    return ""
+
+
+def _specifiers_of(decl: object) -> tuple[int, int] | None:
+    """Where a declaration's type specifiers are: the same for all its declarators
+    (pycparser gives each declarator a Decl of its own)."""
+    t = getattr(decl, "type", None)
+    while isinstance(t, (c_ast.TypeDecl, c_ast.PtrDecl, c_ast.ArrayDecl, c_ast.FuncDecl)):
+        t = t.type
+    coord = getattr(t, "coord", None)
+    return None if coord is None else (coord.line, coord.column)
 
 
 def _c_div(a: int, b: int) -> int:

@@ -1,0 +1,647 @@
+"""C headers laid out as gcc lays them out (gcc is the judge), and hostile headers.
+
+The oracle: each header below is written to disk, and a C program that #includes it
+prints ``sizeof``/``_Alignof`` of every type, ``offsetof``/``sizeof`` of every named
+member (nested designators such as ``a.b[2].c``), and for every bitfield the bits
+that change when it alone is set to all ones. The same lines are made from
+mmfviewer's layout, and the two must be equal line for line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mmfviewer.c_header import Declarations, HeaderError, read_header
+from mmfviewer.c_types import ArrayType, CType, Record, Scalar
+
+# ------------------------------------------------------------------------- the headers
+
+HEADERS: dict[str, str] = {}
+
+HEADERS["scalars"] = r"""
+#ifndef SCALARS_H
+#define SCALARS_H
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* every width, each after a byte so that its alignment shows */
+struct scalars {
+    uint8_t u8;  uint16_t u16;
+    uint8_t u8b; uint32_t u32;
+    uint8_t u8c; uint64_t u64;
+    int8_t i8;   float f;
+    char c;      double d;
+    char c2;     long double ld;
+    _Bool b;     bool b2;
+    void *p;     const char *s;
+    struct scalars *next;
+    void (*callback)(int, char *);
+    short sh;    long l;
+    char c3;     long long ll;
+    unsigned long long ull;
+    unsigned u;  signed char sc;
+    unsigned short us; long int li; unsigned long int uli; long unsigned lu;
+    size_t sz;   ptrdiff_t pd;
+    intptr_t ip; wchar_t wc;
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SCALARS_H */
+"""
+
+HEADERS["arrays"] = r"""
+#pragma once
+#include <stdint.h>
+#define NAME_LEN 16
+#define ROWS 3
+#define COLS (ROWS*2+1)
+struct point { int16_t x, y; };
+typedef uint8_t mac_t[6];
+typedef struct point path_t[4];
+struct arrays {
+    char name[NAME_LEN];
+    char tag[3];
+    mac_t mac;
+    double grid[ROWS][COLS];
+    uint8_t cube[2][3][5];
+    struct point pts[5];
+    path_t paths[2];
+    char raw[sizeof(struct point) * 3];
+    uint32_t tail[(NAME_LEN >> 2) + 1];
+    char one[1];
+    uint16_t flexible[];
+};
+"""
+
+HEADERS["nested"] = r"""
+#include <stdint.h>
+struct inner { uint8_t a; uint32_t b; };
+struct outer {
+    uint8_t flag;
+    struct inner in;
+    struct { uint16_t x; uint64_t y; } named_anon;
+    struct deep { struct inner pair[2]; char c; } deep;
+    union { int i; float f; char s[5]; } u;
+    struct inner list[3];
+    char last;
+};
+typedef struct outer outer_t;
+typedef outer_t outer_alias;
+struct wraps { char c; outer_alias o[2]; struct deep d; };
+"""
+
+HEADERS["unions"] = r"""
+#include <stdint.h>
+union value { uint8_t b; uint16_t s; uint32_t i; uint64_t l; double d; char text[13]; };
+struct tagged { uint8_t kind; union value v; uint8_t after; };
+union mixed { struct { uint8_t a; uint32_t b; } s; long double ld; char c[3]; };
+typedef union { int32_t i; uint8_t bytes[4]; } word_t;
+struct words { char c; word_t w[3]; union mixed m; };
+"""
+
+HEADERS["anonymous_members"] = r"""
+#include <stdint.h>
+struct anon {
+    int kind;
+    union {
+        int32_t i;
+        double d;
+        struct { uint16_t lo, hi; };
+    };
+    struct {
+        char c;
+        union { short s; char cc[5]; };
+    };
+    uint8_t last;
+};
+union anon_union { struct { uint8_t a, b; }; uint32_t all; };
+"""
+
+HEADERS["enums"] = r"""
+enum color { RED, GREEN = 5, BLUE, LAST = BLUE + 10 };
+enum negative { MINUS = -3, ZERO = 0, TOP = 0x7fffffff };
+enum big { B_SMALL = 1, B_BIG = 0x80000000 };
+enum huge { H_SMALL = 0, H_HUGE = 0x100000000 };
+enum mixed_big { M_NEG = -1, M_BIG = 0x80000000 };
+enum shifted { S_BIT = 1 << 4, S_CHAR = 'x', S_EXPR = (S_BIT | 3) * 2 };
+typedef enum { MODE_A, MODE_B } op_mode;
+struct with_enums {
+    char c;  enum color col;
+    char c1; enum negative n;
+    char c2; enum big b;
+    char c3; enum huge h;
+    char c4; op_mode m;
+    char c5; enum mixed_big mb;
+    enum shifted sh[2];
+};
+"""
+
+HEADERS["typedefs"] = r"""
+#include <stdint.h>
+typedef unsigned int DWORD;
+typedef DWORD dword_alias;
+typedef uint8_t byte_t;
+typedef byte_t block_t[4][2];
+typedef struct rec { byte_t b; DWORD d; } rec_t, *rec_ptr;
+typedef struct { dword_alias x; block_t blk; rec_ptr next; } holder_t;
+typedef holder_t holders_t[3];
+typedef double vec3[3];
+struct uses { rec_t r; holders_t hs; block_t b; DWORD dw; vec3 v; char c; };
+"""
+
+HEADERS["defines"] = r"""
+#define N 4
+#define M (N*2+1)
+#define HALF (M / 2)
+#define SHIFTED (1 << 3)
+#define HEX 0x10
+#define OCT 010
+#define CHARC ('A' - 60)
+#define TERN (N > 2 ? 3 : 1)
+struct x { char c; int i; };
+#define XSIZE sizeof(struct x)
+#define ALIGNX _Alignof(struct x)
+#define LOGICAL ((N == 4) && !(M < 2))
+#if N > 3 && defined(M)
+#define PICK 7
+#elif N > 2
+#define PICK 5
+#else
+#define PICK 1
+#endif
+#ifdef UNDEFINED_THING
+#error this is never seen
+#endif
+#if 0
+struct never { this is not C };
+#endif
+#undef HALF
+#define HALF 2
+#define LONG_ONE \
+    (N + \
+     1)
+struct defined {
+    int a[N]; char b[M]; char c[HALF]; char d[SHIFTED]; char e[HEX]; char f[OCT];
+    char g[CHARC]; char h[TERN]; char i[XSIZE]; char j[XSIZE * N + 1]; char k[ALIGNX];
+    char l[LOGICAL + 1]; char m[(N*2+1)][(((N)))]; char n[M % 5]; char o[-(-3)];
+    char p[~~2]; char q[10u]; char r[2L]; char s[0x1ULL]; char t[PICK]; char u[LONG_ONE];
+    char v[sizeof(int) * 2]; char w[sizeof(struct x[2])];
+};
+"""
+
+HEADERS["packed"] = r"""
+#include <stdint.h>
+struct __attribute__((packed)) packed_before { uint8_t a; uint32_t b; uint16_t c; uint64_t d; };
+struct packed_after { uint8_t a; uint32_t b; uint16_t c; uint64_t d; } __attribute__((packed));
+typedef struct __attribute__((__packed__)) { char c; double d; } packed_typedef_t;
+typedef struct { char c; double d; } __attribute__((packed)) packed_typedef_after_t;
+struct holds_packed { char c; struct packed_before p; uint16_t after; };
+struct __attribute__((packed)) packed_nested {
+    char c;
+    struct inner_np { char a; int b; } inner;
+    short s;
+};
+struct __attribute__((packed, aligned(4))) packed_aligned { char c; int i; short s; };
+struct member_packed { char c; int x __attribute__((packed)); char d; double e __attribute__((packed)); };
+enum __attribute__((packed)) small_enum { SMALL_A, SMALL_B = 200 };
+enum __attribute__((packed)) signed_small_enum { SIGNED_A = -1, SIGNED_B = 100 };
+enum wide_enum { WIDE_A, WIDE_B = 300 } __attribute__((packed));
+typedef enum __attribute__((packed)) { TE_A, TE_B = 70000 } packed_enum_t;
+struct holds_packed_enums { char c; enum small_enum s; enum signed_small_enum ss; enum wide_enum w; packed_enum_t t; };
+"""
+
+HEADERS["aligned"] = r"""
+#include <stdint.h>
+struct __attribute__((aligned(16))) al16 { int a; };
+struct al_after { char c; } __attribute__((aligned(8)));
+struct member_al { char c; int x __attribute__((aligned(16))); char d; };
+struct member_al_before { char c; __attribute__((aligned(8))) int x; };
+struct al_in_packed { char c; int x __attribute__((aligned(4))); } __attribute__((packed));
+struct holds_al { char c; struct al16 a; char d; };
+struct alignas_m { char c; _Alignas(16) char d; _Alignas(double) char e; _Alignas(8) short arr[3]; };
+typedef struct { char c; } __attribute__((aligned(32))) al32_t;
+struct aligned_bare { char c; } __attribute__((aligned));
+struct holds_al32 { al32_t a; char c; };
+struct al_array { char c; char buf[3] __attribute__((aligned(8))); _Alignas(struct al16) char d; };
+typedef int aligned_int __attribute__((aligned(8)));
+typedef short __attribute__((aligned(4))) aligned_short;
+struct uses_aligned_typedefs { char c; aligned_int i; char d; aligned_short s; };
+struct two_declarators { char c; int a, b __attribute__((aligned(8))); char d; };
+struct three_declarators {
+    char c; int __attribute__((aligned(8))) e, f; int g __attribute__((aligned(8))), h;
+    char *p, *q __attribute__((aligned(16))); void (*cb)(int) __attribute__((aligned(16))); char last;
+};
+typedef int __attribute__((aligned(8))) both_a, both_b;
+typedef int first_only, second_only __attribute__((aligned(8)));
+typedef int lowered_int __attribute__((aligned(2)));
+typedef struct al16 al16_at_32 __attribute__((aligned(32)));
+struct uses_more_typedefs { char c; both_a a; both_b b; first_only f; second_only s; lowered_int l; al16_at_32 x; };
+#define CACHE_LINE 64
+struct aligned_expressions {
+    char c;
+    int x __attribute__((aligned(sizeof(long))));
+    char d __attribute__((aligned(2 * 8)));
+    char e __attribute__((__aligned__(CACHE_LINE)));
+};
+"""
+
+HEADERS["pragma_pack"] = r"""
+#include <stdint.h>
+#pragma pack(push, 1)
+struct pp1 { char c; int i; double d; };
+#pragma pack(push, 2)
+struct pp2 { char c; int i; double d; };
+#pragma pack(pop)
+struct pp1b { char c; short s; };
+#pragma pack(pop)
+struct pp_none { char c; int i; };
+#pragma pack(4)
+struct pp4 { char c; double d; long double ld; };
+#pragma pack()
+struct pp_reset { char c; double d; };
+#pragma pack(push, 8)
+struct pp8 { char c; long double ld; };
+#pragma pack(pop)
+struct holds_pp { char c; struct pp1 p; struct pp4 q; };
+struct __attribute__((aligned(16))) al16 { int a; };
+#pragma pack(push)
+#pragma pack(2)
+struct pp2_aligned_member { char c; int x __attribute__((aligned(8))); char d; };
+struct pp2_alignas { char c; _Alignas(8) int x; };
+struct pp2_holds_aligned { char c; struct al16 a; };
+struct __attribute__((aligned(8))) pp2_aligned_struct { char c; };
+struct pp2_aligned_after { char c; int x; } __attribute__((aligned(8)));
+struct __attribute__((packed)) pp2_packed { char c; int x __attribute__((aligned(4))); };
+#pragma pack(pop)
+struct pp_popped { char c; int x __attribute__((aligned(8))); };
+"""
+
+HEADERS["bitfields"] = r"""
+#include <stdint.h>
+#include <stdbool.h>
+enum color { RED, GREEN, BLUE };
+struct bf_basic { unsigned a:3; unsigned b:5; unsigned c:24; unsigned d:1; };
+struct bf_signed { int s:4; signed int t:7; unsigned u:21; long l:40; };
+struct bf_cross { unsigned a:30; unsigned b:4; uint8_t c:7; uint8_t d:2; };
+struct bf_zero { char c; unsigned a:3; unsigned :0; unsigned b:3; uint8_t :0; uint8_t e:2; };
+struct bf_zero_only { char c; int :0; char d; };
+struct bf_unnamed { char c; unsigned :5; unsigned a:3; int :12; short s:4; };
+struct bf_unnamed_only { char c; int :4; };
+struct bf_small { uint8_t a:3; uint8_t b:6; uint16_t c:9; uint16_t d:9; uint64_t e:40; uint64_t f:30; };
+struct bf_bool { _Bool f1:1; bool f2:1; char c; };
+struct bf_char_after { unsigned a:4; char c; unsigned b:4; };
+struct bf_long { char c; uint64_t big:63; uint64_t x:2; };
+struct bf_enum { enum color col:3; unsigned x:2; };
+struct bf_full { uint32_t whole:32; uint8_t byte:8; uint64_t all:64; };
+struct bf_in_nested { char c; struct { unsigned a:5, b:5; } pair[2]; struct bf_basic basic; };
+"""
+
+HEADERS["bitfields_packed"] = r"""
+#include <stdint.h>
+struct __attribute__((packed)) bfp { uint8_t a:3; uint32_t b:20; uint8_t c:7; uint64_t d:40; char e; };
+struct bfp_after { char c; unsigned x:20; unsigned y:20; } __attribute__((packed));
+struct __attribute__((packed)) bfp_zero { char c; unsigned a:3; unsigned :0; unsigned b:3; };
+struct bfp_member { char c; int x:5; int y:30 __attribute__((packed)); };
+"""
+
+HEADERS["bitfields_unions"] = r"""
+#include <stdint.h>
+union bfu { unsigned a:3; uint8_t b:7; uint64_t c:33; char d; };
+union bfu_small { uint8_t a:3; uint16_t b:9; };
+struct holds_bfu { char c; union bfu u; union bfu_small s; };
+"""
+
+HEADERS["bitfields_pragma_pack"] = r"""
+#include <stdint.h>
+#pragma pack(push, 1)
+struct bfpp1 { uint8_t a:3; uint32_t b:20; uint16_t c:15; char d; };
+#pragma pack(2)
+struct bfpp2 { char a; uint32_t b:20; uint32_t c:20; };
+struct bfpp2b { uint8_t a:7; uint16_t b:10; uint64_t c:60; };
+#pragma pack(4)
+struct bfpp4 { char a; uint64_t b:40; uint64_t c:40; unsigned :0; char d; };
+#pragma pack(pop)
+struct bf_after_pop { char a; uint32_t b:20; uint32_t c:20; };
+"""
+
+HEADERS["forward_declarations"] = r"""
+#include <stdint.h>
+struct later;
+union value;
+typedef struct node node_t;
+typedef union value value_t;
+struct node { node_t *next; struct later *l; value_t *v; int32_t n; };
+union value { int32_t i; double d; node_t *as_node; };
+struct later { node_t n; value_t v; char c; };
+typedef struct later later_t;
+extern struct later the_later;
+struct list { node_t head; later_t tail[2]; };
+"""
+
+HEADERS["qualifiers"] = r"""
+#include <stdint.h>
+struct pair8 { int a, b; };
+struct quals {
+    volatile uint32_t v;
+    const uint8_t c;
+    _Atomic uint16_t a;
+    const volatile uint64_t cv;
+    _Atomic int ai;
+    volatile struct inner_q { char x; int y; } vi;
+    const char *const name;
+    char *restrict buffer;
+    volatile unsigned vb:3;
+    volatile unsigned vc:6;
+    _Atomic long al;
+    _Atomic struct pair8 ap;
+    char tail;
+    _Atomic(char) ac;
+    _Atomic(struct pair8) ap2;
+    char tail2;
+    _Atomic struct { char two[2]; } a2;
+    char tail3;
+    _Atomic struct { long a, b; } a16;
+    _Atomic struct { char three[3]; } a3;
+};
+typedef _Atomic struct pair8 atomic_pair;
+struct holds_atomic_typedef { char c; atomic_pair p; };
+"""
+
+
+
+def _standard_names_header() -> str:
+    """A member of every type mmfviewer knows without its #include, each after a char
+    (so that its alignment shows), to compare with the C library's own."""
+    names = sorted(read_header("").types)
+    members = "\n".join(f"    char pad_{i}; {name} m_{i};" for i, name in enumerate(names))
+    includes = "".join(f"#include <{h}>\n" for h in ("stdint.h", "stddef.h", "stdbool.h", "uchar.h", "wchar.h",
+                                                     "sys/types.h", "time.h"))
+    return f"{includes}struct standard_names {{\n{members}\n}};\n"
+
+
+HEADERS["standard_names"] = _standard_names_header()
+
+
+# --------------------------------------------------------------------- the oracle
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One line both sides print: ``c`` prints it from the compiled program,
+    ``ours`` is what mmfviewer's layout says it is."""
+
+    c: str
+    ours: str
+
+
+_BITS_FUNCTION = r"""
+static void bits(const char *label, const void *object, size_t size) {
+    const unsigned char *p = object;
+    long first = -1, last = -1, count = 0;
+    for (size_t i = 0; i < size * 8; i++)
+        if (p[i / 8] >> (i % 8) & 1) {
+            if (first < 0) first = (long)i;
+            last = (long)i;
+            count++;
+        }
+    printf("%s: bits %ld+%ld%s\n", label, first, count, last - first + 1 == count ? "" : " (not contiguous)");
+}
+"""
+
+
+
+def _record_probes(c_type: str, record: Record) -> Iterator[Probe]:
+    label = c_type
+    yield Probe(f'printf("{label}: size %zu align %zu\\n", sizeof({c_type}), _Alignof({c_type}));',
+                f"{label}: size {record.size} align {record.align}")
+    yield from _member_probes(c_type, record, "", 0)
+
+
+def _member_probes(c_type: str, record: Record, path: str, base: int) -> Iterator[Probe]:
+    """Every named member of ``record`` reached by ``path`` (a designator) at ``base``."""
+    for m in record.members:
+        if not m.name:
+            if isinstance(m.type, Record):  # an anonymous struct or union: its members are ours
+                yield from _member_probes(c_type, m.type, path, base + m.offset)
+            continue
+        designator = f"{path}.{m.name}" if path else m.name
+        label = f"{c_type} .{designator}"
+        if m.bit_width is not None:
+            assert m.bit_offset is not None
+            first = (base + m.offset) * 8 + m.bit_offset
+            yield Probe(f"{{ {c_type} x; memset(&x, 0, sizeof x); x.{designator} = -1; "
+                        f'bits("{label}", &x, sizeof x); }}',
+                        f"{label}: bits {first}+{m.bit_width}")
+            continue
+        yield from _placed_probes(c_type, m.type, designator, base + m.offset)
+
+
+def _placed_probes(c_type: str, t: CType, designator: str, offset: int) -> Iterator[Probe]:
+    """``designator`` (of type ``t``) lies at ``offset``; and so on inside it."""
+    label = f"{c_type} .{designator}"
+    if isinstance(t, ArrayType) and t.count == 0:  # flexible: sizeof is not allowed
+        yield Probe(f'printf("{label}: offset %zu\\n", offsetof({c_type}, {designator}));',
+                    f"{label}: offset {offset}")
+    else:
+        yield Probe(f'printf("{label}: offset %zu size %zu\\n", offsetof({c_type}, {designator}), '
+                    f"sizeof((({c_type} *)0)->{designator}));",
+                    f"{label}: offset {offset} size {t.size}")
+    if isinstance(t, ArrayType):
+        last = max(t.count - 1, 0)  # the last element: its offset checks the stride too
+        yield from _placed_probes(c_type, t.element, f"{designator}[{last}]", offset + last * t.element.size)
+    elif isinstance(t, Record):
+        yield from _member_probes(c_type, t, designator, offset)
+
+
+def _type_probes(decls: Declarations) -> Iterator[Probe]:
+    """Every type the header names: records member by member, enums and typedefs by size."""
+    for name, t in decls.types.items():
+        if name in _PRELUDE_NAMES:
+            continue
+        if isinstance(t, Record):
+            yield from _record_probes(name, t)
+        else:
+            yield Probe(f'printf("{name}: size %zu align %zu\\n", sizeof({name}), _Alignof({name}));',
+                        f"{name}: size {t.size} align {t.align}")
+        if isinstance(t, Scalar) and t.kind == "enum":
+            for value, enumerator in t.names:
+                yield Probe(f'printf("{enumerator} = %lld\\n", (long long){enumerator});',
+                            f"{enumerator} = {value}")
+
+
+def _constant_probes(decls: Declarations, header: str) -> Iterator[Probe]:
+    """The #define constants mmfviewer read as integers have the values C gives them."""
+    for name, value in decls.constants.items():
+        if f"#define {name}" in header:
+            yield Probe(f'printf("#define {name} %lld\\n", (long long)({name}));', f"#define {name} {value}")
+
+
+_PRELUDE_NAMES = frozenset(read_header("").types)
+
+
+def _program(header_file: str, probes: list[Probe]) -> str:
+    lines = [
+        "#include <stddef.h>", "#include <stdio.h>", "#include <string.h>", f'#include "{header_file}"',
+        _BITS_FUNCTION, "int main(void) {",
+    ]
+    lines += [f"    {p.c}" for p in probes]
+    lines += ["    return 0;", "}", ""]
+    return "\n".join(lines)
+
+
+@dataclass
+class Judged:
+    """A header as mmfviewer read it and as gcc compiled it."""
+
+    ours: list[str]
+    gcc: list[str]
+    #: Why there is nothing to compare (mmfviewer refused the header, gcc failed...).
+    problem: str = ""
+
+
+class Oracle(dict[str, Judged]):
+    """Each header's two layouts, by key (its repr is short: pytest shows it on failure)."""
+
+    def __repr__(self) -> str:
+        return f"<gcc's and mmfviewer's layouts of {len(self)} headers>"
+
+
+def _judge_all(headers: dict[str, str], where: Path) -> Oracle:
+    """Build and run one program per header (in parallel: gcc takes most of the time)."""
+    gcc = shutil.which("gcc")
+    assert gcc is not None
+
+    def judge(key: str) -> Judged:
+        header = headers[key]
+        try:
+            decls = read_header(header, f"{key}.h")
+        except HeaderError as err:
+            return Judged([], [], f"mmfviewer refused {key}.h: {err}")
+        probes = [*_type_probes(decls), *_constant_probes(decls, header)]
+        (where / f"{key}.h").write_text(header)
+        (where / f"{key}.c").write_text(_program(f"{key}.h", probes))
+        built = subprocess.run([gcc, "-std=c11", "-Wall", "-o", str(where / key), str(where / f"{key}.c")],
+                               capture_output=True, text=True, timeout=120)
+        if built.returncode != 0:
+            return Judged([], [], f"gcc could not build the probe of {key}.h:\n{built.stderr}")
+        ran = subprocess.run([str(where / key)], capture_output=True, text=True, timeout=60)
+        if ran.returncode != 0:
+            return Judged([], [], f"the probe of {key}.h failed:\n{ran.stderr}")
+        return Judged([p.ours for p in probes], ran.stdout.splitlines())
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return Oracle(zip(headers, pool.map(judge, headers), strict=True))
+
+
+@pytest.fixture(scope="module")
+def gcc_says(tmp_path_factory: pytest.TempPathFactory) -> Oracle:
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is the oracle for layouts, and it is not installed")
+    return _judge_all(HEADERS, tmp_path_factory.mktemp("c_layout"))
+
+
+def assert_laid_out_as_gcc_does(gcc_says: Oracle, key: str) -> None:
+    judged = gcc_says[key]
+    assert not judged.problem, judged.problem
+    if judged.ours != judged.gcc:
+        diff = "\n".join(difflib.unified_diff(judged.gcc, judged.ours, "gcc", "mmfviewer", lineterm="", n=1))
+        pytest.fail(f"{key}.h is laid out differently from gcc:\n{diff}")
+
+
+# ------------------------------------------------------------------- gcc's layouts
+
+
+def test_every_scalar_width_is_aligned_to_its_size_as_gcc_does(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "scalars")
+
+
+def test_fixed_multidimensional_typedefed_and_flexible_arrays_are_placed_as_gcc_places_them(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "arrays")
+
+
+def test_nested_structs_and_their_members_lie_where_gcc_puts_them(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "nested")
+
+
+def test_unions_are_as_big_as_their_biggest_member_rounded_to_their_alignment(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "unions")
+
+
+def test_anonymous_struct_and_union_members_are_reached_through_their_parent(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "anonymous_members")
+
+
+def test_enums_are_four_bytes_unless_their_values_need_eight(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "enums")
+
+
+def test_typedefs_of_scalars_structs_and_arrays_are_the_types_they_name(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "typedefs")
+
+
+def test_define_constants_and_conditionals_size_arrays_as_the_preprocessor_does(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "defines")
+
+
+def test_packed_struct_members_follow_each_other_as_gcc_places_them(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "packed")
+
+
+def test_aligned_attributes_and_alignas_raise_alignment_as_gcc_does(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "aligned")
+
+
+def test_pragma_pack_caps_member_alignment_and_pops_back(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "pragma_pack")
+
+
+def test_bitfields_take_the_bits_gcc_gives_them(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "bitfields")
+
+
+def test_bitfields_in_packed_structs_follow_each_other_bit_by_bit(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "bitfields_packed")
+
+
+def test_bitfields_in_unions_all_start_at_bit_zero(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "bitfields_unions")
+
+
+def test_bitfields_under_pragma_pack_are_placed_as_gcc_places_them(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "bitfields_pragma_pack")
+
+
+def test_forward_declared_structs_and_their_typedefs_are_laid_out_once_defined(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "forward_declarations")
+
+
+def test_qualified_members_are_laid_out_as_their_unqualified_types(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "qualifiers")
+
+
+def test_the_types_known_without_their_include_are_the_c_librarys(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "standard_names")
+
+
+def test_a_layout_that_differs_from_gcc_fails_with_a_readable_diff(gcc_says):
+    judged = gcc_says["scalars"]
+    assert judged.ours == judged.gcc and len(judged.gcc) > 30  # every member was compared
+    moved = next(line for line in judged.ours if ": offset 16 size 8" in line)
+    wrong = [line.replace(": offset 16", ": offset 12") if line == moved else line for line in judged.ours]
+    with pytest.raises(pytest.fail.Exception) as failed:
+        assert_laid_out_as_gcc_does(Oracle(scalars=Judged(wrong, judged.gcc)), "scalars")
+    assert f"\n-{moved}\n+{moved.replace(': offset 16', ': offset 12')}" in str(failed.value)

@@ -355,8 +355,11 @@ def _condition(text: str, macros: _Expander, where: str, *, strict: bool = False
         shown = " ".join(text.split())
         shown = shown if len(shown) <= 60 else shown[:57] + "..."  # (a hostile one may be a megabyte)
         raise HeaderError(f"{where}: cannot read {shown!r} as a constant") from None
+    builder = _Builder(where, [])
+    if not strict:
+        builder.int_bits = 64
     try:
-        return _Builder(where, []).constant(ast.ext[0].init)
+        return builder.constant(ast.ext[0].init)
     except RecursionError:  # 1+1+...+1 parses as a chain that deep
         raise HeaderError(f"{where}: a constant nested too deeply to read") from None
 
@@ -656,6 +659,8 @@ class _Builder:
         self.filename = filename
         self.packs = packs
         self.decls = Declarations()
+        #: The width integers start at: C's int; 64 in #if, which computes in intmax_t.
+        self.int_bits = 32
         #: typedef names of structs and unions not defined yet -> "struct name"
         self.forward: dict[str, str] = {}
         self.depth = 0
@@ -893,42 +898,97 @@ class _Builder:
 
     def constant(self, node: object) -> int:
         """The value of an integer constant expression (bounded: no 1 << 10**9)."""
-        value = self._value(node)
+        value = self._value(node)[0]
         if not -(1 << 64) <= value < (1 << 64):
             raise self.fail(node, "a constant beyond 64 bits")
         return value
 
-    def _value(self, node: object) -> int:
+    # Why typed: C computes in int, unsigned int, long and unsigned long, each
+    # wrapping at its width, and we computed in Python's unbounded integers: ~0u was
+    # -1 (gcc: 4294967295), -1 < 0u was true, (unsigned char)300 was 300 (gcc: 44),
+    # 1 << 31 in an enum was 2147483648 (gcc: -2147483648).
+
+    def _value(self, node: object) -> _Int:
         if isinstance(node, c_ast.Constant):
-            return self.literal(node)
+            return self.literal_typed(node)
         if isinstance(node, c_ast.ID):
             if node.name in self.decls.constants:
-                return self.decls.constants[node.name]
+                value = self.decls.constants[node.name]
+                return self._fitting(value) or (value, 64, True)
             raise self.fail(node, f"{node.name!r} is not a known constant")
         if isinstance(node, c_ast.Cast):
-            return self.constant(node.expr)
+            operand, to = self._value(node.expr)[0], self.type_of(node.to_type)
+            if not isinstance(to, Scalar) or to.kind in ("float", "longdouble"):
+                raise self.fail(node, f"a cast to {to.name} in a constant")
+            if to.kind == "bool":
+                return int(operand != 0), self.int_bits, False
+            unsigned = to.kind == "pointer" or not to.signed
+            wrapped = _wrap(operand, to.size * 8, unsigned)
+            return (wrapped, to.size * 8, unsigned) if to.size * 8 >= self.int_bits else \
+                (wrapped, self.int_bits, False)  # (narrower than int: promoted to int)
         if isinstance(node, c_ast.TernaryOp):
-            return self.constant(node.iftrue if self.constant(node.cond) else node.iffalse)
+            return self._value(node.iftrue if self.constant(node.cond) else node.iffalse)
         if isinstance(node, c_ast.UnaryOp):
             if node.op in ("sizeof", "_Alignof", "alignof"):
                 if not isinstance(node.expr, c_ast.Typename):
                     raise self.fail(node, f"{node.op} of an expression is not supported; use a type")
                 t = self.type_of(node.expr)
-                return t.size if node.op == "sizeof" else t.align
-            v = self.constant(node.expr)
-            ops = {"-": lambda: -v, "+": lambda: v, "~": lambda: ~v, "!": lambda: int(not v)}
+                return (t.size if node.op == "sizeof" else t.align), 64, True  # a size_t
+            v, bits, unsigned = self._value(node.expr)
+            if node.op == "!":
+                return int(not v), self.int_bits, False
+            ops = {"-": lambda: -v, "+": lambda: v, "~": lambda: ~v}
             if node.op in ops:
-                return ops[node.op]()
+                return _wrap(ops[node.op](), bits, unsigned), bits, unsigned
         if isinstance(node, c_ast.BinaryOp):
-            a, b = self.constant(node.left), self.constant(node.right)
-            if node.op in ("<<", ">>") and not 0 <= b < 64:
-                raise self.fail(node, f"a shift by {b} bits")
+            a, a_bits, a_unsigned = self._value(node.left)
+            if node.op in ("&&", "||"):  # the right side only when needed, as in C
+                if (node.op == "&&") != bool(a):
+                    return int(bool(a)), self.int_bits, False
+                return int(bool(self._value(node.right)[0])), self.int_bits, False
+            b, b_bits, b_unsigned = self._value(node.right)
+            if node.op in ("<<", ">>"):  # in the left side's type
+                if not 0 <= b < a_bits:
+                    raise self.fail(node, f"a shift by {b} bits of a {a_bits}-bit value")
+                return _wrap(a << b if node.op == "<<" else a >> b, a_bits, a_unsigned), a_bits, a_unsigned
+            # The usual arithmetic conversions, on LP64: the wider type; at equal
+            # widths, unsigned if either is.
+            bits = max(a_bits, b_bits)
+            unsigned = (a_unsigned and a_bits == bits) or (b_unsigned and b_bits == bits)
+            a, b = _wrap(a, bits, unsigned), _wrap(b, bits, unsigned)
             if node.op in ("/", "%") and b == 0:
                 raise self.fail(node, "a division by zero")
             result = _BINARY.get(node.op)
             if result is not None:
-                return result(a, b)
+                if node.op in ("==", "!=", "<", ">", "<=", ">="):
+                    return result(a, b), self.int_bits, False
+                return _wrap(result(a, b), bits, unsigned), bits, unsigned
         raise self.fail(node, "not an integer constant expression")
+
+    def _fitting(self, value: int, *, unsigned: bool = False, decimal: bool = True, long: bool = False) -> _Int | None:
+        """The type C gives an integer literal of this value: the first of int,
+        unsigned int, long, unsigned long that holds it (from long on with an ``l``;
+        only unsigned ones with a ``u``; never unsigned int for a decimal one)."""
+        for bits, is_unsigned in ((32, False), (32, True), (64, False), (64, True)):
+            if bits < self.int_bits or (long and bits == 32) or (unsigned and not is_unsigned) or \
+                    (decimal and not unsigned and is_unsigned and bits == 32):
+                continue
+            low, high = (0, 1 << bits) if is_unsigned else (-(1 << (bits - 1)), 1 << (bits - 1))
+            if low <= value < high:
+                return value, bits, is_unsigned
+        return None
+
+    def literal_typed(self, node: object) -> _Int:
+        value = self.literal(node)
+        text = str(getattr(node, "value", ""))
+        if text.startswith("'"):
+            return value, self.int_bits, False
+        suffix = text[len(text.rstrip("uUlL")):].lower()
+        decimal = not (text.lower().startswith(("0x", "0b")) or (len(text) > 1 and text.startswith("0")))
+        typed = self._fitting(value, unsigned="u" in suffix, decimal=decimal, long="l" in suffix)
+        if typed is None:
+            raise self.fail(node, f"{text} does not fit in 64 bits")
+        return typed
 
     def literal(self, node: object) -> int:
         text = str(getattr(node, "value", ""))
@@ -966,6 +1026,16 @@ def _specifiers_of(decl: object) -> tuple[int, int] | None:
         t = t.type
     coord = getattr(t, "coord", None)
     return None if coord is None else (coord.line, coord.column)
+
+
+#: A C integer: its value, its width in bits, and whether it is unsigned.
+_Int = tuple[int, int, bool]
+
+
+def _wrap(value: int, bits: int, unsigned: bool) -> int:
+    """``value`` as a ``bits``-bit integer holds it (two's complement)."""
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if not unsigned and value >> (bits - 1) else value
 
 
 def _c_div(a: int, b: int) -> int:

@@ -194,12 +194,26 @@ struct never { this is not C };
 #define LONG_ONE \
     (N + \
      1)
+#define UMAX (~0u)
+#define WRAP (2u - 3)
+#define SHIFT31 (1u << 31)
+#define NEG_DIV (-7 / 2)
+#define NEG_MOD (-7 % 2)
+#define BYTE_CAST ((unsigned char)300)
+#define SIGNED_CAST ((signed char)200)
+#define BIG_HEX 0xFFFFFFFF
+#define UNSIGNED_COMPARE (-1 < 0u)
+#define LONG_COMPARE (-1 < 0ul)
+#define INT_COMPARE (-1L < 0u)
+#define SIZE_COMPARE (-1 < sizeof(int))
+#define ULONG_WRAP (0ul - 1 > 0)
 struct defined {
     int a[N]; char b[M]; char c[HALF]; char d[SHIFTED]; char e[HEX]; char f[OCT];
     char g[CHARC]; char h[TERN]; char i[XSIZE]; char j[XSIZE * N + 1]; char k[ALIGNX];
     char l[LOGICAL + 1]; char m[(N*2+1)][(((N)))]; char n[M % 5]; char o[-(-3)];
     char p[~~2]; char q[10u]; char r[2L]; char s[0x1ULL]; char t[PICK]; char u[LONG_ONE];
     char v[sizeof(int) * 2]; char w[sizeof(struct x[2])];
+    char x[BYTE_CAST]; char y[(unsigned char)(UMAX) + 1]; char z[UNSIGNED_COMPARE + INT_COMPARE + 1];
 };
 """
 
@@ -421,7 +435,6 @@ static void bits(const char *label, const void *object, size_t size) {
     printf("%s: bits %ld+%ld%s\n", label, first, count, last - first + 1 == count ? "" : " (not contiguous)");
 }
 """
-
 
 
 def _record_probes(c_type: str, record: Record) -> Iterator[Probe]:

@@ -352,6 +352,40 @@ struct bfpp4 { char a; uint64_t b:40; uint64_t c:40; unsigned :0; char d; };
 struct bf_after_pop { char a; uint32_t b:20; uint32_t c:20; };
 """
 
+HEADERS["corners"] = r"""
+#include <stdint.h>
+struct inner { char a; int b; };
+struct __attribute__((aligned(8))) al8 { char c; };
+enum __attribute__((packed)) tiny { TINY_A, TINY_B };
+struct tail_flex { int a; char b; char flex[]; };
+struct tail_flex_wide { double d; char c; int flex[]; };
+struct zero_length { char c; int none[0]; char after; };
+struct empty {};
+struct holds_empty { char c; struct empty e; char d; };
+struct member_struct_packed { char c; struct inner x __attribute__((packed)); char d; };
+struct __attribute__((packed)) packed_holds_aligned { char c; struct al8 a; char d; };
+union __attribute__((aligned(16))) aligned_union { char c; int i; };
+union __attribute__((packed)) packed_union { char c; int i; double d; };
+struct holds_unions { char c; union aligned_union a; char d; union packed_union p; };
+struct __attribute__((packed)) packed_enum_member { char c; enum tiny t; int i; };
+struct bitfield_corners {
+    int :0;
+    uint8_t a:1;
+    unsigned long long b:1;
+    signed char c:7;
+    int8_t d:5;
+    enum tiny t:2;
+    struct { unsigned x:3; unsigned y:30; };
+    uint16_t e:16;
+    _Bool f:1;
+};
+struct __attribute__((packed)) packed_bool_bits { _Bool a:1; uint64_t b:63; uint8_t c; };
+#pragma pack(push, 1)
+struct packed_outer { char c; struct packed_inner { char a; int b; } in; int after; };
+#pragma pack(pop)
+struct uses_packed_inner { char c; struct packed_inner p; };
+"""
+
 HEADERS["forward_declarations"] = r"""
 #include <stdint.h>
 struct later;
@@ -636,6 +670,10 @@ def test_bitfields_in_unions_all_start_at_bit_zero(gcc_says):
 
 def test_bitfields_under_pragma_pack_are_placed_as_gcc_places_them(gcc_says):
     assert_laid_out_as_gcc_does(gcc_says, "bitfields_pragma_pack")
+
+
+def test_flexible_zero_length_empty_and_oddly_attributed_members_are_placed_as_gcc_places_them(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "corners")
 
 
 def test_forward_declared_structs_and_their_typedefs_are_laid_out_once_defined(gcc_says):

@@ -24,7 +24,7 @@ from typing import Literal
 from pycparser import c_ast, c_parser
 from pycparser.c_parser import ParseError
 
-from .c_types import ArrayType, CType, LayoutError, MemberSpec, Record, RecordSpec, Scalar, array_of, lay_out
+from .c_types import ArrayType, CType, LayoutError, Member, MemberSpec, Record, RecordSpec, Scalar, array_of, lay_out
 
 #: Longest header accepted (a real one is a few KiB).
 MAX_HEADER_BYTES = 1 << 20
@@ -124,6 +124,7 @@ class Declarations:
 
 def read_header(text: str, filename: str = "header.h") -> Declarations:
     """Parse ``text`` (a C header) and lay out every type it defines."""
+    text = text.removeprefix("\ufeff")  # a byte order mark, as an editor may save (gcc skips it)
     if len(text) > MAX_HEADER_BYTES:
         raise HeaderError(f"{filename} is {len(text)} characters; headers up to {MAX_HEADER_BYTES} are read")
     source, packs, defines = _preprocess(text, filename)
@@ -661,6 +662,8 @@ class _Builder:
         self.decls = Declarations()
         #: The width integers start at: C's int; 64 in #if, which computes in intmax_t.
         self.int_bits = 32
+        #: struct and union names -> where they are defined (line, column)
+        self.defined_at: dict[str, tuple[int, int] | None] = {}
         #: typedef names of structs and unions not defined yet -> "struct name"
         self.forward: dict[str, str] = {}
         self.depth = 0
@@ -795,6 +798,17 @@ class _Builder:
             if not isinstance(found, Record):
                 raise self.fail(node, f"{key} is used before it is defined")
             return found
+        where = _place(node)
+        if key and key in self.defined_at:
+            # The same definition met again (struct s {...} a, b; gives each variable
+            # its own copy of it); another one is gcc's "redefinition" error (we kept
+            # the last and listed the name twice).
+            if self.defined_at[key] == where and where is not None:
+                found = self.decls.types.get(key)
+                assert isinstance(found, Record)
+                return found
+            first = self.defined_at[key]
+            raise self.fail(node, f"{key} is defined twice" + (f" (first on line {first[0]})" if first else ""))
         spec = RecordSpec(kind, key or typedef or f"{kind} (anonymous)", max_pack=self.pack_at(node))
         # A member's attributes come as markers before its declaration, each for one
         # of its declarators or (-1) for all: int a, b __attribute__((aligned(8)))
@@ -803,6 +817,7 @@ class _Builder:
         marks: list[tuple[int, str]] = []  # those of the declaration being read
         declaration: tuple[int, int] | None = None
         index = 0
+        flexible = -1  # which member is an array without a size
         for decl in node.decls:
             name = decl.name or ""
             if name.startswith(_MARK):
@@ -826,20 +841,40 @@ class _Builder:
                 if which in (-1, index):
                     self.mark(member, mark)
             if decl.bitsize is not None:
-                member.bit_width = self.constant(decl.bitsize)
+                member.bit_width = width = self.constant(decl.bitsize)
                 if not isinstance(member.type, Scalar) or member.type.kind in ("float", "longdouble", "pointer"):
                     raise self.fail(decl, f"bitfield {name or '(unnamed)'} must be an integer type")
+                # gcc's errors, which we laid out as nonsense (a width of -1, a 2-bit
+                # _Bool) or dropped (a named 0-bit field):
+                if width < 0 or (width == 0 and name) or (member.type.kind == "bool" and width > 1):
+                    raise self.fail(decl, f"bitfield {name or '(unnamed)'} cannot be {width} bits wide"
+                                          + (" (a _Bool has 1 bit)" if member.type.kind == "bool" else ""))
             for alignas in decl.align or ():
                 value = alignas.alignment
                 a = self.type_of(value).align if isinstance(value, c_ast.Typename) else self.constant(value)
+                if a < 0 or a & (a - 1):
+                    raise self.fail(decl, f"_Alignas({a}): an alignment must be a power of two")
                 member.aligned = max(member.aligned, a)
+            if isinstance(decl.type, c_ast.ArrayDecl) and decl.type.dim is None:
+                flexible = len(spec.members)
             spec.members.append(member)
+        # More of gcc's errors, which we laid out: two members of one name, and a
+        # flexible array member anywhere but at the end of a struct with others.
+        seen: set[str] = set()
+        for name in _member_names(spec.members):
+            if name in seen:
+                raise self.fail(node, f"{spec.name} has two members called {name}")
+            seen.add(name)
+        if flexible >= 0 and (kind == "union" or flexible != len(spec.members) - 1 or flexible == 0):
+            raise self.fail(node, f"{spec.name}: a flexible array member ({spec.members[flexible].name}[]) "
+                                  "must be the last member of a struct with others")
         try:
             record = lay_out(spec)
         except LayoutError as err:
             raise self.fail(node, str(err)) from None
         if key:
             self.decls.types[key] = record
+            self.defined_at[key] = where
         if key or typedef:
             self.decls.records.append(key or typedef)
         return record
@@ -1008,6 +1043,20 @@ class _Builder:
             raise self.fail(node, f"{text} is not an integer") from None
 
 
+def _place(node: object) -> tuple[int, int] | None:
+    coord = getattr(node, "coord", None)
+    return None if coord is None else (coord.line, coord.column)
+
+
+def _member_names(members: list[MemberSpec] | tuple[Member, ...]) -> Iterator[str]:
+    """The names members are reached by: an anonymous struct or union's own."""
+    for m in members:
+        if m.name:
+            yield m.name
+        elif isinstance(m.type, Record) and m.bit_width is None:
+            yield from _member_names(m.type.members)
+
+
 def _record_without_body(node: object) -> str:
     """``struct s`` for a declaration of a struct or union type without its body
     (``struct s;``, ``typedef struct s s_t;``); "" otherwise."""
@@ -1024,8 +1073,7 @@ def _specifiers_of(decl: object) -> tuple[int, int] | None:
     t = getattr(decl, "type", None)
     while isinstance(t, (c_ast.TypeDecl, c_ast.PtrDecl, c_ast.ArrayDecl, c_ast.FuncDecl)):
         t = t.type
-    coord = getattr(t, "coord", None)
-    return None if coord is None else (coord.line, coord.column)
+    return _place(t)
 
 
 #: A C integer: its value, its width in bits, and whether it is unsigned.

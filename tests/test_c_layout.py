@@ -398,6 +398,9 @@ struct later { node_t n; value_t v; char c; };
 typedef struct later later_t;
 extern struct later the_later;
 struct list { node_t head; later_t tail[2]; };
+struct pair_var { int a; char b; } first_var, second_var;
+typedef struct twice { short s; char c; } twice_a, twice_b;
+struct holds_twice { char c; twice_a a; twice_b b; struct pair_var p; };
 """
 
 HEADERS["qualifiers"] = r"""

@@ -289,7 +289,7 @@ def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], d
         where = f"{filename}:{number}"
         if word in ("ifdef", "ifndef", "if"):
             if word == "if":
-                taken = on and _condition(rest, macros, where) != 0
+                taken = on and _condition(rest, macros, where, line=number) != 0
             else:
                 name = rest.split()[0] if rest.split() else ""
                 taken = (name in macros.macros) == (word == "ifdef")
@@ -299,7 +299,7 @@ def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], d
             if not conditions:
                 raise HeaderError(f"{where}: #{word} without #if")
             outer, taken = conditions[-1]
-            branch = outer and not taken and (word == "else" or _condition(rest, macros, where) != 0)
+            branch = outer and not taken and (word == "else" or _condition(rest, macros, where, line=number) != 0)
             conditions[-1] = (outer, taken or branch)
             on = branch
         elif word == "endif":
@@ -336,16 +336,30 @@ def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], d
     defines: dict[str, int] = {}
     for name in macros.macros:
         try:
-            defines[name] = _condition(name, macros, filename, strict=True)
-        except HeaderError:
+            # Why these shortcuts: each define that is not a bare number is parsed by
+            # pycparser, and one that expands to megabytes (#define A1 (A0+A0+A0+A0),
+            # 30 deep, never used) took two minutes; a constant is never that long.
+            text = macros.expand(name, 0)
+            bare = _BARE_NUMBER.fullmatch(text)
+            if bare is not None:
+                digits = bare.group(1)
+                defines[name] = int(digits, 16 if digits[:2] in ("0x", "0X") else 8 if digits[0] == "0" else 10)
+            elif len(text) <= MAX_CONSTANT_TEXT:
+                defines[name] = _condition(text, macros, filename, strict=True)
+        except (HeaderError, ValueError):
             pass  # not an integer constant: a type, an attribute, a string...
     return "\n".join(out), packs, defines
 
 
-def _condition(text: str, macros: _Expander, where: str, *, strict: bool = False) -> int:
+#: A define's value: at most this long once expanded (longer ones are not constants).
+MAX_CONSTANT_TEXT = 1000
+_BARE_NUMBER = re.compile(r"\s*\(?\s*(0[xX][0-9a-fA-F]+|[0-9]+)[uUlL]*\s*\)?\s*")
+
+
+def _condition(text: str, macros: _Expander, where: str, *, strict: bool = False, line: int = 0) -> int:
     """The integer value of a preprocessor expression (undefined names are 0)."""
     text = _DEFINED.sub(lambda m: "1" if (m.group(1) or m.group(2)) in macros.macros else "0", text)
-    text = macros.expand(text, 0)
+    text = macros.expand(text, line)
     if not strict:
         text = _IDENT.sub(lambda m: m.group(0) if m.group(0) in ("sizeof",) else "0", text)
     if not text.strip():

@@ -273,11 +273,13 @@ def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], d
     """The header's lines with directives done and macros expanded; the ``#pragma
     pack`` in force from each line on; the ``#define`` constants that are integers."""
     macros = _Expander(filename)
+    macros.macros.update(_PREDEFINED)
     lines = _strip_comments(text, filename).split("\n")
     out: list[str] = []
     packs: list[tuple[int, int]] = [(0, 0)]
     pack_stack: list[int] = []
-    conditions: list[tuple[bool, bool]] = []  # (this branch is on, a branch was taken)
+    # (the enclosing branch is on, a branch was taken, the #if's line, #else was seen)
+    conditions: list[tuple[bool, bool, int, bool]] = []
     on = True
     for number, line in enumerate(lines, start=1):
         m = _DIRECTIVE.match(line)
@@ -293,14 +295,16 @@ def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], d
             else:
                 name = rest.split()[0] if rest.split() else ""
                 taken = (name in macros.macros) == (word == "ifdef")
-            conditions.append((on, on and taken))
+            conditions.append((on, on and taken, number, False))
             on = on and taken
         elif word in ("elif", "else"):
             if not conditions:
                 raise HeaderError(f"{where}: #{word} without #if")
-            outer, taken = conditions[-1]
+            outer, taken, opened, after_else = conditions[-1]
+            if after_else:  # (gcc's error; we took the branch after it)
+                raise HeaderError(f"{where}: #{word} after the #else of the #if on line {opened}")
             branch = outer and not taken and (word == "else" or _condition(rest, macros, where, line=number) != 0)
-            conditions[-1] = (outer, taken or branch)
+            conditions[-1] = (outer, taken or branch, opened, word == "else")
             on = branch
         elif word == "endif":
             if not conditions:
@@ -332,9 +336,11 @@ def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], d
             raise HeaderError(f"{where}: #error {rest}")
         # #include, #line, #warning and other pragmas: nothing to do
     if conditions:
-        raise HeaderError(f"{filename}: an #if is never closed by #endif")
+        raise HeaderError(f"{filename}:{conditions[-1][2]}: this #if is never closed by #endif")
     defines: dict[str, int] = {}
     for name in macros.macros:
+        if _PREDEFINED.get(name) == macros.macros[name]:
+            continue  # (gcc's own, not the header's)
         try:
             # Why these shortcuts: each define that is not a bare number is parsed by
             # pycparser, and one that expands to megabytes (#define A1 (A0+A0+A0+A0),
@@ -351,6 +357,21 @@ def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], d
     return "\n".join(out), packs, defines
 
 
+#: What gcc -std=c11 defines before the header on x86-64 Linux, of what headers test
+#: to pick their layout. Why: without them, #ifdef __GNUC__ #define PACKED
+#: __attribute__((packed)) took the other branch, and the struct was not packed.
+#: (AArch64 Linux lays out the same; an #ifdef __aarch64__ branch is not taken.)
+_PREDEFINED = {
+    "__GNUC__": "12", "__GNUC_MINOR__": "2", "__GNUC_PATCHLEVEL__": "0", "__STDC__": "1",
+    "__STDC_VERSION__": "201112L", "__STDC_HOSTED__": "1", "__LP64__": "1", "_LP64": "1",
+    "__CHAR_BIT__": "8", "__SIZEOF_SHORT__": "2", "__SIZEOF_INT__": "4", "__SIZEOF_LONG__": "8",
+    "__SIZEOF_LONG_LONG__": "8", "__SIZEOF_POINTER__": "8", "__SIZEOF_FLOAT__": "4", "__SIZEOF_DOUBLE__": "8",
+    "__SIZEOF_LONG_DOUBLE__": "16", "__SIZEOF_SIZE_T__": "8", "__SIZEOF_WCHAR_T__": "4",
+    "__BIGGEST_ALIGNMENT__": "16", "__ORDER_LITTLE_ENDIAN__": "1234", "__ORDER_BIG_ENDIAN__": "4321",
+    "__ORDER_PDP_ENDIAN__": "3412", "__BYTE_ORDER__": "__ORDER_LITTLE_ENDIAN__",
+    "__FLOAT_WORD_ORDER__": "__ORDER_LITTLE_ENDIAN__", "__linux__": "1", "__linux": "1", "__unix__": "1",
+    "__unix": "1", "__ELF__": "1", "__x86_64__": "1", "__x86_64": "1", "__amd64__": "1", "__amd64": "1",
+}
 #: A define's value: at most this long once expanded (longer ones are not constants).
 MAX_CONSTANT_TEXT = 1000
 _BARE_NUMBER = re.compile(r"\s*\(?\s*(0[xX][0-9a-fA-F]+|[0-9]+)[uUlL]*\s*\)?\s*")

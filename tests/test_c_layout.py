@@ -386,6 +386,38 @@ struct packed_outer { char c; struct packed_inner { char a; int b; } in; int aft
 struct uses_packed_inner { char c; struct packed_inner p; };
 """
 
+HEADERS["predefined_macros"] = r"""
+#include <stdint.h>
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define PACKED __attribute__((packed))
+#else
+#define PACKED
+#endif
+#if __STDC_VERSION__ >= 201112L
+#define ALIGN16 _Alignas(16)
+#else
+#define ALIGN16
+#endif
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && __SIZEOF_LONG__ == 8 && defined(__LP64__) && __CHAR_BIT__ == 8
+struct chosen { char c; long l; } PACKED;
+#else
+struct chosen { char wrong; };
+#endif
+#ifdef _MSC_VER
+#pragma pack(push, 1)
+#endif
+struct aligned_if { char c; ALIGN16 int x; };
+#if defined(__x86_64__) || defined(__aarch64__)
+struct arch { char c; long double ld; };
+#endif
+#if 0
+#elif 1
+struct elif_taken { char c; int i; };
+#else
+struct elif_taken { char wrong; };
+#endif
+"""
+
 HEADERS["forward_declarations"] = r"""
 #include <stdint.h>
 struct later;
@@ -460,7 +492,7 @@ class Probe:
 
 
 _BITS_FUNCTION = r"""
-static void bits(const char *label, const void *object, size_t size) {
+__attribute__((unused)) static void bits(const char *label, const void *object, size_t size) {
     const unsigned char *p = object;
     long first = -1, last = -1, count = 0;
     for (size_t i = 0; i < size * 8; i++)
@@ -677,6 +709,10 @@ def test_bitfields_under_pragma_pack_are_placed_as_gcc_places_them(gcc_says):
 
 def test_flexible_zero_length_empty_and_oddly_attributed_members_are_placed_as_gcc_places_them(gcc_says):
     assert_laid_out_as_gcc_does(gcc_says, "corners")
+
+
+def test_headers_choosing_their_layout_by_gccs_predefined_macros_choose_as_under_gcc(gcc_says):
+    assert_laid_out_as_gcc_does(gcc_says, "predefined_macros")
 
 
 def test_forward_declared_structs_and_their_typedefs_are_laid_out_once_defined(gcc_says):

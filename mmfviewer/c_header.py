@@ -657,7 +657,8 @@ def _unknown_type(source: str) -> tuple[str, int] | None:
     """A name used as a type but never declared (the commonest reason a header fails)."""
     # Why statement by statement and [\s*]+: the regexes these replace backtracked
     # over every "typedef" to the end of a header without semicolons, and over every
-    # split of a run of spaces; 100 KB of either took minutes.
+    # split of a run of spaces; 100 KB of either took minutes. Why (?=...): a match
+    # ate the ; the next declaration starts after, so "int a; DWORD b;" named nothing.
     declared = set()
     for statement in (_PRELUDE + source).split(";"):
         typedef = re.search(r"\btypedef\b", statement)
@@ -665,7 +666,7 @@ def _unknown_type(source: str) -> tuple[str, int] | None:
             declared.add(name)
     declared |= set(re.findall(r"}\s*([A-Za-z_]\w*)\s*;", source))
     for m in re.finditer(r"(?:^|[;{(,])\s*(?:(?:const|volatile|_Atomic|static|extern|typedef)\s+)*"
-                         r"([A-Za-z_]\w*)[\s*]+[A-Za-z_]\w*\s*[;\[:,)=]", source):
+                         r"([A-Za-z_]\w*)[\s*]+[A-Za-z_]\w*\s*(?=[;\[:,)=])", source):
         name = m.group(1)
         if name not in _KEYWORDS and name not in declared and not name.startswith(_MARK):
             return name, source.count("\n", 0, m.start(1)) + 1
@@ -673,7 +674,11 @@ def _unknown_type(source: str) -> tuple[str, int] | None:
 
 
 def _declared_name(declaration: str) -> str:
-    """The name a declaration ends with, after any [...] ("" if it ends otherwise)."""
+    """The name a declaration ends with, after any [...], or a function pointer's
+    (``(*name)``); "" if none."""
+    pointer = re.search(r"\(\s*\*\s*([A-Za-z_]\w*)\s*\)", declaration)
+    if pointer is not None:
+        return pointer.group(1)
     tokens = re.findall(r"\w+|\S", declaration)
     depth = 0
     while tokens and (depth or tokens[-1] == "]"):
@@ -820,6 +825,8 @@ class _Builder:
         if base is None:
             if names == ("void",):
                 raise self.fail(node, "void has no size: a member cannot be void")
+            if all(n in _KEYWORDS for n in names):  # int int, short long...: not a type at all
+                raise self.fail(node, f"{' '.join(names)!r} is not a type")
             raise self.fail(node, f"unknown type name {' '.join(names)!r}")
         name, kind, size, signed = base
         return Scalar(name, kind, size, size, signed)  # type: ignore[arg-type]
@@ -864,8 +871,9 @@ class _Builder:
                     self.mark(spec, mark)
                 declaration = None
                 continue
-            if decl.bitsize is None and name == "" and not isinstance(decl.type, (c_ast.Struct, c_ast.Union)):
-                continue  # "int;" declares nothing
+            if decl.bitsize is None and name == "" and (not isinstance(decl.type, (c_ast.Struct, c_ast.Union))
+                                                        or _record_without_body(decl.type)):
+                continue  # "int;" and "struct t;" declare nothing (gcc warns; it was refused)
             specifiers = _specifiers_of(decl)
             if specifiers is None or specifiers != declaration:
                 declaration, index, marks, waiting = specifiers, 0, waiting, []

@@ -892,6 +892,8 @@ class _Builder:
                 if width < 0 or (width == 0 and name) or (member.type.kind == "bool" and width > 1):
                     raise self.fail(decl, f"bitfield {name or '(unnamed)'} cannot be {width} bits wide"
                                           + (" (a _Bool has 1 bit)" if member.type.kind == "bool" else ""))
+                if width > member.type.size * 8:  # (lay_out says so too, but of the struct's line)
+                    raise self.fail(decl, f"bitfield {name or '(unnamed)'} is {width} bits wide, wider than its type")
             for alignas in decl.align or ():
                 value = alignas.alignment
                 a = self.type_of(value).align if isinstance(value, c_ast.Typename) else self.constant(value)

@@ -754,6 +754,8 @@ class _Builder:
                     said = getattr(ext.message, "value", "")
                     raise self.fail(ext, "the header's _Static_assert fails with this layout "
                                          f"(x86-64/AArch64 Linux, gcc's rules){': ' + said if said else ''}")
+            elif isinstance(ext, c_ast.Pragma):
+                raise self.fail(ext, "a #pragma in the middle of a line (gcc: a stray #)")
             elif isinstance(ext, c_ast.Decl) and not _record_without_body(ext.type):
                 # (struct s; and extern struct s v; declare no layout: they were refused
                 # as "used before it is defined")
@@ -861,6 +863,8 @@ class _Builder:
         index = 0
         flexible = -1  # which member is an array without a size
         for decl in node.decls:
+            if isinstance(decl, c_ast.Pragma):  # (one that started its line was read before)
+                raise self.fail(decl, "a #pragma in the middle of a line (gcc: a stray #)")
             name = decl.name or ""
             if name.startswith(_MARK):
                 mark = name[len(_MARK):-2]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mmfviewer.c_header import Declarations, HeaderError, read_header
 from mmfviewer.c_types import ArrayType, CType, Record, Scalar
@@ -1009,3 +1011,118 @@ def test_quotes_that_open_nothing_are_refused_quickly():
 def test_a_quarter_megabyte_without_a_semicolon_is_refused_quickly():
     assert refused("typedef " * 30000, seconds=3).startswith("hostile.h")
     assert refused(";int" + " " * 200000 + "!", seconds=3).startswith("hostile.h:1:")
+
+
+# ------------------------------------------------------------------ fuzzing
+
+#: Pieces of C (and of what goes wrong in it) that random headers are made of.
+_PIECES = [
+    "struct", "union", "enum", "typedef", "int", "char", "unsigned", "long", "double", "uint8_t", "uint64_t",
+    "_Bool", "void", "const", "volatile", "_Atomic", "_Alignas(8)", "_Static_assert(", "sizeof(", "__attribute__((",
+    "packed", "aligned(4)", "))", "#define N 4\n", "#if N\n", "#else\n", "#endif\n", "#pragma pack(push, 1)\n",
+    "#pragma pack(pop)\n", "/*", "*/", "//", "\n", "{", "}", "(", ")", "[", "]", ";", ",", ":", "*", "=", "-", "<<",
+    "/", "?", "'", '"', "\\\n", "s", "t", "a", "b", "N", "0", "1", "3", "-1", "0x7fffffff", "1ULL << 63", " ",
+]
+
+#: Valid headers to mutate (small: each example is read a few times over).
+_SEEDS = [
+    "#include <stdint.h>\nstruct s { uint8_t a; uint32_t b:5, c:3; union { int i; float f; }; char name[8]; };\n",
+    "#define N 3\ntypedef struct __attribute__((packed)) { char c; int v[N * 2]; } p_t;\n"
+    "enum e { A = -1, B = 1 << 4 };\n",
+    "#pragma pack(push, 2)\nstruct q { char c; long l __attribute__((aligned(8))); _Alignas(4) short s; };\n"
+    "#pragma pack(pop)\ntypedef struct q q_t;\n_Static_assert(sizeof(q_t) == 12, \"q\");\n",
+]
+
+
+def _read_or_refuse(text: str) -> None:
+    try:
+        decls = read_header(text, "fuzz.h")
+    except HeaderError:
+        return
+    for name in decls.records:  # what was read is laid out: it resolves, and is whole
+        t = decls.resolve(name)
+        assert isinstance(t, Record) and t.size >= 0 and t.align >= 1 and t.size % t.align == 0 or t.size < t.align
+
+
+@settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("\n\t\0\x7f\u00e9\ufeff"),
+               max_size=300))
+def test_random_text_is_read_or_refused_with_a_header_error(text):
+    _read_or_refuse(text)
+
+
+@settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=60).map(" ".join))
+def test_random_c_tokens_are_read_or_refused_with_a_header_error(text):
+    _read_or_refuse(text)
+
+
+@st.composite
+def _mutated_headers(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(_SEEDS))
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(text)))
+        change = draw(st.sampled_from(["delete", "insert", "repeat"]))
+        if change == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 12)):]
+        elif change == "insert":
+            text = text[:at] + draw(st.sampled_from(_PIECES)) + text[at:]
+        else:
+            text = text[:at] + text[at:at + draw(st.integers(1, 20))] * draw(st.integers(2, 8)) + text[at:]
+    return text
+
+
+@settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated_headers())
+def test_mutations_of_a_valid_header_are_read_or_refused_with_a_header_error(text):
+    _read_or_refuse(text)
+
+
+def test_the_fuzzed_seeds_are_themselves_valid():
+    for seed in _SEEDS:
+        assert read_header(seed).records
+
+
+# --------------------------------------------------------------- finding types
+
+SAMPLE = """
+typedef unsigned int DWORD;
+struct sample { DWORD a; char name[8]; };
+typedef struct sample sample_t;
+typedef struct { int x; } anon_t;
+union value { int i; float f; };
+enum mode { MODE_A, MODE_B };
+"""
+
+
+def test_a_struct_is_found_with_or_without_its_keyword_and_by_its_typedef():
+    decls = read_header(SAMPLE)
+    sample = decls.resolve("sample")
+    assert isinstance(sample, Record) and sample.name == "struct sample" and sample.size == 12
+    assert decls.resolve("struct sample") is sample and decls.resolve(" struct   sample ") is sample
+    assert decls.resolve("sample_t") is sample
+
+
+def test_unions_enums_anonymous_typedefed_structs_and_scalar_typedefs_are_found():
+    decls = read_header(SAMPLE)
+    assert decls.resolve("value") is decls.resolve("union value") and decls.resolve("value").kind == "union"
+    anon = decls.resolve("anon_t")
+    assert isinstance(anon, Record) and anon.name == "anon_t"
+    mode = decls.resolve("mode")
+    assert isinstance(mode, Scalar) and mode.kind == "enum" and mode.enum_name(1) == "MODE_B"
+    assert decls.resolve("enum mode") is mode
+    dword = decls.resolve("DWORD")
+    assert isinstance(dword, Scalar) and (dword.name, dword.size, dword.signed) == ("DWORD", 4, False)
+    assert decls.records == ["struct sample", "anon_t", "union value"]
+
+
+def test_an_unknown_name_is_refused_listing_the_structs_the_header_has():
+    with pytest.raises(HeaderError) as unknown:
+        read_header(SAMPLE).resolve("sampel")
+    assert str(unknown.value) == (
+        "no type called 'sampel' in the header (its structs and unions: struct sample, anon_t, union value)")
+
+
+def test_a_header_without_structs_says_so_when_one_is_asked_for():
+    with pytest.raises(HeaderError, match=r"\(its structs and unions: none\)"):
+        read_header("#define N 4\n").resolve("sample")

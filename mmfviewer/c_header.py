@@ -36,6 +36,7 @@ MAX_NESTING = 64
 MAX_MACRO_DEPTH = 100
 
 _MARK = "__mmfv_"
+_SOURCE = f"{_MARK}header"  # the header's name as pycparser knows it
 _IDENT = re.compile(r"\b[A-Za-z_]\w*")
 
 # What <stdint.h>, <stddef.h>, <stdbool.h>, <uchar.h> and <wchar.h> would declare on
@@ -128,7 +129,7 @@ def read_header(text: str, filename: str = "header.h") -> Declarations:
     if len(text) > MAX_HEADER_BYTES:
         raise HeaderError(f"{filename} is {len(text)} characters; headers up to {MAX_HEADER_BYTES} are read")
     source, packs, defines = _preprocess(text, filename)
-    source = _lift_attributes(source)
+    source = _lift_attributes(source, filename)
     lone: list[int] = []
     _strip_comments(source, filename, lone)
     if lone:
@@ -139,7 +140,9 @@ def read_header(text: str, filename: str = "header.h") -> Declarations:
             raise HeaderError(f"{filename}:{line}: a character constant longer than any")
         raise HeaderError(f"{filename}:{line}: a {quote} that nothing closes on its line")
     try:
-        ast = c_parser.CParser().parse(f"{_PRELUDE}\n# 1 \"{filename}\"\n{source}", filename=filename)
+        # (pycparser is told another name: a filename with a " or a newline in it made
+        # an invalid #line, and a valid header was refused)
+        ast = c_parser.CParser().parse(f"{_PRELUDE}\n# 1 \"{_SOURCE}\"\n{source}", filename=_SOURCE)
     except ParseError as err:
         raise HeaderError(_explain_parse_error(str(err), source, filename)) from None
     except RecursionError:
@@ -419,7 +422,7 @@ def _balanced(text: str, open_at: int) -> int:
     return -1
 
 
-def _attribute_markers(inner: str, line: int) -> list[str]:
+def _attribute_markers(inner: str, where: str) -> list[str]:
     """Marker suffixes for what the layout cares about in an attribute's text."""
     marks = []
     for m in re.finditer(r"\b_*(packed|aligned|align)_*\b\s*(\()?", inner):
@@ -434,9 +437,9 @@ def _attribute_markers(inner: str, line: int) -> list[str]:
             close = _balanced(inner, m.end() - 1)
             expression = inner[m.end():close - 1] if close > 0 else ""
             value = int(expression) if expression.strip().isdigit() else \
-                _condition(expression, _Expander(""), f"line {line}", strict=True)
+                _condition(expression, _Expander(""), where, strict=True)
             if value < 1 or value & (value - 1) or value > 1 << 28:
-                raise HeaderError(f"line {line}: aligned({expression.strip()}): an alignment must be a power "
+                raise HeaderError(f"{where}: aligned({expression.strip()}): an alignment must be a power "
                                   f"of two from 1 to {1 << 28}")
         marks.append(f"aligned_{value}")
     return marks
@@ -560,7 +563,7 @@ class _Declaration:
         return 0 if any(word not in _QUALIFIERS for word in before) else -1
 
 
-def _lift_attributes(text: str) -> str:
+def _lift_attributes(text: str, filename: str = "header.h") -> str:
     """Cut gcc attributes out of ``text``, leaving marker members behind for the ones
     that change a layout: ``packed`` and ``aligned`` on a record, on a member or on a
     typedef, and ``packed`` on an enum (an enumerator marker)."""
@@ -579,7 +582,7 @@ def _lift_attributes(text: str) -> str:
         line += text.count("\n", counted, start)  # (counted on from the last one: linear)
         counted = start
         if end < 0:
-            raise HeaderError(f"line {line}: an attribute's parentheses never close")
+            raise HeaderError(f"{filename}:{line}: an attribute's parentheses never close")
         before = start
         while before > 0 and text[before - 1].isspace():
             before -= 1
@@ -587,7 +590,7 @@ def _lift_attributes(text: str) -> str:
             before = heads[-1]
         cuts.append((start, end))
         heads.append(before)
-        marks = _attribute_markers(text[m.end():end - 1], line)
+        marks = _attribute_markers(text[m.end():end - 1], f"{filename}:{line}")
         if not marks:
             continue
         if before > 0 and text[before - 1] == "}":  # struct {...} __attribute__((packed))
@@ -638,8 +641,8 @@ def _explain_parse_error(message: str, source: str, filename: str) -> str:
         name, line = unknown
         return (f"{filename}:{line}: unknown type name {name!r}. The <stdint.h> and <stddef.h> names are "
                 f"known; declare others with a typedef (for example: typedef uint32_t {name};)")
-    if not where.startswith(filename):  # pycparser has no place for some errors ("?")
-        where = filename
+    # pycparser's name for the header is ours; it has no place for some errors ("?")
+    where = filename + where[len(_SOURCE):] if where.startswith(_SOURCE) else filename
     if what == "At end of input":
         last = source.rstrip().count("\n") + 1
         return f"{filename}:{last}: the header ends inside a declaration (a ; or }} missing?)"

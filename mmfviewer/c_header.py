@@ -793,8 +793,12 @@ class _Builder:
                 return self.enum(node, typedef)
             if isinstance(node, c_ast.ArrayDecl):
                 count = 0 if node.dim is None else self.constant(node.dim)
+                element = self.type_of(node.type)
+                if element.size % element.align:  # (gcc's error; an aligned typedef makes one)
+                    raise self.fail(node, f"an array of {element.name}, whose alignment ({element.align}) is "
+                                          f"greater than its size ({element.size})")
                 try:
-                    return array_of(self.type_of(node.type), count)
+                    return array_of(element, count)
                 except LayoutError as err:
                     raise self.fail(node, str(err)) from None
             if isinstance(node, (c_ast.PtrDecl, c_ast.FuncDecl)):

@@ -153,6 +153,8 @@ struct with_enums {
     char c5; enum mixed_big mb;
     enum shifted sh[2];
 };
+enum { LEN = 8, WIDE = LEN * 2, TOP_BIT = 1 << 31, AFTER_TOP };
+struct sized_by_enums { char name[LEN]; int values[WIDE]; char e[sizeof(enum color)]; char f[AFTER_TOP < 0]; };
 """
 
 HEADERS["typedefs"] = r"""
@@ -989,6 +991,8 @@ def test_a_static_assert_that_fails_for_the_layout_says_so_with_its_line_and_mes
     ("struct s { _Alignas(3) int x; };\n", "hostile.h:1: _Alignas(3): an alignment must be a power of two"),
     ("struct s { int x __attribute__((aligned(3))); };\n", "hostile.h:1: aligned(3): an alignment must be a power"),
     ("typedef char buf[3] __attribute__((aligned(8)));\n", "hostile.h:1: aligned(8) on buf, a typedef of an array"),
+    ("typedef int i8 __attribute__((aligned(8)));\nstruct s { i8 x[2]; };\n",
+     "hostile.h:2: an array of i8, whose alignment (8) is greater than its size (4)"),
     ("#pragma pack(3)\n", "hostile.h:1: #pragma pack(3): the packing must be 1, 2, 4, 8 or 16"),
     ("#error not for this platform\n", "hostile.h:1: #error not for this platform"),
     ("struct s { int x __attribute__((aligned(1;\n", "hostile.h:1: an attribute's parentheses never close"),

@@ -178,6 +178,12 @@ def lay_out(spec: RecordSpec) -> Record:
                 start = bit if bit // bound == (bit + width - 1) // bound else _round_up(bit, bound)
             if m.name:
                 align = max(align, member_align)
+                if spec.max_pack:
+                    # gcc: under #pragma pack(N), a named bitfield counts min(its type's
+                    # alignment, N) towards the struct's even when packed (its pragma
+                    # rule comes before its packed one): under pack(4), struct { uint16_t
+                    # a; enum e b:3; char c[5]; } __attribute__((packed)) is 4-aligned.
+                    align = max(align, min(natural, spec.max_pack))
             members.append(Member(m.name, m.type, start // 8, start % 8, width))
             bit = start + width
             size_bits = max(size_bits, width)

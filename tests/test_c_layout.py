@@ -357,6 +357,12 @@ struct bfpp2b { uint8_t a:7; uint16_t b:10; uint64_t c:60; };
 struct bfpp4 { char a; uint64_t b:40; uint64_t c:40; unsigned :0; char d; };
 #pragma pack(pop)
 struct bf_after_pop { char a; uint32_t b:20; uint32_t c:20; };
+enum pp_small { PP_A };
+#pragma pack(push, 4)
+struct packed_bits_under_pack { uint16_t a; enum pp_small b:3; char c[5]; } __attribute__((packed));
+struct __attribute__((packed)) packed_wide_bits_under_pack { char a; uint64_t b:7; int c; };
+struct member_packed_bits_under_pack { char a; uint16_t b:3 __attribute__((packed)); };
+#pragma pack(pop)
 """
 
 HEADERS["corners"] = r"""

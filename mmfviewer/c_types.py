@@ -168,14 +168,19 @@ def lay_out(spec: RecordSpec) -> Record:
             elif width == 0:
                 bit = _round_up(bit, natural * 8)
                 continue
-            elif spec.packed or m.packed or spec.max_pack:
-                # Under #pragma pack too: gcc then skips its rule that a bitfield may
-                # not cross a boundary of its type (pack(2): char a; uint32_t b:20;
-                # uint32_t c:20 puts b at bit 8 and c at bit 28, 6 bytes in all).
-                start = bit
             else:
-                bound = natural * 8
-                start = bit if bit // bound == (bit + width - 1) // bound else _round_up(bit, bound)
+                if m.aligned:
+                    # A bitfield's own aligned(N) (capped by the pack) first moves it to
+                    # such a boundary, as gcc places it (it was ignored).
+                    bit = _round_up(bit, min(m.aligned, spec.max_pack or m.aligned) * 8)
+                if spec.packed or m.packed or spec.max_pack:
+                    # Under #pragma pack too: gcc then skips its rule that a bitfield may
+                    # not cross a boundary of its type (pack(2): char a; uint32_t b:20;
+                    # uint32_t c:20 puts b at bit 8 and c at bit 28, 6 bytes in all).
+                    start = bit
+                else:
+                    bound = natural * 8
+                    start = bit if bit // bound == (bit + width - 1) // bound else _round_up(bit, bound)
             if m.name:
                 align = max(align, member_align)
                 if spec.max_pack:

@@ -707,6 +707,8 @@ class _Builder:
         self.int_bits = 32
         #: struct and union names -> where they are defined (line, column)
         self.defined_at: dict[str, tuple[int, int] | None] = {}
+        #: id of an _Atomic type aligned beyond its plain type -> (it, the plain type)
+        self.plain_of_atomic: dict[int, tuple[CType, CType]] = {}
         #: typedef names of structs and unions not defined yet -> "struct name"
         self.forward: dict[str, str] = {}
         self.depth = 0
@@ -777,11 +779,14 @@ class _Builder:
                 raise self.fail(node, f"types nested more than {MAX_NESTING} deep")
             if isinstance(node, c_ast.TypeDecl):
                 t = self.type_of(node.type, typedef)
-                if "_Atomic" in node.quals and isinstance(t, (Scalar, Record)) and t.size in (1, 2, 4, 8, 16):
+                if "_Atomic" in node.quals and isinstance(t, (Scalar, Record)) and t.size in (1, 2, 4, 8, 16) \
+                        and t.align < t.size:
                     # gcc aligns an atomic type of 1, 2, 4, 8 or 16 bytes to its size, so
                     # that one instruction can load it: _Atomic struct { int a, b; } is
                     # 8-aligned where the struct alone is 4-aligned.
-                    t = replace(t, align=max(t.align, t.size))
+                    atomic = replace(t, align=t.size)
+                    self.plain_of_atomic[id(atomic)] = (atomic, t)
+                    t = atomic
                 return t
             if isinstance(node, c_ast.Typename):
                 return self.type_of(node.type)
@@ -794,6 +799,11 @@ class _Builder:
             if isinstance(node, c_ast.ArrayDecl):
                 count = 0 if node.dim is None else self.constant(node.dim)
                 element = self.type_of(node.type)
+                known = self.plain_of_atomic.get(id(element))
+                if known is not None and known[0] is element:
+                    # ...but not in an array: gcc gives _Atomic struct { int a, b; } x[2]
+                    # the struct's own alignment, 4 (we said 8).
+                    element = known[1]
                 if element.size % element.align:  # (gcc's error; an aligned typedef makes one)
                     raise self.fail(node, f"an array of {element.name}, whose alignment ({element.align}) is "
                                           f"greater than its size ({element.size})")

@@ -329,6 +329,10 @@ struct bf_long { char c; uint64_t big:63; uint64_t x:2; };
 struct bf_enum { enum color col:3; unsigned x:2; };
 struct bf_full { uint32_t whole:32; uint8_t byte:8; uint64_t all:64; };
 struct bf_in_nested { char c; struct { unsigned a:5, b:5; } pair[2]; struct bf_basic basic; };
+struct bf_aligned {
+    char c; unsigned a:3 __attribute__((aligned(8))); unsigned b:3 __attribute__((aligned(1)));
+    uint16_t d:5, e:5 __attribute__((aligned(16)));
+};
 """
 
 HEADERS["bitfields_packed"] = r"""
@@ -362,6 +366,7 @@ enum pp_small { PP_A };
 struct packed_bits_under_pack { uint16_t a; enum pp_small b:3; char c[5]; } __attribute__((packed));
 struct __attribute__((packed)) packed_wide_bits_under_pack { char a; uint64_t b:7; int c; };
 struct member_packed_bits_under_pack { char a; uint16_t b:3 __attribute__((packed)); };
+struct aligned_bits_under_pack { char a; uint8_t b:3 __attribute__((aligned(8))); char c; };
 #pragma pack(pop)
 """
 
@@ -474,7 +479,12 @@ struct quals {
     _Atomic struct { char three[3]; } a3;
 };
 typedef _Atomic struct pair8 atomic_pair;
+typedef atomic_pair atomic_pairs[2];
 struct holds_atomic_typedef { char c; atomic_pair p; };
+struct holds_atomic_arrays {
+    char c; atomic_pair a[2]; char d; _Atomic struct pair8 b[2]; char e; _Atomic(struct pair8) f[1];
+    char g; atomic_pairs h; char i; _Atomic struct { char two[2]; } j[3]; char k; atomic_pair l;
+};
 """
 
 

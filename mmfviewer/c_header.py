@@ -915,12 +915,17 @@ class _Builder:
                                           + (" (a _Bool has 1 bit)" if member.type.kind == "bool" else ""))
                 if width > member.type.size * 8:  # (lay_out says so too, but of the struct's line)
                     raise self.fail(decl, f"bitfield {name or '(unnamed)'} is {width} bits wide, wider than its type")
-            for alignas in decl.align or ():
-                value = alignas.alignment
+            alignas = 0
+            for specifier in decl.align or ():
+                value = specifier.alignment
                 a = self.type_of(value).align if isinstance(value, c_ast.Typename) else self.constant(value)
                 if a < 0 or a & (a - 1):
                     raise self.fail(decl, f"_Alignas({a}): an alignment must be a power of two")
-                member.aligned = max(member.aligned, a)
+                alignas = max(alignas, a)
+            if 0 < alignas < member.type.align:  # (C11 and gcc refuse it; we ignored it)
+                raise self.fail(decl, f"_Alignas({alignas}) cannot lower the alignment of {name or 'a member'} "
+                                      f"({member.type.name}: {member.type.align})")
+            member.aligned = max(member.aligned, alignas)
             if isinstance(decl.type, c_ast.ArrayDecl) and decl.type.dim is None:
                 flexible = len(spec.members)
             spec.members.append(member)

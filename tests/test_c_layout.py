@@ -1005,6 +1005,7 @@ def test_a_static_assert_that_fails_for_the_layout_says_so_with_its_line_and_mes
     ("struct s { int a[]; };\n", "hostile.h:1: struct s: a flexible array member (a[]) must be the last"),
     ("union u { int n; int a[]; };\n", "hostile.h:1: union u: a flexible array member (a[]) must be the last"),
     ("struct s { _Alignas(3) int x; };\n", "hostile.h:1: _Alignas(3): an alignment must be a power of two"),
+    ("struct s { _Alignas(2) long x; };\n", "hostile.h:1: _Alignas(2) cannot lower the alignment of x (long: 8)"),
     ("struct s { int x __attribute__((aligned(3))); };\n", "hostile.h:1: aligned(3): an alignment must be a power"),
     ("typedef char buf[3] __attribute__((aligned(8)));\n", "hostile.h:1: aligned(8) on buf, a typedef of an array"),
     ("typedef int i8 __attribute__((aligned(8)));\nstruct s { i8 x[2]; };\n",

@@ -269,7 +269,7 @@ class _Expander:
 
 _DIRECTIVE = re.compile(r"\s*#\s*(\w*)\s*(.*)")
 _DEFINED = re.compile(r"\bdefined\s*(?:\(\s*([A-Za-z_]\w*)\s*\)|([A-Za-z_]\w*))")
-_PACK = re.compile(r"pack\s*\(\s*(push|pop)?\s*,?\s*(\d+)?\s*\)")
+_PACK = re.compile(r"pack\s*\(([^)]*)\)")
 
 
 def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], dict[str, int]]:
@@ -280,7 +280,7 @@ def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], d
     lines = _strip_comments(text, filename).split("\n")
     out: list[str] = []
     packs: list[tuple[int, int]] = [(0, 0)]
-    pack_stack: list[int] = []
+    pack_stack: list[tuple[str, int]] = []  # what each #pragma pack(push) saved, and its name
     # (the enclosing branch is on, a branch was taken, the #if's line, #else was seen)
     conditions: list[tuple[bool, bool, int, bool]] = []
     on = True
@@ -326,15 +326,7 @@ def _preprocess(text: str, filename: str) -> tuple[str, list[tuple[int, int]], d
         elif word == "pragma":
             pm = _PACK.match(rest)
             if pm is not None:
-                action, value = pm.group(1), int(pm.group(2)) if pm.group(2) else 0
-                current = packs[-1][1]
-                if action == "push":
-                    pack_stack.append(current)
-                elif action == "pop":
-                    value = pack_stack.pop() if pack_stack else 0
-                if value and value not in (1, 2, 4, 8, 16):
-                    raise HeaderError(f"{where}: #pragma pack({value}): the packing must be 1, 2, 4, 8 or 16")
-                packs.append((number, value if action != "push" or pm.group(2) else current))
+                packs.append((number, _pack_pragma(pm.group(1), packs[-1][1], pack_stack, where)))
         elif word == "error":
             raise HeaderError(f"{where}: #error {rest}")
         # #include, #line, #warning and other pragmas: nothing to do
@@ -378,6 +370,37 @@ _PREDEFINED = {
 #: A define's value: at most this long once expanded (longer ones are not constants).
 MAX_CONSTANT_TEXT = 1000
 _BARE_NUMBER = re.compile(r"\s*\(?\s*(0[xX][0-9a-fA-F]+|[0-9]+)[uUlL]*\s*\)?\s*")
+
+
+def _pack_pragma(arguments: str, current: int, stack: list[tuple[str, int]], where: str) -> int:
+    """The packing after ``#pragma pack(arguments)``, which gcc reads as (n), (),
+    (push[, name][, n]) or (pop[, name][, n]); ``stack`` holds what each push saved.
+
+    Why: (push, name, n) and (pop, name) were not read at all, so the packing stayed
+    what it was (pack(push, r1, 2) left a struct unpacked that gcc packs to 2)."""
+    words = [w.strip() for w in arguments.split(",")] if arguments.strip() else []
+    action = words.pop(0) if words and words[0] in ("push", "pop") else ""
+    name = words.pop(0) if words and re.fullmatch(r"[A-Za-z_]\w*", words[0]) else ""
+    if len(words) > 1 or (words and not words[0].isdigit()):
+        raise HeaderError(f"{where}: #pragma pack({arguments.strip()}) is not a packing gcc reads")
+    value = int(words[0]) if words else None
+    if value and value not in (1, 2, 4, 8, 16):
+        raise HeaderError(f"{where}: #pragma pack({value}): the packing must be 1, 2, 4, 8 or 16")
+    if action == "push":
+        stack.append((name, current))
+        return current if value is None else value
+    if action == "pop":
+        if name and all(pushed != name for pushed, _ in stack):
+            return current  # (gcc warns, and changes nothing)
+        saved = 0
+        while stack:
+            pushed, saved = stack.pop()
+            if not name or pushed == name:
+                break
+        return saved if value is None else value
+    if name:  # pack(show) and the like: nothing changes
+        return current
+    return value or 0
 
 
 def _condition(text: str, macros: _Expander, where: str, *, strict: bool = False, line: int = 0) -> int:

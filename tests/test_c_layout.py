@@ -309,6 +309,16 @@ struct pp2_aligned_after { char c; int x; } __attribute__((aligned(8)));
 struct __attribute__((packed)) pp2_packed { char c; int x __attribute__((aligned(4))); };
 #pragma pack(pop)
 struct pp_popped { char c; int x __attribute__((aligned(8))); };
+#pragma pack(push, r1, 2)
+struct pp_named { char c; int i; };
+#pragma pack(push, 1)
+struct pp_inside_named { char c; int i; };
+#pragma pack(pop, r1)
+struct pp_after_named { char c; int i; };
+#pragma pack ( push , 4 )
+#pragma pack(show)
+struct pp_spaced { char c; long l; };
+#pragma pack()
 """
 
 HEADERS["bitfields"] = r"""
@@ -1011,6 +1021,7 @@ def test_a_static_assert_that_fails_for_the_layout_says_so_with_its_line_and_mes
     ("typedef int i8 __attribute__((aligned(8)));\nstruct s { i8 x[2]; };\n",
      "hostile.h:2: an array of i8, whose alignment (8) is greater than its size (4)"),
     ("#pragma pack(3)\n", "hostile.h:1: #pragma pack(3): the packing must be 1, 2, 4, 8 or 16"),
+    ("#pragma pack(push, 1, 2)\n", "hostile.h:1: #pragma pack(push, 1, 2) is not a packing gcc reads"),
     ("#error not for this platform\n", "hostile.h:1: #error not for this platform"),
     ("struct s { int x __attribute__((aligned(1;\n", "hostile.h:1: an attribute's parentheses never close"),
 ])

@@ -367,6 +367,15 @@ _PREDEFINED = {
     "__FLOAT_WORD_ORDER__": "__ORDER_LITTLE_ENDIAN__", "__linux__": "1", "__linux": "1", "__unix__": "1",
     "__unix": "1", "__ELF__": "1", "__x86_64__": "1", "__x86_64": "1", "__amd64__": "1", "__amd64": "1",
 }
+#: gcc's other spellings of C keywords (pycparser knows only the standard ones; a
+#: header using __volatile__ or __restrict was refused).
+_GNU_SPELLINGS = {
+    "__const": "const", "__const__": "const", "__volatile": "volatile", "__volatile__": "volatile",
+    "__restrict": "restrict", "__restrict__": "restrict", "__inline": "inline", "__inline__": "inline",
+    "__signed": "signed", "__signed__": "signed", "__extension__": "", "__alignof__": "_Alignof",
+    "__alignof": "_Alignof",
+}
+_PREDEFINED.update(_GNU_SPELLINGS)
 #: A define's value: at most this long once expanded (longer ones are not constants).
 MAX_CONSTANT_TEXT = 1000
 _BARE_NUMBER = re.compile(r"\s*\(?\s*(0[xX][0-9a-fA-F]+|[0-9]+)[uUlL]*\s*\)?\s*")

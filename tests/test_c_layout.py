@@ -491,6 +491,11 @@ struct quals {
 typedef _Atomic struct pair8 atomic_pair;
 typedef atomic_pair atomic_pairs[2];
 struct holds_atomic_typedef { char c; atomic_pair p; };
+__extension__ typedef unsigned long long gnu_u64;
+struct gnu_spellings {
+    __volatile__ int a; __const char *p; char *__restrict q; __signed__ char c; gnu_u64 u;
+    char sized[__alignof__(long)];
+};
 struct holds_atomic_arrays {
     char c; atomic_pair a[2]; char d; _Atomic struct pair8 b[2]; char e; _Atomic(struct pair8) f[1];
     char g; atomic_pairs h; char i; _Atomic struct { char two[2]; } j[3]; char k; atomic_pair l;

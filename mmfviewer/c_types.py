@@ -152,10 +152,13 @@ def lay_out(spec: RecordSpec) -> Record:
     for m in spec.members:
         natural = m.type.align
         member_align = 1 if (spec.packed or m.packed) else natural
-        if spec.max_pack:
-            member_align = min(member_align, spec.max_pack)
         if m.aligned:
             member_align = max(member_align, m.aligned)
+        if spec.max_pack:
+            # After aligned(N), not before: gcc's #pragma pack caps a member's alignment
+            # even when aligned(N) or _Alignas asked for more (pack(2) puts an aligned(8)
+            # int at offset 2; only the record's own aligned(N) is left as it is).
+            member_align = min(member_align, spec.max_pack)
         if m.bit_width is not None:
             width, unit = m.bit_width, m.type.size * 8
             if width > unit:
@@ -165,13 +168,27 @@ def lay_out(spec: RecordSpec) -> Record:
             elif width == 0:
                 bit = _round_up(bit, natural * 8)
                 continue
-            elif spec.packed or m.packed:
-                start = bit
             else:
-                bound = member_align * 8 if spec.max_pack else natural * 8
-                start = bit if bit // bound == (bit + width - 1) // bound else _round_up(bit, bound)
+                if m.aligned:
+                    # A bitfield's own aligned(N) (capped by the pack) first moves it to
+                    # such a boundary, as gcc places it (it was ignored).
+                    bit = _round_up(bit, min(m.aligned, spec.max_pack or m.aligned) * 8)
+                if spec.packed or m.packed or spec.max_pack:
+                    # Under #pragma pack too: gcc then skips its rule that a bitfield may
+                    # not cross a boundary of its type (pack(2): char a; uint32_t b:20;
+                    # uint32_t c:20 puts b at bit 8 and c at bit 28, 6 bytes in all).
+                    start = bit
+                else:
+                    bound = natural * 8
+                    start = bit if bit // bound == (bit + width - 1) // bound else _round_up(bit, bound)
             if m.name:
                 align = max(align, member_align)
+                if spec.max_pack:
+                    # gcc: under #pragma pack(N), a named bitfield counts min(its type's
+                    # alignment, N) towards the struct's even when packed (its pragma
+                    # rule comes before its packed one): under pack(4), struct { uint16_t
+                    # a; enum e b:3; char c[5]; } __attribute__((packed)) is 4-aligned.
+                    align = max(align, min(natural, spec.max_pack))
             members.append(Member(m.name, m.type, start // 8, start % 8, width))
             bit = start + width
             size_bits = max(size_bits, width)

@@ -169,8 +169,8 @@ class StructureModel(QAbstractItemModel):
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if index.isValid() and index.column() == VALUE and self.writable:
             overlay, row = self.field(index)
-            if row is not None and self._trees[overlay].table.rows[row].is_leaf:
-                flags |= Qt.ItemFlag.ItemIsEditable
+            if row is not None and self._trees[overlay].table.rows[row].kind not in ("", "bytes", "longdouble"):
+                flags |= Qt.ItemFlag.ItemIsEditable  # (bytes and x87 floats are edited in the hex view)
         return flags
 
     def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802

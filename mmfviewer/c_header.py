@@ -1204,12 +1204,3 @@ _BINARY: dict[str, Callable[[int, int], int]] = {
     "<": lambda a, b: int(a < b), ">": lambda a, b: int(a > b),
     "<=": lambda a, b: int(a <= b), ">=": lambda a, b: int(a >= b),
 }
-
-
-def iter_types(decls: Declarations) -> Iterator[tuple[str, CType]]:
-    """The header's structs and unions, by the name a user would pick them by."""
-    for name in decls.records:
-        yield name, decls.types.get(name) or decls.resolve(name)
-
-
-__all__ = ["ArrayType", "Declarations", "HeaderError", "read_header", "iter_types"]

@@ -89,6 +89,10 @@ def read_header(text: str, filename: str = "header.h") -> Declarations:
         raise HeaderError(_explain_parse_error(str(err), source, filename)) from None
     except RecursionError:
         raise HeaderError(f"{filename}: declarations nested too deeply to read") from None
+    except (AttributeError, TypeError, IndexError, KeyError) as err:
+        # pycparser 3.11 (what Python 3.10 gets) trips over some invalid headers itself
+        # ("int union {...};"): still a header we cannot read, not our crash.
+        raise HeaderError(f"{filename}: cannot read the header (the C parser failed: {err})") from None
     builder = Builder(filename, packs)
     builder.decls.constants.update(defines)
     try:
@@ -112,7 +116,31 @@ def _explain_parse_error(message: str, source: str, filename: str) -> str:
         return f"{filename}:{last}: the header ends inside a declaration (a ; or }} missing?)"
     if what.startswith("before: "):
         return f"{where}: cannot read the header here (just before {what[8:]!r})"
+    if message.startswith("Unmatched"):  # pycparser 3.11 says which bracket, not where
+        place = _unmatched_bracket(source)
+        if place is not None:
+            line, column, bracket = place
+            return f"{filename}:{line}:{column}: cannot read the header here (an unmatched {bracket!r})"
     return f"{where}: cannot read the header: {what or message}"
+
+
+def _unmatched_bracket(source: str) -> tuple[int, int, str] | None:
+    """(line, column, bracket) of the first closing bracket without its opening one,
+    else of the last opening one never closed (comments and strings are gone by now)."""
+    pairs = {")": "(", "]": "[", "}": "{"}
+    opened: list[tuple[int, int, str]] = []
+    line, column = 1, 0
+    for ch in source:
+        column += 1
+        if ch == "\n":
+            line, column = line + 1, 0
+        elif ch in "([{":
+            opened.append((line, column, ch))
+        elif ch in pairs:
+            if not opened or opened[-1][2] != pairs[ch]:
+                return line, column, ch
+            opened.pop()
+    return opened[-1] if opened else None
 
 
 def _unknown_type(source: str) -> tuple[str, int] | None:

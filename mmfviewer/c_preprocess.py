@@ -298,7 +298,7 @@ def condition(text: str, macros: Expander, where: str, *, strict: bool = False, 
         raise HeaderError(f"{where}: an empty #if")
     try:
         ast = c_parser.CParser().parse(f"int {MARK}v = ({text});")
-    except (ParseError, RecursionError):
+    except (ParseError, RecursionError, AttributeError, TypeError, IndexError, KeyError):  # (pycparser 3.11's own)
         shown = " ".join(text.split())
         shown = shown if len(shown) <= 60 else shown[:57] + "..."  # (a hostile one may be a megabyte)
         raise HeaderError(f"{where}: cannot read {shown!r} as a constant") from None

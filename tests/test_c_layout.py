@@ -793,7 +793,12 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def refused(text: str, seconds: float = 5.0) -> str:
+#: What "never a hang" means here: the inputs these guard against took minutes. Not a
+#: speed target (a loaded CI machine is slow): generous on purpose.
+HANG_SECONDS = 30.0
+
+
+def refused(text: str, seconds: float = HANG_SECONDS) -> str:
     """The HeaderError message reading ``text`` ends in, within ``seconds``."""
     with _deadline(seconds), pytest.raises(HeaderError) as refusal:
         read_header(text, "hostile.h")
@@ -862,7 +867,7 @@ def test_a_macro_bomb_is_stopped_quickly_in_little_memory(use, line):
 
 def test_a_macro_bomb_that_is_never_used_costs_nothing():
     bomb = _macro_bomb("struct s { int a; };\n")
-    with _deadline(2):
+    with _deadline(HANG_SECONDS):
         decls = read_header(bomb)
     assert decls.resolve("s").size == 4 and decls.constants["A1"] == 4
     assert "A30" not in decls.constants  # (a megabyte of text is no constant)
@@ -1079,7 +1084,8 @@ _SEEDS = [
 
 def _read_or_refuse(text: str) -> None:
     try:
-        decls = read_header(text, "fuzz.h")
+        with _deadline(HANG_SECONDS):
+            decls = read_header(text, "fuzz.h")
     except HeaderError:
         return
     for name in decls.records:  # what was read is laid out, and found by its name
@@ -1087,14 +1093,14 @@ def _read_or_refuse(text: str) -> None:
         assert isinstance(t, Record) and t.size >= 0 and t.align >= 1
 
 
-@settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from("\n\t\0\x7f\u00e9\ufeff"),
                max_size=300))
 def test_random_text_is_read_or_refused_with_a_header_error(text):
     _read_or_refuse(text)
 
 
-@settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(_PIECES), max_size=60).map(" ".join))
 def test_random_c_tokens_are_read_or_refused_with_a_header_error(text):
     _read_or_refuse(text)
@@ -1115,7 +1121,7 @@ def _mutated_headers(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_mutated_headers())
 def test_mutations_of_a_valid_header_are_read_or_refused_with_a_header_error(text):
     _read_or_refuse(text)

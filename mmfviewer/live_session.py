@@ -27,6 +27,7 @@ half old, half new): an idle tick costs one read.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -365,6 +366,12 @@ class LiveSession:
             # field happens to read as msgpack or text is not a mailbox or a text.
             return Layout.RAW
         return kind
+
+    def redetect(self) -> bool:
+        """Look at the segment's kind now, not at the next due time (structures were
+        applied, which settles a guessed kind); True if it changed."""
+        self._detected_at = -math.inf
+        return self._maybe_redetect()
 
     def _maybe_redetect(self) -> bool:
         """A segment opened empty may become a mailbox, text or a channel later: look

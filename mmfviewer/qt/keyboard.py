@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDialog,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .hex_input import VIEW_KEYS
 
@@ -52,6 +61,12 @@ def focus_pane(window: MainWindow, pane: str) -> bool:
     if target is None:
         return False
     target.setFocus(Qt.FocusReason.OtherFocusReason)
+    if isinstance(target, QAbstractItemView):
+        model = target.model()
+        if model is not None and not target.currentIndex().isValid() and model.rowCount():
+            # A list reached by key has a row under the keyboard: the next key (W, Space,
+            # Enter) acts on it, not on nothing.
+            target.setCurrentIndex(model.index(0, 0))
     return True
 
 

@@ -148,6 +148,8 @@ class OverlayControl:
                 self.overlays.append(live)
         if problem:
             self.tab.notice.emit(problem)
+        if self.overlays:
+            self.session.redetect()  # a struct is not a mailbox because its seq reads as msgpack
         self._show()
 
     def _changed(self) -> None:

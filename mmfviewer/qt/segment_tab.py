@@ -62,6 +62,8 @@ class SegmentTab(QWidget):
         self.compose_sender: Sender | None = None
         self.structures = StructurePanel()
         self.overlay_store = overlay_store if overlay_store is not None else OverlayStore()
+        # Before the layout is connected: saved structures can settle what the bytes are.
+        self.overlays = OverlayControl(self)
         self._connect_layout()
 
         # The tab shows the bytes; its messages, the selected message and its compose
@@ -81,7 +83,6 @@ class SegmentTab(QWidget):
         self.messages.highlightCleared.connect(self.hex_view.clear_highlight)
         self.compose.sent.connect(self._sent)
         self.compose.failed.connect(self.notice)
-        self.overlays = OverlayControl(self)
         self.watching = WatchControl(self)
 
         self.tick_seconds = 0.0  # how long the last tick took, for the status bar

@@ -435,3 +435,21 @@ def test_an_offset_beyond_any_segment_is_refused_in_the_dialog(qtbot):
     dialog.offset_edit.setText("0x10000000000000000")
     assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
     assert "do not describe an overlay" in dialog.status.text()
+
+
+def test_a_segment_opened_with_its_saved_structure_is_raw_bytes_from_the_start(qtbot, window, shm_name):
+    import struct
+
+    from mmfviewer.codec import detect_layout
+
+    Segment.create(shm_name, 4096).close()
+    # The C writer's struct state at counter 78: its first bytes read as a msgpack mailbox.
+    c = 78
+    state = (struct.pack("<IIQdi", 2 * c, 0, c, c / 2, -c) + f"count {c}".encode().ljust(24, b"\0")
+             + struct.pack("<H", c))
+    other_process_writes(shm_name, (0, state))
+    with Segment.open(shm_name) as seg:
+        assert detect_layout(seg).value == "mailbox"  # what it would be taken for
+    OverlayStore().save(shm_name, [OverlaySpec(HEADER, "defs.h", "sample", 0)])
+    tab = window.open_name(shm_name)
+    assert tab.kind.value == "raw"  # never a mailbox first, then raw (the docks moved under the user)

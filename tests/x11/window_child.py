@@ -49,8 +49,18 @@ def state(window: MainWindow) -> dict[str, object]:
         "structures": [o.spec.label for o in tab.session.overlays] if tab is not None else [],
         "watches": {w.label: w.text for w in tab.watching.watches} if tab is not None else {},
         "plotted": tab.watching.panel.plotted_keys() if tab is not None else [],
+        "field": _current_field(tab) if tab is not None else None,
         "docks": sorted(key for key, dock in window.docks.docks.items() if dock.isVisible()),
     }
+
+
+def _current_field(tab) -> str | None:  # type: ignore[no-untyped-def]
+    """The path of the structure tree's current row."""
+    index = tab.structures.tree.currentIndex()
+    if not index.isValid():
+        return None
+    overlay, row = tab.structures.model.field(index)
+    return tab.session.overlays[overlay].table.rows[row].path if row is not None else ""
 
 
 def main() -> int:

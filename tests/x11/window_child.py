@@ -26,7 +26,7 @@ def state(window: MainWindow) -> dict[str, object]:
     for row in range(browser.proxy.rowCount()):
         index = browser.proxy.index(row, 0)
         rect = browser.view.visualRect(index)
-        if rect.isValid():
+        if rect.isValid() and browser.view.viewport().rect().contains(rect.center()):  # clickable
             centre = browser.view.viewport().mapToGlobal(rect.center())
             rows[str(index.data())] = [centre.x(), centre.y()]
     frame = window.frameGeometry()

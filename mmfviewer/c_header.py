@@ -22,7 +22,9 @@ constant are bounded, and every failure is a :class:`HeaderError` naming the lin
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 
 from pycparser import c_parser
 from pycparser.c_parser import ParseError
@@ -31,6 +33,9 @@ from .c_attributes import lift_attributes
 from .c_builder import KEYWORDS, MARK, Builder
 from .c_declarations import Declarations, HeaderError
 from .c_preprocess import LITERAL, preprocess, strip_comments
+from .errors import MmfError
+from .names import quoted
+from .segment_os import OPEN_FLAGS, close_quietly
 
 # What other modules import from here (HeaderError and Declarations live below, in
 # c_declarations, so that every part of the reader can raise and fill them).
@@ -176,3 +181,32 @@ def _declared_name(declaration: str) -> str:
         depth += (token == "]") - (token == "[")
     last = tokens[-1] if tokens else ""
     return last if re.fullmatch(r"[A-Za-z_]\w*", last) else ""
+
+
+def header_file_text(path: str) -> str:
+    """The text of the header file at ``path`` (MmfError, one line, when it is missing,
+    not a regular file, bigger than :data:`MAX_HEADER_BYTES` or unreadable); it never
+    waits on a FIFO put where the header should be."""
+    shown = quoted(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | OPEN_FLAGS)
+    except FileNotFoundError:
+        raise MmfError(f"no header file {shown}") from None
+    except OSError as err:
+        raise MmfError(f"cannot read header file {shown}: {err.strerror or err}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) \
+                else "not a regular file"
+            raise MmfError(f"header file {shown} is {kind}: give a C header such as defs.h")
+        if st.st_size > MAX_HEADER_BYTES:
+            raise MmfError(f"header file {shown} is {st.st_size} bytes; headers up to {MAX_HEADER_BYTES} "
+                           "bytes are read")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read(MAX_HEADER_BYTES + 1)
+    except OSError as err:
+        raise MmfError(f"cannot read header file {shown}: {err.strerror or err}") from None
+    finally:
+        close_quietly(fd)
+    return raw.decode("utf-8", errors="replace")

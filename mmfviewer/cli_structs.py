@@ -8,9 +8,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
-import os
 import signal
-import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -18,14 +16,13 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from .c_header import MAX_HEADER_BYTES, read_header
+from .c_header import header_file_text, read_header
 from .c_types import CType
 from .cli_common import PROG, UsageError, open_segment, print_json, segment_target
 from .errors import MmfError, SegmentBoundsError, SegmentError
 from .names import printable, quoted
 from .presentation import clock_time
 from .segment import Segment
-from .segment_os import OPEN_FLAGS, close_quietly
 from .struct_fields import MAX_LIVE_BYTES, Field, FieldTable, span_of
 from .struct_reads import StructRead, StructReader, same_value
 from .units import parse_size
@@ -79,7 +76,7 @@ def structure(args: argparse.Namespace, *, count: int = 1, stride: str | None = 
 
 def load_type(header: str, type_name: str) -> CType:
     """Read ``header`` and find ``type_name`` in it ("struct x", "x" or a typedef)."""
-    text = _header_text(header)
+    text = header_file_text(header)
     # The name goes into pycparser's #line directive and into messages: keep it tame.
     shown = printable(header).replace('"', "'").replace("\\", "/")
     try:
@@ -90,33 +87,6 @@ def load_type(header: str, type_name: str) -> CType:
         return decls.resolve(type_name)
     except ValueError as err:
         raise MmfError(f"{shown}: {_tame(str(err))}") from None
-
-
-def _header_text(path: str) -> str:
-    shown = quoted(path)
-    try:
-        # Never wait on a FIFO put where the header should be.
-        fd = os.open(path, os.O_RDONLY | OPEN_FLAGS)
-    except FileNotFoundError:
-        raise MmfError(f"no header file {shown}") from None
-    except OSError as err:
-        raise MmfError(f"cannot read header file {shown}: {err.strerror or err}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) \
-                else "not a regular file"
-            raise MmfError(f"header file {shown} is {kind}: give a C header such as defs.h")
-        if st.st_size > MAX_HEADER_BYTES:
-            raise MmfError(f"header file {shown} is {st.st_size} bytes; headers up to {MAX_HEADER_BYTES} "
-                           "bytes are read")
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            raw = f.read(MAX_HEADER_BYTES + 1)
-    except OSError as err:
-        raise MmfError(f"cannot read header file {shown}: {err.strerror or err}") from None
-    finally:
-        close_quietly(fd)
-    return raw.decode("utf-8", errors="replace")
 
 
 def _tame(message: str) -> str:
@@ -170,7 +140,6 @@ def _tree_lines(seg: Segment, where: Structure, table: FieldTable, got: StructRe
     """A headline, then one row per field: indented name, type, offset in the segment,
     value (leaves only); a field that changed while it was read says so."""
     yield f"{where.describe()} ({where.span} bytes) of {seg.label}"
-    leaf_number = {row: n for n, row in enumerate(table.leaves)}
     skip_top = where.count == 1 and not table.rows[0].is_leaf  # the headline names it
     rows = [(i, f) for i, f in enumerate(table.rows) if not (skip_top and i == 0)]
     depth0 = 1 if skip_top else 0
@@ -180,7 +149,7 @@ def _tree_lines(seg: Segment, where: Structure, table: FieldTable, got: StructRe
         label = "  " * (f.depth - depth0 + 1) + f.label
         at = f"0x{where.offset + f.offset:0{digits}x}" + (f":{f.bit_offset}" if f.bit_offset is not None else "")
         value = ""
-        n = leaf_number.get(i)
+        n = table.leaf_number(i)
         if n is not None:
             value = table.text(i, got.values[n]) + ("  (changed while read)" if n in got.unstable else "")
         cells.append((label, f.type_name, at, value))
@@ -280,7 +249,6 @@ def _watched_leaves(table: FieldTable, fields: list[str], where: Structure) -> l
     leaf; a record or an array stands for every leaf in it."""
     if not fields:
         return list(range(len(table.leaves)))
-    leaf_number = {row: n for n, row in enumerate(table.leaves)}
     chosen: set[int] = set()
     for path in fields:
         row = table.find(path.strip())
@@ -290,7 +258,7 @@ def _watched_leaves(table: FieldTable, fields: list[str], where: Structure) -> l
         end = row + 1
         while end < len(table.rows) and table.rows[end].depth > depth:
             end += 1
-        chosen.update(leaf_number[r] for r in range(row, end) if r in leaf_number)
+        chosen.update(n for r in range(row, end) if (n := table.leaf_number(r)) is not None)
     return sorted(chosen)
 
 

@@ -33,8 +33,7 @@ class HexEditor:
         doc, cursor = view.document, view.cursor_state
         if doc.size == 0:
             return
-        if view.segment.readonly:
-            view.message.emit("read-only: reopen read-write (File ▸ Reopen read-write, Ctrl+Shift+W) to edit")
+        if self._refused_read_only():
             return
         for ch in text:
             offset = cursor.offset
@@ -63,8 +62,7 @@ class HexEditor:
         """Write ``new`` at ``offset`` as one undoable edit (a structure field's value);
         False (and said in the status bar) when it cannot be written."""
         view = self._view
-        if view.segment.readonly:
-            view.message.emit("read-only: reopen read-write (File ▸ Reopen read-write, Ctrl+Shift+W) to edit")
+        if self._refused_read_only():
             return False
         old = view.document.safe_read(offset, len(new))
         if len(old) != len(new):
@@ -76,6 +74,13 @@ class HexEditor:
         command.setText(description)
         self.undo_stack.push(command)
         view.show_written(offset, len(new))
+        return True
+
+    def _refused_read_only(self) -> bool:
+        """True (and said how to edit) when the segment is open read-only."""
+        if not self._view.segment.readonly:
+            return False
+        self._view.message.emit("read-only: reopen read-write (File ▸ Reopen read-write, Ctrl+Shift+W) to edit")
         return True
 
     def apply_write(self, offset: int, data: bytes) -> None:

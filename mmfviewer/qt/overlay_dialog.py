@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..c_header import MAX_HEADER_BYTES, Declarations, HeaderError, read_header
+from ..c_header import Declarations, HeaderError, header_file_text, read_header
 from ..compose import parse_offset
+from ..errors import MmfError
 from ..struct_fields import FieldTable
 from ..struct_reads import sequence_candidates
 from ..structure_overlays import OverlaySpec, table_for
@@ -127,14 +128,15 @@ class OverlayDialog(QDialog):
 
     def _open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a C header", "", "C headers (*.h *.hpp *.c);;All files (*)")
-        if not path:
-            return
+        if path:
+            self.open_header(path)
+
+    def open_header(self, path: str) -> None:
+        """Read the header file at ``path`` in (a mistake is said in the status line)."""
         try:
-            if Path(path).stat().st_size > MAX_HEADER_BYTES:
-                raise HeaderError(f"{path} is bigger than {MAX_HEADER_BYTES} bytes")
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
-        except (OSError, HeaderError) as err:
-            set_status(self.status, f"cannot open {path}: {err}", False)
+            text = header_file_text(path)
+        except MmfError as err:
+            set_status(self.status, str(err), False)
             return
         self.load_header(text, Path(path).name)
 
@@ -201,7 +203,8 @@ class OverlayDialog(QDialog):
         ok.setEnabled(True)
 
     def _fill_sequences(self, table: FieldTable) -> None:
-        names = [NO_SEQUENCE] + sequence_candidates(FieldTable(table.ctype))  # named within one element
+        one = table if table.count == 1 else FieldTable(table.ctype)  # named within one element
+        names = [NO_SEQUENCE] + sequence_candidates(one)
         if [self.sequence_box.itemText(i) for i in range(self.sequence_box.count())] == names:
             return
         current = self.sequence_box.currentText()

@@ -51,7 +51,6 @@ class _Tree:
         # One struct: its members hang from the overlay's row (the overlay is the struct).
         self.hidden = 0 if len(self.children[-1]) == 1 and 0 in self.children else -1
         self.top = self.children[self.hidden]
-        self.leaf_number = {row: n for n, row in enumerate(table.leaves)}
         # Rows are in depth-first order: a row's subtree ends at the next row no deeper.
         ends, stack = [len(rows)] * len(rows), list[int]()
         for row, f in enumerate(rows):
@@ -201,7 +200,7 @@ class StructureModel(QAbstractItemModel):
             if age is not None and age < FADE_SECONDS:
                 return self._colors.change[max(1, int(255 * (1 - age / FADE_SECONDS)))]
         if role == Qt.ItemDataRole.ForegroundRole and column == VALUE and state is not None:
-            if f.is_leaf and tree.leaf_number[row] in state.read.unstable:
+            if f.is_leaf and tree.table.leaf_number(row) in state.read.unstable:
                 return error_color()
             if state.read.torn:
                 return secondary_color()
@@ -225,8 +224,9 @@ class StructureModel(QAbstractItemModel):
             return f"0x{base + f.offset:X}{bits}"
         if column == SIZE:
             return f"{f.bit_width} bit" if f.bit_width is not None else str(f.size)
-        if column == VALUE and f.is_leaf and state is not None:
-            return tree.table.text(row, state.values[tree.leaf_number[row]])
+        leaf = tree.table.leaf_number(row)
+        if column == VALUE and leaf is not None and state is not None:
+            return tree.table.text(row, state.values[leaf])
         if column == CHANGED and state is not None:
             age = self._age(tree, row, state)
             return "" if age is None else ago_text(age)
@@ -284,7 +284,7 @@ class StructureModel(QAbstractItemModel):
         text = f"{tree.table.path_of(row)}: {f.type_name}, {f.size} byte(s) at 0x{base + f.offset:X}"
         if f.bit_width is not None:
             text += f", bits {f.bit_offset}..{(f.bit_offset or 0) + f.bit_width - 1}"
-        if state is not None and f.is_leaf and tree.leaf_number[row] in state.read.unstable:
+        if state is not None and f.is_leaf and tree.table.leaf_number(row) in state.read.unstable:
             text += "\nUnstable: its bytes differed between two reads this tick (a writer was changing it)"
         if self.writable and f.is_leaf:
             text += "\nDouble-click the value (or F2) to write a new one"

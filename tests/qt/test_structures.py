@@ -453,3 +453,32 @@ def test_a_segment_opened_with_its_saved_structure_is_raw_bytes_from_the_start(q
     OverlayStore().save(shm_name, [OverlaySpec(HEADER, "defs.h", "sample", 0)])
     tab = window.open_name(shm_name)
     assert tab.kind.value == "raw"  # never a mailbox first, then raw (the docks moved under the user)
+
+
+def test_opening_a_fifo_as_the_header_says_so_and_never_waits(qtbot, tmp_path):
+    import os
+
+    fifo = tmp_path / "defs.h"
+    os.mkfifo(fifo)
+    dialog = OverlayDialog(offset=0, segment_size=4096)
+    qtbot.addWidget(dialog)
+    dialog.open_header(str(fifo))  # no writer will ever come
+    assert "is a FIFO" in dialog.status.text()
+    (tmp_path / "real.h").write_text(HEADER)
+    dialog.open_header(str(tmp_path / "real.h"))
+    assert dialog.header_name == "real.h" and dialog.type_box.currentText() == "struct sample"
+
+
+def test_a_segment_truncated_under_its_structure_shows_the_fields_it_still_has(qtbot, window, shm_name):
+    import os
+
+    from mmfviewer.segment_os import shm_file
+
+    Segment.create(shm_name, 4096).close()
+    other_process_writes(shm_name, (OFFSET + 8, (42).to_bytes(8, "little")))
+    tab = window.open_name(shm_name)
+    tab.overlays.add(OverlaySpec(HEADER, "defs.h", "sample", OFFSET))
+    os.truncate(shm_file(shm_name), OFFSET + 20)  # another process cuts it mid-structure
+    tab.tick()
+    values = tree_values(tab.structures)
+    assert values["counter"] == "42" and values["d"] == "—"

@@ -119,6 +119,9 @@ class OverlayDialog(QDialog):
             if initial.sequence:
                 self.sequence_box.setCurrentText(initial.sequence)
         self._check()
+        # The keyboard starts where the header goes (it started on Open .h…, and the
+        # first space typed opened the file dialog).
+        self.header.setFocus()
 
     def load_header(self, text: str, name: str) -> None:
         """Put a header's text in (as Open .h… does)."""

@@ -482,3 +482,16 @@ def test_a_segment_truncated_under_its_structure_shows_the_fields_it_still_has(q
     tab.tick()
     values = tree_values(tab.structures)
     assert values["counter"] == "42" and values["d"] == "—"
+
+
+def test_the_dialog_takes_a_typed_header_from_the_first_key(qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    dialog = OverlayDialog(offset=0, segment_size=4096)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+    assert QApplication.focusWidget() is dialog.header  # not Open .h…, which a space would press
+    qtbot.keyClicks(QApplication.focusWidget(), "struct s { int a; };")
+    assert dialog.header.toPlainText() == "struct s { int a; };"

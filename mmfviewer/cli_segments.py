@@ -14,7 +14,7 @@ from typing import Any
 
 from .channel import Channel
 from .cli_common import PROG, UsageError, chosen_layout, open_segment, print_json, segment_target
-from .codec import WINDOW, Layout, detect_layout, layout_display, layout_label, looks_like_one_msgpack_value, read_value
+from .codec import WINDOW, Layout, detect_layout, listed_layout, looks_like_one_msgpack_value, read_value
 from .discovery import SegmentInfo, segment_info, survey
 from .errors import FormatError, MmfError, SegmentBoundsError, SegmentError, SegmentNotFoundError
 from .hextext import hexdump_lines, parse_hex_bytes
@@ -31,9 +31,9 @@ DUMP_CHUNK = 64 * 1024  # a multiple of 16, so hexdump rows never straddle chunk
 
 def cmd_ls(args: argparse.Namespace) -> int:
     segments, hidden = survey()
-    layouts = [layout_label(s) for s in segments]
+    layouts = [listed_layout(s) for s in segments]
     if args.json:
-        print(json.dumps([{**s.to_json(), "layout": layout} for s, layout in zip(segments, layouts, strict=True)],
+        print(json.dumps([{**s.to_json(), "layout": layout.value} for s, layout in zip(segments, layouts, strict=True)],
                          indent=2))
         return 0
     if not segments:
@@ -41,7 +41,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     else:
         rows = [("NAME", "SIZE", "LAYOUT", "OWNER", "MODE", "MODIFIED", "ATTACHED")]
         for s, layout in zip(segments, layouts, strict=True):
-            row = SegmentRow.of(s, layout_display(layout))
+            row = SegmentRow.of(s, layout.label)
             rows.append((row.name + ("" if s.readable or s.deleted else " (no access)"), row.size,
                          row.layout, row.owner, row.mode, row.modified, row.attached))
         _print_table(rows)

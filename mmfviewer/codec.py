@@ -436,42 +436,55 @@ def _overwrite(segment: Segment, data: bytes, previous: int) -> int:
     return len(data)
 
 
-def layout_of(name: str | None = None, *, path: str | None = None) -> str:
-    """The layout of a named segment (or mapped file) as a word for listings:
-    a :class:`Layout` value (``dotnet``), or ``no access`` / ``gone`` when it cannot
-    be read. :func:`layout_display` turns it into what people read."""
+class Unreadable(str, enum.Enum):
+    """Why a listing cannot tell a segment's :class:`Layout`."""
+
+    DELETED = "deleted"
+    NO_ACCESS = "no access"
+    GONE = "gone"
+    UNKNOWN = "?"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def label(self) -> str:
+        """How listings show it: the word itself."""
+        return self.value
+
+
+#: Layouts a listing found, by (name, size, mtime): a segment that did not change
+#: between two listings is not opened again.
+LayoutCache = dict[tuple[str, int | None, float], "Layout | Unreadable"]
+
+
+def layout_of(name: str | None = None, *, path: str | None = None) -> Layout | Unreadable:
+    """The layout of a named segment (or mapped file) for listings, or why it cannot
+    be read."""
     try:
         seg = Segment.from_file(path) if path is not None else Segment.open(name or "")
     except SegmentPermissionError:
-        return "no access"
+        return Unreadable.NO_ACCESS
     except SegmentNotFoundError:
-        return "gone"
+        return Unreadable.GONE
     except (SegmentError, OSError):
-        return "?"
+        return Unreadable.UNKNOWN
     with seg:
-        return detect_layout(seg).value
+        return detect_layout(seg)
 
 
-def layout_display(word: str) -> str:
-    """How a table shows a :func:`layout_of` word: ``dotnet`` as ``mailbox (.NET)``."""
-    try:
-        return Layout(word).label
-    except ValueError:
-        return word
-
-
-def layout_label(info: SegmentInfo, cache: dict[tuple[str, int | None, float], str] | None = None) -> str:
-    """What a listing shows as a segment's layout: ``deleted``, ``no access``, or its
-    :func:`layout_of`. ``cache`` (keyed by name, size and mtime) spares re-opening
-    segments that did not change between two listings."""
+def listed_layout(info: SegmentInfo, cache: LayoutCache | None = None) -> Layout | Unreadable:
+    """What a listing shows as a segment's layout: :attr:`Unreadable.DELETED`,
+    :attr:`Unreadable.NO_ACCESS`, or its :func:`layout_of`, looked up in ``cache``
+    first."""
     if info.deleted:
-        return "deleted"
+        return Unreadable.DELETED
     if not info.readable:
-        return "no access"
+        return Unreadable.NO_ACCESS
     key = (info.name, info.size, info.modified)
     if cache is not None and key in cache:
         return cache[key]
-    label = layout_of(info.name)
+    layout = layout_of(info.name)
     if cache is not None:
-        cache[key] = label
-    return label
+        cache[key] = layout
+    return layout

@@ -99,7 +99,7 @@ class MessageFeed:
     def __init__(self, segment: Segment, kind: Layout, *, channel: Channel | None = None,
                  start: str = "oldest", max_batch: int = 100_000) -> None:
         self.segment = segment
-        self.kind = Layout(kind)
+        self.kind = kind
         self.channel = channel
         self.max_batch = max_batch
         self.error: str | None = None

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..codec import layout_display, layout_label
+from ..codec import LayoutCache, listed_layout
 from ..discovery import SegmentInfo, survey
 from ..names import printable
 from ..presentation import SegmentRow
@@ -62,10 +62,10 @@ class BrowserRow:
         return self.text(column).lower()
 
 
-def scan_rows(layout_cache: dict[tuple[str, int | None, float], str]) -> tuple[list[BrowserRow], int]:
+def scan_rows(layout_cache: LayoutCache) -> tuple[list[BrowserRow], int]:
     """List segments with their layouts (cached: finding one means opening the segment)."""
     infos, hidden = survey()
-    return [BrowserRow(info, layout_display(layout_label(info, layout_cache))) for info in infos], hidden
+    return [BrowserRow(info, listed_layout(info, layout_cache).label) for info in infos], hidden
 
 
 class SegmentTableModel(QAbstractTableModel):
@@ -132,7 +132,7 @@ class _Bridge(QObject):
     scanned = Signal(object, object)
 
 
-def _scan(bridge: _Bridge, layout_cache: dict[tuple[str, int | None, float], str]) -> None:
+def _scan(bridge: _Bridge, layout_cache: LayoutCache) -> None:
     """The worker thread: scan, then hand the rows to the GUI thread through ``bridge``."""
     rows: list[BrowserRow] | None
     hidden: int | str  # how many processes were not looked into, or why the scan failed
@@ -199,7 +199,7 @@ class SegmentBrowser(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.status)
 
-        self._layout_cache: dict[tuple[str, int | None, float], str] = {}
+        self._layout_cache: LayoutCache = {}
         self._busy = False
         self.scan_count = 0
         # Not a child of this widget: a scan still running when the widget is deleted

@@ -92,8 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="render the window to this PNG once it has refreshed, then exit")
     p.add_argument("--ticks", type=int, default=1,
                    help="with --screenshot: refresh this many times first, to catch live changes")
-    p.add_argument("--color-scheme", choices=["system", "light", "dark"], default="system",
-                   help="the desktop's colours (default), or light or dark ones whatever the desktop says")
+    _add_color_scheme(p)
     p.add_argument("--place", choices=["left", "right"], help=argparse.SUPPRESS)
     p.add_argument("--title", help=argparse.SUPPRESS)
 
@@ -109,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="PATH",
                    help="render this window to PATH (and a GUI peer's to PATH-peer.png), then exit")
     p.add_argument("--ticks", type=int, default=30, help="with --screenshot: refreshes to wait first")
+    _add_color_scheme(p, "both windows: ")
 
     p = command("install-desktop", "put mmfviewer in the desktop's application menu (this user only)",
                 [f"{PROG} install-desktop", f"{PROG} install-desktop --remove"], cmd_install_desktop)
@@ -328,6 +328,12 @@ def _dump(args: argparse.Namespace) -> int:
         if given:
             raise UsageError(f"{option} goes with --struct (see '{PROG} dump --help')")
     return cmd_dump(args)
+
+
+def _add_color_scheme(p: argparse.ArgumentParser, whose: str = "") -> None:
+    p.add_argument("--color-scheme", choices=["system", "light", "dark"], default="system",
+                   help=f"{whose}the desktop's colours (default), or light or dark ones whatever the "
+                        "desktop says")
 
 
 def _add_target(p: argparse.ArgumentParser) -> None:

@@ -59,14 +59,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.peer == "headless":
         peer_cmd += ["peer", name]
     else:
-        peer_cmd += ["gui", name, "--read-write", "--place", "right", "--title", "window B"]
+        peer_cmd += ["gui", name, "--read-write", "--place", "right", "--title", "window B",
+                     "--color-scheme", args.color_scheme]
         if args.screenshot:
             root, ext = os.path.splitext(args.screenshot)
             peer_cmd += ["--screenshot", f"{root}-peer{ext or '.png'}", "--ticks", str(args.ticks)]
     peer = subprocess.Popen(peer_cmd, stdout=subprocess.DEVNULL)
     try:
         status = run_gui([name], read_write=True, place="left", title="window A",
-                         screenshot=args.screenshot, ticks=max(args.ticks, 1), display_checked=not args.screenshot)
+                         screenshot=args.screenshot, ticks=max(args.ticks, 1), display_checked=not args.screenshot,
+                         color_scheme=args.color_scheme)
     finally:
         if args.peer == "headless":
             peer.terminate()

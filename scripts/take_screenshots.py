@@ -5,7 +5,7 @@ window manager (openbox), the real ``mmfviewer`` maximized, ImageMagick's ``impo
 
 Needs Xvfb, openbox, xdotool and imagemagick. For each screen size (1024x700,
 1920x1080, 2560x1440), light and dark: a raw segment another process is writing to,
-and at 1920x1080 the demo's two windows.
+and the demo's two windows.
 """
 
 from __future__ import annotations
@@ -58,6 +58,25 @@ def shoot(env: dict[str, str], path: Path) -> None:
     run("import", "-window", "root", str(path), env=env)
 
 
+def shoot_demo(env: dict[str, str], channel: str, path: Path, scheme: str) -> None:
+    """The demo's two windows with a few messages from a third process, closed as a
+    user closes them."""
+    home = tempfile.mkdtemp(prefix="mmfviewer-shots-")
+    demo = mmfviewer("demo", channel, "--color-scheme", scheme, env={**env, "HOME": home}, wait=False)
+    time.sleep(4)
+    for text in ("pump 4 started", "pressure 2.15 bar", "pump 4 stopped"):
+        mmfviewer("send", channel, "--text", text)
+    time.sleep(2)
+    shoot(env, path)
+    for title in ("window A", "window B"):
+        for window in subprocess.run(["xdotool", "search", "--name", title], env=env,
+                                     capture_output=True, text=True).stdout.split():
+            subprocess.run(["xdotool", "windowactivate", "--sync", window, "key", "ctrl+q"], env=env)
+    demo.wait(20)
+    mmfviewer("rm", channel)
+    shutil.rmtree(home, ignore_errors=True)
+
+
 def maximize(env: dict[str, str], title: str, width: int, height: int) -> None:
     for _ in range(50):
         ids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=env,
@@ -103,18 +122,8 @@ def main() -> int:
                     subprocess.run(["xdotool", "key", "ctrl+q"], env=env)
                     app.wait(20)
                     shutil.rmtree(home, ignore_errors=True)
-                if (width, height) == (1920, 1080):
-                    home = tempfile.mkdtemp(prefix="mmfviewer-shots-")
-                    demo = mmfviewer("demo", f"{name}-demo", env={**env, "HOME": home}, wait=False)
-                    time.sleep(6)
-                    shoot(env, out / f"demo-{width}x{height}.png")
-                    for title in ("window A", "window B"):  # closed as a user closes them
-                        for window in subprocess.run(["xdotool", "search", "--name", title], env=env,
-                                                     capture_output=True, text=True).stdout.split():
-                            subprocess.run(["xdotool", "windowactivate", "--sync", window, "key", "ctrl+q"], env=env)
-                    demo.wait(20)
-                    mmfviewer("rm", f"{name}-demo")
-                    shutil.rmtree(home, ignore_errors=True)
+                for scheme in ("light", "dark"):
+                    shoot_demo(env, f"{name}-demo", out / f"demo-{width}x{height}-{scheme}.png", scheme)
             finally:
                 wm.terminate()
                 xvfb.terminate()

@@ -106,15 +106,19 @@ def run_gui(names: Sequence[str] = (), files: Sequence[str] = (), *, refresh_ms:
         window.title_suffix = title
         window.setWindowTitle(f"{window.windowTitle()} — {title}")  # until a tab changes it
     if place in ("left", "right"):  # the demo's two windows, side by side
-        # Half a screen is narrow: the messages and the compose panel get it all.
-        window.docks.place_for_half_a_screen()
         area = QApplication.primaryScreen().availableGeometry()
         half = area.width() // 2
         left = area.x() + (half if place == "right" else 0)
         window.setGeometry(left, area.y(), half, area.height())
+        # Half a screen is narrow: the messages and the compose panel get it all.
+        window.docks.place_for_half_a_screen()
         # setGeometry places the inside; the window manager's frame then pushes the
         # title bar off screen. Once the frame is known, fit the frame instead.
-        QTimer.singleShot(WM_SETTLE_MS, window, lambda: fit_frame(window, left, area.y(), half, area.height()))
+        def fit() -> None:
+            fit_frame(window, left, area.y(), half, area.height())
+            window.docks.place_for_half_a_screen()  # again, for what the frame leaves of the width
+
+        QTimer.singleShot(WM_SETTLE_MS, window, fit)
     window.show()
     if not screenshot:
         return app.exec()

@@ -38,7 +38,7 @@ from .style import muted_color, secondary_color
 COLUMNS = ["Name", "Size", "Layout", "Owner", "Mode", "Attached", "Modified"]
 #: The columns a narrow list shows first (the rest follow, in COLUMNS order).
 KEY_ORDER = ["Name", "Size", "Layout", "Attached"]
-NAME_WIDTH = 170
+NAME_WIDTH = 120
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ View ▸ Reset layout goes back to the default of the kind in front.
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
@@ -40,11 +42,17 @@ SHOWN = {
 BOTTOM_SHARE = {"channel": 0.38, "value": 0.25}
 #: The share of the window's height the plot takes when it first shows.
 PLOT_SHARE = 0.3
-SIDE_WIDTHS = {"segments": 270, "inspector": 380, "structures": 520}
+SIDE_WIDTHS = {"segments": 360, "inspector": 380, "structures": 520}
 #: How the bottom docks share the width by default.
 BOTTOM_WIDTHS = {"messages": 0.45, "details": 0.3, "compose": 0.25}
 #: Below this window size (logical pixels) the default arrangement is the compact one.
 COMPACT_WIDTH, COMPACT_HEIGHT = 1400, 850
+#: What the demo's half-screen windows show of a row, when the width allows it
+#: beside a compose panel at least ``COMPOSE_MIN_WIDTH`` wide.
+HALF_SCREEN_BYTES_PER_ROW = 16
+COMPOSE_MIN_WIDTH = 360
+#: The room a dock's edge and its separator take beside the central widget.
+DOCK_SEPARATOR = 16
 #: Bumped when the docks change, so that states saved by an older version are ignored.
 STATE_VERSION = 3
 
@@ -155,18 +163,38 @@ class WindowDocks:
         self._place_default(key)
 
     def place_for_half_a_screen(self) -> None:
-        """The demo's arrangement, for a window half a screen wide: the compose panel
-        beside the bytes, the messages below; the segment list, the inspector and the
-        selected message one View menu (or Alt+digit) away. Not the user's: not saved."""
+        """The demo's arrangement, for a window half a screen wide: the messages below
+        the bytes, the compose panel beside the bytes where they can spare it the
+        room (else one tab beside the messages); the segment list, the inspector and
+        the selected message one View menu (or Alt+digit) away. Not the user's: not
+        saved."""
         window, docks = self._window, self.docks
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks["compose"])
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, docks["messages"])
+        compose_width = window.width() - self._hex_width(HALF_SCREEN_BYTES_PER_ROW)
+        beside = compose_width >= COMPOSE_MIN_WIDTH
+        if beside:
+            window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks["compose"])
+        else:  # the bytes keep whole rows and their offsets; compose is a tab away
+            window.tabifyDockWidget(docks["messages"], docks["compose"])
         for key, dock in docks.items():
             dock.setVisible(key in ("compose", "messages"))
+        docks["messages"].raise_()
         window.resizeDocks([docks["messages"]], [int(window.height() * 0.35)], Qt.Orientation.Vertical)
-        window.resizeDocks([docks["compose"]], [int(window.width() * 0.45)], Qt.Orientation.Horizontal)
+        if beside:
+            window.resizeDocks([docks["compose"]], [compose_width], Qt.Orientation.Horizontal)
         self.defaulted = False  # fitted once: the window manager's sizing does not redo it
         self.arranged = None  # ...and nothing of it is remembered as an arrangement
+
+    def _hex_width(self, bytes_per_row: int) -> int:
+        """The width the front tab's hex view needs to show ``bytes_per_row`` with their
+        offsets and text, without scrolling sideways."""
+        tab = self._window.current_tab()
+        if tab is None:
+            return self._window.width() // 2
+        view = tab.hex_view
+        geometry = replace(view.hex_geometry, bytes_per_row=bytes_per_row)
+        chrome = view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth() + DOCK_SEPARATOR
+        return math.ceil(geometry.total_width) + chrome
 
     def _setting(self, key: str) -> str:
         return f"docks/{key}"

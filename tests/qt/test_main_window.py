@@ -398,6 +398,26 @@ def test_a_small_window_gets_the_compact_arrangement(window, shm_name):
     assert docks["messages"].isVisible()
 
 
+@pytest.mark.parametrize("width", [512, 640, 960, 1280])
+def test_the_demos_half_screen_window_shows_whole_rows_of_bytes_and_a_usable_compose_panel(
+        qtbot, open_window, shm_name, width):
+    from mmfviewer.channel import Channel
+    from mmfviewer.qt.window_docks import COMPOSE_MIN_WIDTH
+
+    Channel.create(shm_name, lanes=1, lane_size=4096).close()
+    window = open_window(width, 760)
+    tab = window.open_name(shm_name, readonly=False)
+    window.docks.place_for_half_a_screen()
+    docks = window.docks.docks
+    qtbot.wait(200)  # the docks settle; Auto bytes per row fits the width left
+    assert tab.hex_view.auto_bytes_per_row and tab.hex_view.bytes_per_row >= 8
+    assert tab.hex_view.horizontalScrollBar().maximum() == 0  # offsets, hex and text: no scrolling sideways
+    assert docks["messages"].isVisible() and docks["compose"].isVisible() or (
+        docks["compose"] in window.tabifiedDockWidgets(docks["messages"]))
+    if docks["compose"] not in window.tabifiedDockWidgets(docks["messages"]):
+        assert docks["compose"].width() >= COMPOSE_MIN_WIDTH - 20  # beside the bytes, wide enough for the form
+
+
 def test_garbage_in_the_settings_file_is_ignored_not_fatal(qtbot, tmp_path, shm_name):
     path = tmp_path / "settings.ini"
     path.write_text("[General]\ngeometry=garbage\nhistory=0\nzoom=abc\nbytes_per_row=banana\nrefresh_ms=-5\n"

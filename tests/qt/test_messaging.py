@@ -11,6 +11,7 @@ import time
 import msgpack
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage
 
 from mmfviewer.channel import Channel
 from mmfviewer.codec import Layout
@@ -194,6 +195,27 @@ def test_the_demo_runs_headless_and_its_channel_outlives_the_process_that_made_i
     out = cli("listen", shm_name, "--from-start", "--json", "--count", "50", "--timeout", "1").stdout
     values = [json.loads(line)["value"] for line in out.splitlines() if "value" in line]
     assert values[0]["title"] == "Hello" and values[-1] == "still here"
+
+
+def _mean_lightness(path) -> float:
+    image = QImage(str(path))
+    step = 7  # a sample of the pixels is enough to tell light from dark
+    values = [image.pixelColor(x, y).lightnessF()
+              for x in range(0, image.width(), step) for y in range(0, image.height(), step)]
+    return sum(values) / len(values)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_demo_draws_both_windows_in_the_colour_scheme_asked_for(shm_name, tmp_path, scheme):
+    shot = tmp_path / "demo.png"
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run([sys.executable, "-m", "mmfviewer", "demo", shm_name, "--screenshot", str(shot),
+                           "--ticks", "3", "--color-scheme", scheme],
+                          capture_output=True, text=True, timeout=180, env=env)
+    assert proc.returncode == 0, proc.stderr
+    for window in (shot, tmp_path / "demo-peer.png"):
+        lightness = _mean_lightness(window)
+        assert (lightness < 0.4) if scheme == "dark" else (lightness > 0.6), (window.name, lightness)
 
 
 def test_the_history_bound_is_configurable_and_remembered(qtbot, shm_name, tmp_path):

@@ -9,6 +9,7 @@ from PySide6.QtTest import QTest
 
 from mmfviewer.channel import Channel
 from mmfviewer.qt.segment_browser import COLUMNS, SegmentBrowser
+from mmfviewer.qt.window_docks import SIDE_WIDTHS
 from mmfviewer.segment import Segment, unlink_segment
 
 
@@ -118,14 +119,19 @@ def test_a_long_name_leaves_size_layout_and_attached_in_view(qtbot, shm_names):
     Segment.create(long_name, 4096).close()
     browser = SegmentBrowser(interval_ms=100_000)
     qtbot.addWidget(browser)
-    browser.resize(270, 400)  # the dock's default width
+    browser.resize(SIDE_WIDTHS["segments"], 400)  # the dock's default width
     browser.show()
     qtbot.waitUntil(lambda: browser.scan_count > 0, timeout=10_000)
+    browser.filter_edit.setText(long_name)  # columns fit their contents: only this row's
     header = browser.view.horizontalHeader()
     assert [COLUMNS[header.logicalIndex(i)] for i in range(4)] == ["Name", "Size", "Layout", "Attached"]
     assert header.sectionSize(0) < 200  # the name is cut in the middle, not the row pushed away
-    size_right = header.sectionViewportPosition(COLUMNS.index("Size")) + header.sectionSize(COLUMNS.index("Size"))
-    assert size_right <= browser.view.viewport().width()
+    width = browser.view.viewport().width()
+    for column in ("Size", "Layout"):
+        index = COLUMNS.index(column)
+        assert header.sectionViewportPosition(index) + header.sectionSize(index) <= width, column
+    attached = header.sectionViewportPosition(COLUMNS.index("Attached"))
+    assert attached + header.fontMetrics().horizontalAdvance("Attached") <= width  # its start, at least
 
 
 def test_a_double_click_survives_a_scan_that_finds_segments_come_and_go(qtbot, shm_names):

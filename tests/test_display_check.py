@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,43 @@ def test_a_screenshot_is_rendered_offscreen_when_the_display_cannot_be_reached(s
 @pytest.mark.parametrize("display", ["localhost:99999", ":99999999999999999999", "a:b:0", ":0.x", "", "::"])
 def test_odd_display_strings_are_answered_not_raised(display):
     assert display_reachable(display) in (True, False)
+
+
+def _readme_packages() -> set[str]:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = text.index("apt-get install python3-venv")
+    return set(text[start:text.index("```", start)].replace("\\", " ").split()[2:])
+
+
+def _run(*args: str) -> str:
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+def _owner(library: str) -> str:
+    """The Debian package that ships ``library`` (under usrmerge, by either of its paths)."""
+    real = os.path.realpath(library)
+    for path in (library, real, real.removeprefix("/usr"), "/usr" + real):
+        found = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True)
+        if found.returncode == 0:
+            return found.stdout.split(":")[0]  # "libfoo:amd64: /path" -> libfoo
+    raise AssertionError(f"no Debian package ships {library}")
+
+
+@pytest.mark.skipif(shutil.which("dpkg") is None or shutil.which("apt-cache") is None, reason="not Debian")
+def test_the_readme_names_every_debian_package_qts_x11_support_loads():
+    from mmfviewer.qt.display_check import _xcb_plugin_files
+
+    plugins = _xcb_plugin_files()
+    assert plugins, "PySide6's X11 plugin not found"
+    libraries = {line.split("=>")[1].split()[0] for path in plugins for line in _run("ldd", path).splitlines()
+                 if "=>" in line and "/" in line.split("=>")[1]}
+    libraries = {lib for lib in libraries if "PySide6" not in lib}  # Qt's own, in the wheel
+    owners = {_owner(lib) for lib in libraries}
+    readme = _readme_packages()
+    pulled_in = {line.strip() for line in _run("apt-cache", "depends", "--recurse", "--no-recommends",
+                                               "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces",
+                                               "--no-enhances", *sorted(readme)).splitlines()
+                 if line and not line.startswith(" ")}
+    base = {owner for owner in owners
+            if _run("dpkg-query", "-W", "-f=${Priority}", owner).strip() in ("required", "important")}
+    assert owners - readme - {p.split(":")[0] for p in pulled_in} - base == set()

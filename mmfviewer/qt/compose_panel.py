@@ -68,13 +68,14 @@ from ..compose import (
 )
 from ..errors import MmfError, SegmentClosedError
 from ..sender import Sender
+from .hex_editing import REOPEN_READ_WRITE
 from .members_form import MembersForm
 from .style import error_color, is_dark, monospace_font, note_label, set_status
 
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 200
-READ_ONLY_REASON = "Read-only: reopen the segment read-write to send"
+READ_ONLY_REASON = f"Read-only: {REOPEN_READ_WRITE} to send"
 NO_SENDER_REASON = "Nothing to send to: open a segment read-write to send"
 
 

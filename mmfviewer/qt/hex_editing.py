@@ -19,6 +19,9 @@ from ..hex_cursor import typed_byte
 if TYPE_CHECKING:
     from .hex_view import HexView
 
+#: How to make a read-only tab writable, for the messages that refuse to write.
+REOPEN_READ_WRITE = "reopen read-write (File ▸ Reopen read-write, Ctrl+Shift+W)"
+
 
 class HexEditor:
     """Writes what is typed in ``view`` at its cursor, and undoes and redoes it."""
@@ -80,7 +83,7 @@ class HexEditor:
         """True (and said how to edit) when the segment is open read-only."""
         if not self._view.segment.readonly:
             return False
-        self._view.message.emit("read-only: reopen read-write (File ▸ Reopen read-write, Ctrl+Shift+W) to edit")
+        self._view.message.emit(f"read-only: {REOPEN_READ_WRITE} to edit")
         return True
 
     def apply_write(self, offset: int, data: bytes) -> None:

@@ -270,6 +270,7 @@ class InspectorPanel(QWidget):
         view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.setTabKeyNavigation(False)  # Tab leaves the table; arrows move between cells
         view.setAlternatingRowColors(True)
         # A value too long for its cell goes on to a second line (wrapping anywhere: a
         # timestamp has no spaces) rather than losing its middle; the row grows for it.

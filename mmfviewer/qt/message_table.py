@@ -74,6 +74,7 @@ class MessageTable(QTableView):
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setTabKeyNavigation(False)  # Tab leaves the table; arrows move by rows
         self.setWordWrap(False)
         self.setShowGrid(False)
         self.setAlternatingRowColors(True)

@@ -296,7 +296,7 @@ def test_a_read_only_segment_disables_the_panel_with_the_reason(panel, shm_name)
     with Segment.open(shm_name, readonly=True) as seg:
         panel.set_sender(Sender(seg))
         assert not panel.isEnabled()
-        assert panel.target_label.text() == READ_ONLY_REASON
+        assert panel.target_label.text() == READ_ONLY_REASON and "Ctrl+Shift+W" in READ_ONLY_REASON
         assert not panel.send_button.isEnabled()
         assert panel.send() is False and panel.error_label.text() == READ_ONLY_REASON
     panel.set_sender(None, disabled_reason="Closed: the tab is closing")

@@ -83,11 +83,15 @@ def test_f6_goes_round_the_panes_and_alt_digits_go_straight_to_one(window, two_t
     assert current_pane(window) == "hex"
 
 
-def test_tab_in_the_segment_list_leaves_it(window, two_tabs):
-    press(Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
-    assert window.browser.view.hasFocus()
+@pytest.mark.parametrize("pane", ["segments", "messages", "inspector"])
+def test_tab_in_a_table_leaves_it_instead_of_walking_its_cells(window, two_tabs, pane):
+    from mmfviewer.qt.keyboard import PANES
+
+    press(getattr(Qt.Key, f"Key_{PANES.index(pane) + 1}"), Qt.KeyboardModifier.AltModifier)
+    assert current_pane(window) == pane
+    table = QApplication.focusWidget()
     press(Qt.Key.Key_Tab)
-    assert not window.browser.view.hasFocus()
+    assert QApplication.focusWidget() is not table
 
 
 def test_the_shortcut_list_is_made_from_the_actions(window):

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from .tool_check import missing_tool
 
 SOURCE_DIR = Path(__file__).resolve().parent / "c"
 #: The header the program is compiled with: what ``--struct`` is given in the tests.
@@ -30,7 +30,7 @@ def build_state_writer(directory: Path) -> Path:
     """Compile the writer into ``directory``; skip the test when there is no gcc."""
     gcc = shutil.which("gcc")
     if gcc is None:
-        pytest.skip("needs gcc to build tests/c/state_writer.c")
+        missing_tool("needs gcc to build tests/c/state_writer.c")
     program = directory / "state_writer"
     proc = subprocess.run([gcc, "-O2", "-Wall", "-Wextra", "-Werror", "-std=gnu11", "-o", str(program),
                            str(SOURCE_DIR / "state_writer.c"), "-lrt"], capture_output=True, text=True, timeout=120)

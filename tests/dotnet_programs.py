@@ -32,6 +32,8 @@ from typing import Any
 
 import pytest
 
+from .tool_check import missing_tool
+
 SOURCE_DIR = Path(__file__).resolve().parent / "dotnet"
 LIBRARY = "MessageLib"
 Arg = str | os.PathLike[str]  # a program argument: text or a path
@@ -100,7 +102,7 @@ def dotnet(tmp_path_factory: pytest.TempPathFactory) -> DotnetPrograms:
     mcs, mono = shutil.which("mcs"), shutil.which("mono")
     if mcs is None or mono is None:
         missing = " and ".join(n for n, p in (("mcs", mcs), ("mono", mono)) if p is None)
-        pytest.skip(f"{missing} not found: install mono-mcs, mono-runtime and "
+        missing_tool(f"{missing} not found: install mono-mcs, mono-runtime and "
                     "libmono-system-core4.0-cil to run the .NET programs")
     directory = tmp_path_factory.mktemp("dotnet")
     _compile(mcs, directory)

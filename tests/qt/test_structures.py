@@ -18,6 +18,7 @@ from mmfviewer.segment import Segment
 from mmfviewer.structure_overlays import OverlaySpec, OverlayStore
 
 from ..conftest import other_process_writes
+from ..tool_check import missing_tool
 
 HEADER = """#include <stdint.h>
 #define NAME_LEN 12
@@ -68,7 +69,7 @@ int main(int argc, char **argv) {
 def c_writer(tmp_path_factory):
     """The C program that writes the struct and prints what it wrote."""
     if shutil.which("gcc") is None:
-        pytest.skip("gcc is not installed")
+        missing_tool("gcc is not installed")
     where = tmp_path_factory.mktemp("cwriter")
     (where / "defs.h").write_text(HEADER)
     (where / "writer.c").write_text(WRITER)

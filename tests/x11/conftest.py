@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from ..conftest import free_display
+from ..tool_check import missing_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("Xvfb", "openbox", "xdotool", "xwininfo")
@@ -87,7 +88,7 @@ def require_x_tools() -> None:
     """Skip the test where Xvfb, openbox, xdotool or xwininfo is missing."""
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"needs {', '.join(missing)} (Debian: xvfb openbox xdotool x11-utils)")
+        missing_tool(f"needs {', '.join(missing)} (Debian: xvfb openbox xdotool x11-utils)")
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ SHOWN = {
 }
 #: The default share of the window's height the bottom docks take (the hex view keeps
 #: the rest: more than half).
-BOTTOM_SHARE = {"channel": 0.38, "value": 0.25}
+BOTTOM_SHARE = {"channel": 0.35, "value": 0.25}
 #: The share of the window's height the plot takes when it first shows.
 PLOT_SHARE = 0.3
 SIDE_WIDTHS = {"segments": 360, "inspector": 380, "structures": 520}

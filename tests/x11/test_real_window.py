@@ -123,6 +123,29 @@ def test_a_raw_segment_maximized_at_1920x1080_shows_at_least_40_rows_of_hex_and_
     assert "Traceback" not in window.close()
 
 
+def test_at_scale_2_a_maximized_raw_segment_still_shows_whole_rows_of_hex_and_text(x_server, real_window, shm_name):
+    Segment.create(shm_name, 1 << 20).close()
+    window = real_window(shm_name, MMFVIEWER_TEST_MAXIMIZED="1", QT_SCALE_FACTOR="2")
+    window.wait(lambda s: s["hex_rows"] and s["frame"][2] > 900, "the window maximized")
+    rows, bytes_per_row, sideways = window.steady(lambda s: (s["hex_rows"], s["bytes_per_row"], s["sideways"]),
+                                                  "the default arrangement fitted to the size")
+    assert rows >= 15 and bytes_per_row >= 8 and sideways == 0  # was 2-3 rows
+    assert "Traceback" not in window.close()
+
+
+def test_a_channel_maximized_at_1920x1080_leaves_the_bytes_at_least_half_the_height(x_server, real_window, shm_name):
+    from mmfviewer.channel import Channel
+
+    Channel.create(shm_name, lanes=1, lane_size=1 << 16).close()
+    window = real_window(shm_name, MMFVIEWER_TEST_MAXIMIZED="1")
+    window.wait(lambda s: s["hex_rows"] and s["frame"][2] > 1800, "the window maximized")
+    share, sideways = window.steady(lambda s: (round(s["hex_height_share"], 3), s["sideways"]),
+                                    "the default arrangement fitted to the size")
+    assert share >= 0.5 and sideways == 0
+    assert {"messages", "details", "compose"} <= set(window.state()["docks"])
+    assert "Traceback" not in window.close()
+
+
 def test_keys_alone_watch_and_plot_fields_a_c_writer_keeps_changing(x_server, real_window, shm_name, tmp_path):
     from mmfviewer.structure_overlays import OverlaySpec, OverlayStore
 

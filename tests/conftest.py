@@ -1,4 +1,4 @@
-"""Shared fixtures: unique real segments, removed afterwards, and a CLI runner."""
+"""Shared fixtures: unique real segments, removed afterwards, a CLI runner, and gcc's C layouts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +19,9 @@ from mmfviewer.segment import Segment, segment_exists, unlink_segment  # noqa: E
 from mmfviewer.segment_os import SHM_DIR  # noqa: E402
 
 from .dotnet_programs import dotnet  # noqa: E402, F401  (the .NET programs, for every test)
+
+if TYPE_CHECKING:
+    from .gcc_oracle import Oracle
 
 
 @pytest.fixture(autouse=True)
@@ -147,3 +151,14 @@ def free_display() -> str:
     number = next(n for n in range(120, 400) if not os.path.exists(f"/tmp/.X11-unix/X{n}")
                   and not os.path.exists(f"/tmp/.X{n}-lock"))
     return f":{number}"
+
+
+@pytest.fixture(scope="module")
+def gcc_says(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Oracle:
+    """gcc's and mmfviewer's layouts of every header in the test module's ``HEADERS``, built once
+    a module (gcc_oracle.py)."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is the oracle for layouts, and it is not installed")
+    from .gcc_oracle import judge_all  # here: it loads the C parser, which most tests never need
+
+    return judge_all(request.module.HEADERS, tmp_path_factory.mktemp("c_layout"))

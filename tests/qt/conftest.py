@@ -1,4 +1,5 @@
-"""Fixtures for the window's tests: a main window with settings of its own."""
+"""Fixtures for the window's tests: a main window with settings of its own, and the hex
+view's segment and clock."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from collections.abc import Callable, Iterator
 import pytest
 from PySide6.QtCore import QSettings
 
+from mmfviewer.qt import hex_live as hex_live_module
+from mmfviewer.qt import hex_view as hex_view_module
 from mmfviewer.qt.main_window import MainWindow
+from mmfviewer.segment import Segment
+
+from .hex_view_helpers import TEXT, FrozenClock
 
 
 @pytest.fixture
@@ -30,3 +36,21 @@ def open_window(qtbot, tmp_path) -> Iterator[Callable[..., MainWindow]]:
     yield start
     for win in opened:
         win.close()
+
+
+@pytest.fixture
+def segment(shm_name):
+    """A 64 KiB read-write segment with text at 0 and every byte value at 0x100."""
+    seg = Segment.create(shm_name, 64 << 10)
+    seg.write(0, TEXT)
+    seg.write(0x100, bytes(range(256)))
+    yield seg
+    seg.close()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FrozenClock(1000.0)  # on a step of the fade
+    for module in (hex_view_module, hex_live_module):  # the tick's clock and the paint's
+        monkeypatch.setattr(module, "time", fake)
+    return fake

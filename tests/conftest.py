@@ -19,6 +19,7 @@ from mmfviewer.segment import Segment, segment_exists, unlink_segment  # noqa: E
 from mmfviewer.segment_os import SHM_DIR  # noqa: E402
 
 from .dotnet_programs import dotnet  # noqa: E402, F401  (the .NET programs, for every test)
+from .tool_check import missing_tool  # noqa: E402
 
 if TYPE_CHECKING:
     from .gcc_oracle import Oracle
@@ -158,7 +159,7 @@ def gcc_says(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     """gcc's and mmfviewer's layouts of every header in the test module's ``HEADERS``, built once
     a module (gcc_oracle.py)."""
     if shutil.which("gcc") is None:
-        pytest.skip("gcc is the oracle for layouts, and it is not installed")
+        missing_tool("gcc is the oracle for layouts, and it is not installed")
     from .gcc_oracle import judge_all  # here: it loads the C parser, which most tests never need
 
     return judge_all(request.module.HEADERS, tmp_path_factory.mktemp("c_layout"))

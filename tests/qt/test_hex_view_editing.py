@@ -47,7 +47,7 @@ def test_typing_on_a_read_only_segment_changes_nothing(qtbot, segment, shm_name)
         view = make_view(qtbot, ro)
         with qtbot.waitSignal(view.message) as msg:
             qtbot.keyClicks(view, "ff")
-        assert "read-only" in msg.args[0]
+        assert "read-only" in msg.args[0] and "Ctrl+Shift+W" in msg.args[0]  # says how
         assert segment.read(0, len(TEXT)) == TEXT
         assert view.undo_stack.count() == 0
     finally:

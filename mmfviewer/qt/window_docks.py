@@ -50,7 +50,7 @@ COMPACT_WIDTH, COMPACT_HEIGHT = 1400, 850
 #: What the demo's half-screen windows show of a row, when the width allows it
 #: beside a compose panel at least ``COMPOSE_MIN_WIDTH`` wide.
 HALF_SCREEN_BYTES_PER_ROW = 16
-COMPOSE_MIN_WIDTH = 360
+COMPOSE_MIN_WIDTH = 340
 #: The room a dock's edge and its separator take beside the central widget.
 DOCK_SEPARATOR = 16
 #: Bumped when the docks change, so that states saved by an older version are ignored.
@@ -193,7 +193,9 @@ class WindowDocks:
             return self._window.width() // 2
         view = tab.hex_view
         geometry = replace(view.hex_geometry, bytes_per_row=bytes_per_row)
-        chrome = view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth() + DOCK_SEPARATOR
+        margins = view.viewportMargins()  # the overview strip beside the rows
+        chrome = (view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth() + margins.left()
+                  + margins.right() + DOCK_SEPARATOR)
         return math.ceil(geometry.total_width) + chrome
 
     def _setting(self, key: str) -> str:

@@ -118,3 +118,33 @@ def test_the_readme_names_every_debian_package_qts_x11_support_loads():
     base = {owner for owner in owners
             if _run("dpkg-query", "-W", "-f=${Priority}", owner).strip() in ("required", "important")}
     assert owners - readme - {p.split(":")[0] for p in pulled_in} - base == set()
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("ldd") is None, reason="needs gcc and ldd")
+def test_a_missing_x11_library_is_one_line_naming_its_package_and_the_demo_leaves_nothing(shm_name, tmp_path):
+    # An X11 plugin that needs a library this machine lacks, where Qt looks first, as
+    # Qt's own plugin needs libxcb-cursor.so.0 on a fresh Debian without libxcb-cursor0.
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "cursor.c").write_text("int nowhere(void) { return 0; }\n")
+    (build / "plugin.c").write_text("int nowhere(void);\nint load(void) { return nowhere(); }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(build / "libxcb-nowhere.so.0"), str(build / "cursor.c"),
+                    "-Wl,-soname,libxcb-nowhere.so.0"], check=True)
+    os.symlink("libxcb-nowhere.so.0", build / "libxcb-nowhere.so")
+    platforms = tmp_path / "platforms"
+    platforms.mkdir()
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(platforms / "libqxcb.so"), str(build / "plugin.c"),
+                    f"-L{build}", "-lxcb-nowhere"], check=True)
+    (build / "libxcb-nowhere.so.0").unlink()
+    env = {**os.environ, "DISPLAY": free_display(), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+           "QT_QPA_PLATFORM_PLUGIN_PATH": str(platforms)}
+    env.pop("QT_QPA_PLATFORM", None)
+    env.pop("LD_LIBRARY_PATH", None)
+    for command in (["demo", shm_name], ["gui"]):
+        proc = subprocess.run([sys.executable, "-m", "mmfviewer", *command], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+        assert "libxcb-nowhere.so.0 is missing (on Debian: apt-get install libxcb-nowhere0)" in proc.stderr
+    assert not segment_exists(shm_name)
+    assert not (tmp_path / "cfg").exists()

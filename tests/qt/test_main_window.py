@@ -449,3 +449,15 @@ def test_a_window_closed_and_deleted_right_after_it_is_shown_leaves_no_late_call
     win.close()
     shiboken6.delete(win)  # gone before the window manager's settling time is over
     qtbot.wait(WM_SETTLE_MS + 200)  # pytest-qt fails the test on an exception in the event loop
+
+
+def test_the_application_icon_draws_as_a_picture():
+    from PySide6.QtGui import QIcon
+
+    from mmfviewer.desktop_entry import icon_path
+
+    icon = QIcon(str(icon_path()))  # what the window and the menu entry show
+    image = icon.pixmap(64, 64).toImage()
+    assert not icon.isNull() and image.width() == 64
+    colours = {image.pixelColor(x, y).rgba() for x in range(0, 64, 2) for y in range(0, 64, 2)}
+    assert len(colours) > 3  # drawn, not an empty square

@@ -451,7 +451,7 @@ def test_a_window_closed_and_deleted_right_after_it_is_shown_leaves_no_late_call
     qtbot.wait(WM_SETTLE_MS + 200)  # pytest-qt fails the test on an exception in the event loop
 
 
-def test_the_application_icon_draws_as_a_picture():
+def test_the_application_icon_draws_as_a_picture(qapp):
     from PySide6.QtGui import QIcon
 
     from mmfviewer.desktop_entry import icon_path

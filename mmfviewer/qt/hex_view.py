@@ -14,7 +14,8 @@ changes, search), :mod:`mmfviewer.hex_cursor` (cursor, selection, keys) and
 :mod:`~mmfviewer.qt.hex_scroll` (top row and scrollbars), :mod:`~mmfviewer.qt.hex_zoom`
 (font size and bytes per row), :mod:`~mmfviewer.qt.hex_input` (keys, mouse, wheel),
 :mod:`~mmfviewer.qt.hex_editing` (typing and undo), :mod:`~mmfviewer.qt.hex_live` (the
-live tick), :mod:`~mmfviewer.qt.hex_painter`, :mod:`~mmfviewer.qt.hex_geometry`
+live tick), :mod:`~mmfviewer.qt.hex_clipboard` (copying bytes),
+:mod:`~mmfviewer.qt.hex_painter`, :mod:`~mmfviewer.qt.hex_geometry`
 and :mod:`~mmfviewer.qt.hex_render`. This module is the widget: events and wiring.
 """
 
@@ -24,7 +25,7 @@ import time
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QPainter, QPaintEvent, QResizeEvent
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from ..changes import ChangeTracker
 from ..field_spans import FieldSpans
@@ -32,8 +33,9 @@ from ..hex_cursor import Cursor
 from ..hex_document import HexDocument
 from ..live_session import Snapshot
 from ..segment import Segment
+from . import hex_clipboard
 from .hex_editing import HexEditor
-from .hex_geometry import HexGeometry, format_bytes
+from .hex_geometry import HexGeometry
 from .hex_input import HexInput
 from .hex_live import LiveRows
 from .hex_painter import HexPainter, PaintState
@@ -42,9 +44,6 @@ from .hex_scroll import RowScroller
 from .hex_zoom import AUTO as AUTO
 from .hex_zoom import HexZoom
 from .overview_strip import STRIP_WIDTH, OverviewStrip
-
-#: Copying more than this would freeze the clipboard; the copy is cut and says so.
-COPY_LIMIT = 4 << 20
 
 
 class HexView(QAbstractScrollArea):
@@ -219,22 +218,13 @@ class HexView(QAbstractScrollArea):
 
     def column_kind(self) -> str:
         """How the cursor's column shows bytes: ``text`` or ``hex`` (a plain copy's format)."""
-        return "text" if self.cursor_state.in_ascii else "hex"
+        return hex_clipboard.column_kind(self)
 
     def copy_selection(self, kind: str | None = None) -> str:
         """Copy the selection (or the byte at the cursor) as ``hex``, ``text``,
         ``hexdump``, ``c`` or ``python`` (None: as the cursor's column shows it, hex or
         text); return the text, which is also put on the clipboard."""
-        kind = kind or self.column_kind()
-        start, length = self.selection()
-        if length == 0:
-            length = 1 if self.document.size > 0 else 0
-        if length > COPY_LIMIT:
-            self.message.emit(f"copied the first {COPY_LIMIT >> 20} MiB of the selection only")
-            length = COPY_LIMIT
-        text = format_bytes(self.read_cached(start, length) if length else b"", kind, base=start)
-        QApplication.clipboard().setText(text)
-        return text
+        return hex_clipboard.copy_selection(self, kind)
 
     def _select(self, *, anchor: int, cursor: int) -> None:
         old_cursor, old_selection = self.cursor_state.offset, self.selection()

@@ -14,8 +14,8 @@ changes, search), :mod:`mmfviewer.hex_cursor` (cursor, selection, keys) and
 :mod:`~mmfviewer.qt.hex_scroll` (top row and scrollbars), :mod:`~mmfviewer.qt.hex_zoom`
 (font size and bytes per row), :mod:`~mmfviewer.qt.hex_input` (keys, mouse, wheel),
 :mod:`~mmfviewer.qt.hex_editing` (typing and undo), :mod:`~mmfviewer.qt.hex_live` (the
-live tick), :mod:`~mmfviewer.qt.hex_clipboard` (copying bytes),
-:mod:`~mmfviewer.qt.hex_painter`, :mod:`~mmfviewer.qt.hex_geometry`
+live tick), :mod:`~mmfviewer.qt.hex_find` and :mod:`~mmfviewer.qt.hex_clipboard` (finding
+and copying bytes), :mod:`~mmfviewer.qt.hex_painter`, :mod:`~mmfviewer.qt.hex_geometry`
 and :mod:`~mmfviewer.qt.hex_render`. This module is the widget: events and wiring.
 """
 
@@ -35,6 +35,7 @@ from ..live_session import Snapshot
 from ..segment import Segment
 from . import hex_clipboard
 from .hex_editing import HexEditor
+from .hex_find import find_bytes
 from .hex_geometry import HexGeometry
 from .hex_input import HexInput
 from .hex_live import LiveRows
@@ -195,26 +196,9 @@ class HexView(QAbstractScrollArea):
         self.scroller.reveal_rows(start // bpr, (start + max(1, length) - 1) // bpr)
 
     def find_bytes(self, pattern: bytes, *, forward: bool = True) -> int | None:
-        """Find ``pattern`` after (or before) the cursor, wrapping around once.
-
-        The match is selected and the cursor put on its first byte. Returns its
-        offset, or None (and a "pattern not found" message).
-        """
-        pattern = bytes(pattern)
-        if not pattern:
-            self.message.emit("nothing to find: the pattern is empty")
-            return None
-        hit, wrapped = self.document.find(pattern, self.cursor_state.offset, forward=forward)
-        if hit is None:
-            self.message.emit("pattern not found")
-            return None
-        if wrapped:
-            self.message.emit("search wrapped around")
-        if self.document.size != self.hex_geometry.size:
-            self.apply_size(self.document.size)
-        self.reveal(hit, len(pattern))
-        self._select(anchor=hit + len(pattern) - 1, cursor=hit)
-        return hit
+        """Find ``pattern`` after (or before) the cursor, wrapping around once, and select
+        the match (:func:`~mmfviewer.qt.hex_find.find_bytes`); its offset, or None."""
+        return find_bytes(self, pattern, forward=forward)
 
     def column_kind(self) -> str:
         """How the cursor's column shows bytes: ``text`` or ``hex`` (a plain copy's format)."""

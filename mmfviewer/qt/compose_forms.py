@@ -60,29 +60,44 @@ class MessageForm(QWidget):
             'Sent as the .NET programs\' message class: {"title": …, "content": …} in msgpack.')
 
 
-class JsonForm(QWidget):
+class _EditorForm(QWidget):
+    """A form of one editor and a status line under it that :meth:`recheck` keeps
+    up to date as the editor is typed into."""
+
+    changed = Signal()  # what is typed was checked again
+
+    def __init__(self, placeholder: str, mono: QFont | None = None, *, wrap_status: bool = True,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QPlainTextEdit()
+        if mono is not None:
+            self.edit.setFont(mono)
+        self.edit.setTabChangesFocus(True)
+        self.edit.setPlaceholderText(placeholder)
+        self.edit.textChanged.connect(self.recheck)
+        self.status = QLabel()
+        self.status.setWordWrap(wrap_status)
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(4, 6, 4, 4)
+        self.box.addWidget(self.edit, 1)
+        self.box.addWidget(self.status)
+
+    def recheck(self) -> None:
+        """Check what is typed again and show it on the status line."""
+        raise NotImplementedError
+
+
+class JsonForm(_EditorForm):
     """The JSON form: any JSON value, checked as it is typed (:attr:`checked`), where
     it goes wrong underlined."""
 
-    changed = Signal()  # the text was checked again
-
     def __init__(self, mono: QFont, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.checked = check_json("")
-        self.edit = QPlainTextEdit()
-        self.edit.setFont(mono)
-        self.edit.setTabChangesFocus(True)
-        self.edit.setPlaceholderText('any JSON value, e.g. {"title": "Hi", "content": "The world is going down."}')
-        self.edit.textChanged.connect(self._on_changed)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(4, 6, 4, 4)
-        box.addWidget(self.edit, 1)
-        box.addWidget(self.status)
-        self._on_changed()
+        super().__init__('any JSON value, e.g. {"title": "Hi", "content": "The world is going down."}', mono,
+                         parent=parent)
+        self.recheck()
 
-    def _on_changed(self) -> None:
+    def recheck(self) -> None:
+        """Check the JSON again; underline where it goes wrong."""
         text = self.edit.toPlainText()
         self.checked = check_json(text)
         set_status(self.status, self.checked.status, self.checked.ok)
@@ -113,47 +128,31 @@ class JsonForm(QWidget):
             self.edit.setExtraSelections(marks)
 
 
-class TextForm(QWidget):
+class TextForm(_EditorForm):
     """The Text form: a string, its length shown as it is typed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.edit = QPlainTextEdit()
-        self.edit.setTabChangesFocus(True)
-        self.edit.setPlaceholderText("Text to send (UTF-8)")
-        self.edit.textChanged.connect(self._on_changed)
-        self.status = QLabel()
-        box = QVBoxLayout(self)
-        box.setContentsMargins(4, 6, 4, 4)
-        box.addWidget(self.edit, 1)
-        box.addWidget(self.status)
-        self._on_changed()
+        super().__init__("Text to send (UTF-8)", wrap_status=False, parent=parent)
+        self.recheck()
 
-    def _on_changed(self) -> None:
+    def recheck(self) -> None:
+        """Show the text's length again."""
         set_status(self.status, describe_text(self.edit.toPlainText()), None)
+        self.changed.emit()
 
 
-class RawForm(QWidget):
+class RawForm(_EditorForm):
     """The Raw bytes form: hex as people type it or a pasted hexdump, and the offset it
     goes to, checked as they are typed (:attr:`checked`). ``layout`` tells the
     segment's layout now: on a channel a message has no offset."""
 
-    changed = Signal()  # the bytes or the offset were checked again
-
     def __init__(self, mono: QFont, layout: Callable[[], Layout | None], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("54 68 65  or  546865  or  0x54,0x68\n"
+                         "or paste a hexdump:\n00000000: 54 68 65  The", mono, parent=parent)
         self._layout = layout
         self.checked: Checked = check_raw("", None)
-        self.edit = QPlainTextEdit()
-        self.edit.setFont(mono)
         # A hexdump line is one row of bytes: wrapped, it reads as two rows.
         self.edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.edit.setTabChangesFocus(True)
-        self.edit.setPlaceholderText("54 68 65  or  546865  or  0x54,0x68\n"
-                                     "or paste a hexdump:\n00000000: 54 68 65  The")
-        self.edit.textChanged.connect(self.recheck)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
         self.offset_edit = QLineEdit("0")
         self.offset_edit.setPlaceholderText("offset: 0, 0x10, 4KiB")
         self.offset_edit.setMaximumWidth(140)
@@ -162,11 +161,7 @@ class RawForm(QWidget):
         offset_row.addWidget(QLabel("Offset"))
         offset_row.addWidget(self.offset_edit)
         offset_row.addStretch(1)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(4, 6, 4, 4)
-        box.addWidget(self.edit, 1)
-        box.addWidget(self.status)
-        box.addLayout(offset_row)
+        self.box.addLayout(offset_row)
 
     def recheck(self) -> None:
         """Check the bytes and the offset again (typed, or the segment's layout changed)."""

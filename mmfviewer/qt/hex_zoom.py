@@ -2,8 +2,8 @@
 size (zoom) and the bytes per row, fixed or as many as fit the width, and the
 :class:`~mmfviewer.qt.hex_geometry.HexGeometry` they make.
 
-Either change lays the rows out again: the byte at the top stays at the top and the
-cursor stays on screen, so zooming or widening never loses the reader's place.
+Either change lays the rows out again, keeping the byte at the top in the top row and
+the cursor on screen, so that zooming or widening the window keeps the reader's place.
 """
 
 from __future__ import annotations

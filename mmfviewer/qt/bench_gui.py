@@ -241,7 +241,7 @@ def _idle_cpu(name: str, seconds: float, out: Any) -> None:
 
 def _flood(name: str, n: int, go: Any) -> None:
     """A writer at full speed: ``n`` {title, content} messages, one send each."""
-    from ..bench import sample_message
+    from ..bench_transports import sample_message
     from ..channel import Channel
 
     messages = [sample_message(i) for i in range(n)]

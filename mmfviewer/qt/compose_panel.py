@@ -21,8 +21,8 @@ panel (and emits :attr:`ComposePanel.failed`): an exception escaping a Qt slot
 would only print a traceback nobody sees.
 
 What the forms' text means (is it valid, what does it send, where does it go) is
-decided by :mod:`mmfviewer.compose`, without Qt; the Members form is a widget of its
-own (:mod:`mmfviewer.qt.members_form`).
+decided by :mod:`mmfviewer.compose`, without Qt; the forms are widgets of their own
+(:mod:`mmfviewer.qt.compose_forms`, :mod:`mmfviewer.qt.members_form`).
 
 The panel never closes the sender it is given: whoever made it owns it (it may hold
 a channel lane, which should be released when the segment's tab closes).
@@ -35,42 +35,27 @@ import time
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QTabWidget,
-    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from ..codec import Layout
-from ..compose import (
-    DEFAULT_FORM,
-    FORM_TITLES,
-    FORMS,
-    Sent,
-    check_json,
-    check_raw,
-    describe_target,
-    describe_text,
-    form_problem,
-    parse_offset,
-    summarize,
-)
+from ..compose import DEFAULT_FORM, FORM_TITLES, FORMS, Sent, describe_target, form_problem, summarize
 from ..errors import MmfError, SegmentClosedError
 from ..sender import Sender
+from .compose_forms import JsonForm, MessageForm, RawForm, TextForm
 from .hex_editing import REOPEN_READ_WRITE
 from .members_form import MembersForm
-from .style import error_color, is_dark, monospace_font, note_label, set_status
+from .style import error_color, monospace_font, note_label
 
 log = logging.getLogger(__name__)
 
@@ -97,22 +82,32 @@ class ComposePanel(QWidget):
         self._sender: Sender | None = None
         self._reason = NO_SENDER_REASON
         self._entries: list[Sent] = []       # row i of ``history`` is _entries[i]
-        self._json = check_json("")
-        self._raw = check_raw("", None)
         mono = monospace_font()
 
         self.target_label = note_label()
 
-        self.forms = QTabWidget()
-        self.forms.setDocumentMode(True)
-        self.forms.addTab(self._message_form(), FORM_TITLES["message"])
+        self.message_form = MessageForm()
         self.members = MembersForm()
         self.members.reload_button.clicked.connect(lambda: self.load_members(force=True))
         self.members.changed.connect(self._update_buttons)
+        self.json_form = JsonForm(mono)
+        self.json_form.changed.connect(self._update_buttons)
+        self.text_form = TextForm()
+        self.raw_form = RawForm(mono, self._layout)
+        self.raw_form.changed.connect(self._update_buttons)
+        # The editors are reached through the panel, as before the forms were widgets.
+        self.title_edit, self.content_edit = self.message_form.title_edit, self.message_form.content_edit
+        self.json_edit, self.json_status = self.json_form.edit, self.json_form.status
+        self.text_edit, self.text_status = self.text_form.edit, self.text_form.status
+        self.raw_edit, self.raw_status, self.offset_edit = (self.raw_form.edit, self.raw_form.status,
+                                                            self.raw_form.offset_edit)
+        self.forms = QTabWidget()
+        self.forms.setDocumentMode(True)
+        self.forms.addTab(self.message_form, FORM_TITLES["message"])
         self.forms.addTab(self.members, FORM_TITLES["members"])
-        self.forms.addTab(self._json_form(mono), FORM_TITLES["json"])
-        self.forms.addTab(self._text_form(), FORM_TITLES["text"])
-        self.forms.addTab(self._raw_form(mono), FORM_TITLES["raw"])
+        self.forms.addTab(self.json_form, FORM_TITLES["json"])
+        self.forms.addTab(self.text_form, FORM_TITLES["text"])
+        self.forms.addTab(self.raw_form, FORM_TITLES["raw"])
         self.forms.currentChanged.connect(self._on_form_changed)
 
         self.error_label = note_label(error=True)
@@ -169,90 +164,15 @@ class ComposePanel(QWidget):
             shortcut.activated.connect(self._on_send_clicked)
             self._shortcuts.append(shortcut)  # kept: PySide frees what Python drops
 
-        self._on_json_changed()
-        self._on_raw_changed()
-        self._on_text_changed()
         self.set_sender(None)
 
     # ------------------------------------------------------------- the forms
-
-    def _message_form(self) -> QWidget:
-        page = QWidget()
-        self.title_edit = QLineEdit()
-        self.title_edit.setPlaceholderText("a title, e.g. Hi")
-        self.content_edit = QPlainTextEdit()
-        self.content_edit.setPlaceholderText("the message, e.g. The world is going down.")
-        self.content_edit.setTabChangesFocus(True)
-        form = QFormLayout(page)
-        form.setContentsMargins(4, 6, 4, 4)
-        form.addRow("Title", self.title_edit)
-        form.addRow("Content", self.content_edit)
-        self.message_note = QLabel()
-        self.message_note.setWordWrap(True)
-        self.message_note.setEnabled(False)
-        form.addRow(self.message_note)
-        return page
 
     def load_members(self, *, force: bool = False) -> None:
         """Make the Members form match the value the segment holds now (see
         :meth:`MembersForm.load`)."""
         segment = self._sender.segment if self._sender is not None else None
         self.members.load(segment, self._layout(), force=force)
-
-    def _json_form(self, mono: QFont) -> QWidget:
-        page = QWidget()
-        self.json_edit = QPlainTextEdit()
-        self.json_edit.setFont(mono)
-        self.json_edit.setTabChangesFocus(True)
-        self.json_edit.setPlaceholderText('any JSON value, e.g. {"title": "Hi", "content": "The world is going down."}')
-        self.json_edit.textChanged.connect(self._on_json_changed)
-        self.json_status = QLabel()
-        self.json_status.setWordWrap(True)
-        box = QVBoxLayout(page)
-        box.setContentsMargins(4, 6, 4, 4)
-        box.addWidget(self.json_edit, 1)
-        box.addWidget(self.json_status)
-        return page
-
-    def _text_form(self) -> QWidget:
-        page = QWidget()
-        self.text_edit = QPlainTextEdit()
-        self.text_edit.setTabChangesFocus(True)
-        self.text_edit.setPlaceholderText("Text to send (UTF-8)")
-        self.text_edit.textChanged.connect(self._on_text_changed)
-        self.text_status = QLabel()
-        box = QVBoxLayout(page)
-        box.setContentsMargins(4, 6, 4, 4)
-        box.addWidget(self.text_edit, 1)
-        box.addWidget(self.text_status)
-        return page
-
-    def _raw_form(self, mono: QFont) -> QWidget:
-        page = QWidget()
-        self.raw_edit = QPlainTextEdit()
-        self.raw_edit.setFont(mono)
-        # A hexdump line is one row of bytes: wrapped, it reads as two rows.
-        self.raw_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.raw_edit.setTabChangesFocus(True)
-        self.raw_edit.setPlaceholderText("54 68 65  or  546865  or  0x54,0x68\n"
-                                         "or paste a hexdump:\n00000000: 54 68 65  The")
-        self.raw_edit.textChanged.connect(self._on_raw_changed)
-        self.raw_status = QLabel()
-        self.raw_status.setWordWrap(True)
-        self.offset_edit = QLineEdit("0")
-        self.offset_edit.setPlaceholderText("offset: 0, 0x10, 4KiB")
-        self.offset_edit.setMaximumWidth(140)
-        self.offset_edit.textChanged.connect(self._on_raw_changed)
-        offset_row = QHBoxLayout()
-        offset_row.addWidget(QLabel("Offset"))
-        offset_row.addWidget(self.offset_edit)
-        offset_row.addStretch(1)
-        box = QVBoxLayout(page)
-        box.setContentsMargins(4, 6, 4, 4)
-        box.addWidget(self.raw_edit, 1)
-        box.addWidget(self.raw_status)
-        box.addLayout(offset_row)
-        return page
 
     # ------------------------------------------------------------- target
 
@@ -282,7 +202,7 @@ class ComposePanel(QWidget):
             self.set_form(DEFAULT_FORM.get(sender.layout, "message"))
         self.setEnabled(not reason)
         self._update_target()
-        self._on_raw_changed()  # the offset matters on some layouts only
+        self.raw_form.recheck()  # the offset matters on some layouts only
 
     @property
     def disabled_reason(self) -> str:
@@ -307,27 +227,21 @@ class ComposePanel(QWidget):
 
     def _update_target(self) -> None:
         self.target_label.setText(self.target_text())
-        self.message_note.setText(
-            "Sent as the .NET object already there (same class and library), title and content "
-            "set, other members kept." if self._layout() == Layout.DOTNET else
-            'Sent as the .NET programs\' message class: {"title": …, "content": …} in msgpack.')
+        self.message_form.show_layout(self._layout())
         if self._reason:
             # A stylesheet colour, so the reason stays readable while the panel is disabled.
             self.target_label.setStyleSheet(
                 f"QLabel {{ color: {error_color().name()}; font-weight: bold; }}")
         else:
             self.target_label.setStyleSheet("")
-        self.offset_edit.setEnabled(self._layout() != Layout.CHANNEL)
-        self.offset_edit.setToolTip(
-            "A channel message has no offset: it goes into this panel's lane"
-            if self._layout() == Layout.CHANNEL else "Decimal, or hex with 0x")
+        self.raw_form.show_layout(self._layout())
 
     # ------------------------------------------------------------- validation
 
     def _form_problem(self) -> str | None:
         """Why the current form cannot be sent as it is, or None."""
         form = self.form
-        typed = {"json": self._json, "raw": self._raw}.get(form)
+        typed = {"json": self.json_form.checked, "raw": self.raw_form.checked}.get(form)
         return form_problem(form, self._layout(), typed, self.members.problem() if form == "members" else None)
 
     def _update_buttons(self, *_: object) -> None:
@@ -343,51 +257,6 @@ class ComposePanel(QWidget):
         self._update_target()
         self._update_buttons()
 
-    def _on_json_changed(self) -> None:
-        text = self.json_edit.toPlainText()
-        self._json = check_json(text)
-        set_status(self.json_status, self._json.status, self._json.ok)
-        self._mark_json_error(text, self._json.position)
-        self._update_buttons()
-
-    def _mark_json_error(self, text: str, position: int) -> None:
-        """Underline where the JSON goes wrong, without moving the user's cursor."""
-        marks = []
-        if position >= 0:
-            # Qt counts UTF-16 units, Python code points: they differ past an emoji.
-            position = len(text[:position].encode("utf-16-le")) // 2
-            mark = QTextEdit.ExtraSelection()
-            cursor = self.json_edit.textCursor()
-            end = self.json_edit.document().characterCount() - 1
-            # Past the end ("Expecting value" after a trailing comma): mark the last character.
-            start = max(min(position, end - 1), 0)
-            cursor.setPosition(start)
-            cursor.setPosition(min(start + 1, end), QTextCursor.MoveMode.KeepAnchor)
-            mark.cursor = cursor
-            fmt = QTextCharFormat()
-            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-            fmt.setUnderlineColor(error_color())
-            fmt.setBackground(error_color().lighter(190) if not is_dark() else error_color().darker(300))
-            mark.format = fmt
-            marks.append(mark)
-        if marks or self.json_edit.extraSelections():
-            self.json_edit.setExtraSelections(marks)
-
-    def _on_text_changed(self) -> None:
-        set_status(self.text_status, describe_text(self.text_edit.toPlainText()), None)
-
-    def _on_raw_changed(self) -> None:
-        offset = None if self._layout() == Layout.CHANNEL else self.offset_edit.text()
-        self._raw = check_raw(self.raw_edit.toPlainText(), offset)
-        set_status(self.raw_status, self._raw.status, self._raw.ok)
-        self._update_buttons()
-
-    def _raw_offset(self) -> int | None:
-        """The offset raw bytes go to; None on a channel (a message has no offset)."""
-        if self._layout() == Layout.CHANNEL:
-            return None
-        return parse_offset(self.offset_edit.text())
-
     # ------------------------------------------------------------- sending
 
     def send(self) -> bool:
@@ -398,20 +267,19 @@ class ComposePanel(QWidget):
             if problem is not None:
                 return self._fail(problem if problem != "empty" else
                                   f"nothing to send: the {FORM_TITLES[form]} form is empty")
+            payload: Any
             if form == "message":
-                payload: Any = {"title": self.title_edit.text(),
-                                "content": self.content_edit.toPlainText()}
-                offset = None
+                payload, offset = self.message_form.payload(), None
             elif form == "members":
                 payload, offset = self.members.payload(), None
             elif form == "json":
-                payload, offset = self._json.value, None
+                payload, offset = self.json_form.checked.value, None
             elif form == "text":
                 payload, offset = self.text_edit.toPlainText(), None
             else:
-                payload = self._raw.value
+                payload = self.raw_form.checked.value
                 # Read again, not cached: the layout may have changed since validation.
-                offset = self._raw_offset()
+                offset = self.raw_form.offset()
             return self._deliver(form, payload, offset)
         except (MmfError, OSError, ValueError) as err:
             return self._fail(str(err))

@@ -11,24 +11,21 @@ their last byte.
 The view is in parts. Without Qt: :mod:`mmfviewer.hex_document` (size, rows,
 changes, search), :mod:`mmfviewer.hex_cursor` (cursor, selection, keys) and
 :mod:`mmfviewer.hex_repaint` (which rows a tick repaints). With Qt:
-:mod:`~mmfviewer.qt.hex_scroll` (top row and scrollbars), :mod:`~mmfviewer.qt.hex_editing`
-(typing and undo), :mod:`~mmfviewer.qt.hex_painter`, :mod:`~mmfviewer.qt.hex_geometry`
+:mod:`~mmfviewer.qt.hex_scroll` (top row and scrollbars), :mod:`~mmfviewer.qt.hex_zoom`
+(font size and bytes per row), :mod:`~mmfviewer.qt.hex_input` (keys, mouse, wheel),
+:mod:`~mmfviewer.qt.hex_editing` (typing and undo), :mod:`~mmfviewer.qt.hex_live` (the
+live tick), :mod:`~mmfviewer.qt.hex_find` and :mod:`~mmfviewer.qt.hex_clipboard` (finding
+and copying bytes), :mod:`~mmfviewer.qt.hex_painter`, :mod:`~mmfviewer.qt.hex_geometry`
 and :mod:`~mmfviewer.qt.hex_render`. This module is the widget: events and wiring.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import (
-    QFont,
-    QPainter,
-    QPaintEvent,
-    QResizeEvent,
-)
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
+from PySide6.QtGui import QFont, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
 from ..changes import ChangeTracker
 from ..field_spans import FieldSpans
@@ -36,23 +33,19 @@ from ..hex_cursor import Cursor
 from ..hex_document import HexDocument
 from ..live_session import Snapshot
 from ..segment import Segment
+from . import hex_clipboard
 from .hex_editing import HexEditor
-from .hex_geometry import HexGeometry, bytes_per_row_to_fit, format_bytes, geometry_for_font
+from .hex_find import find_bytes
+from .hex_geometry import HexGeometry
 from .hex_input import HexInput
 from .hex_live import LiveRows
 from .hex_painter import HexPainter, PaintState
 from .hex_render import HexColors
 from .hex_scroll import RowScroller
+from .hex_zoom import AUTO as AUTO
+from .hex_zoom import HexZoom
 from .overview_strip import STRIP_WIDTH, OverviewStrip
-from .style import monospace_font
 
-#: Copying more than this would freeze the clipboard; the copy is cut and says so.
-COPY_LIMIT = 4 << 20
-#: Allowed zoom range (points).
-MIN_POINT_SIZE, MAX_POINT_SIZE = 4, 72
-BYTES_PER_ROW_CHOICES = (8, 16, 32, 64)
-#: ``bytes_per_row = AUTO``: as many as fit the width (whole groups of 8).
-AUTO = 0
 
 class HexView(QAbstractScrollArea):
     """Live hex view of a :class:`Segment`, driven by its owner's timer via :meth:`refresh`.
@@ -81,24 +74,22 @@ class HexView(QAbstractScrollArea):
         self.document = HexDocument(segment, tracker)
         #: Which bytes changed, and how recently (the document's).
         self.tracker = self.document.tracker
-        self._font = monospace_font()
-        self._geometry = geometry_for_font(self._font, 16, self.document.size)
-        #: Bytes per row follow the width (set ``bytes_per_row = AUTO``).
-        self.auto_bytes_per_row = False
+        self._painter = HexPainter()
+        #: The font's size and the bytes per row, and the geometry they make.
+        self.zoomer = HexZoom(self, forget_rows=self._painter.forget_rows, rows_moved=self._rows_moved)
         self._colors = HexColors.for_palette(self.palette())
         #: The cursor and selection (changed through the view's methods).
         self.cursor_state = Cursor(size=self.document.size)
         self._highlight: tuple[int, int] | None = None
         #: The fields of the structures applied to the segment (tinted, named on hover).
         self.field_spans = FieldSpans()
-        self._painter = HexPainter()
         #: The live tick's part: rows taken, changes tracked, rows repainted.
         self.live_rows = LiveRows(self)
         self.editor = HexEditor(self)
         self.undo_stack = self.editor.undo_stack
         self._input = HexInput(self)  # filters the keys, mouse and wheel events
 
-        self.scroller = RowScroller(self, lambda: self._geometry, self._rows_moved)
+        self.scroller = RowScroller(self, lambda: self.hex_geometry, self._rows_moved)
         self.overview_strip = OverviewStrip(self.tracker.heat, self.scroller.shown_fraction,
                                             self.scroller.jump_to_fraction, self,
                                             coverage=self.tracker.scan_coverage)
@@ -114,7 +105,7 @@ class HexView(QAbstractScrollArea):
     def visible_span(self) -> tuple[int, int]:
         """``(offset, length)`` of the rows on screen: what the next tick must read."""
         offset = self.scroller.first_row * self.bytes_per_row
-        return offset, min(self._geometry.visible_rows(self.viewport().height()) * self.bytes_per_row,
+        return offset, min(self.hex_geometry.visible_rows(self.viewport().height()) * self.bytes_per_row,
                            max(0, self.document.size - offset))
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
@@ -135,7 +126,7 @@ class HexView(QAbstractScrollArea):
         old_cursor, old_selection = self.cursor_state.offset, self.selection()
         self.document.resize(size)
         self.cursor_state.resize(size)
-        self._geometry = replace(self._geometry, size=size)
+        self.zoomer.resize(size)
         self.scroller.update_scrollbars()
         self.overview_strip.update()
         self._emit_moves(old_cursor, old_selection)
@@ -205,45 +196,19 @@ class HexView(QAbstractScrollArea):
         self.scroller.reveal_rows(start // bpr, (start + max(1, length) - 1) // bpr)
 
     def find_bytes(self, pattern: bytes, *, forward: bool = True) -> int | None:
-        """Find ``pattern`` after (or before) the cursor, wrapping around once.
-
-        The match is selected and the cursor put on its first byte. Returns its
-        offset, or None (and a "pattern not found" message).
-        """
-        pattern = bytes(pattern)
-        if not pattern:
-            self.message.emit("nothing to find: the pattern is empty")
-            return None
-        hit, wrapped = self.document.find(pattern, self.cursor_state.offset, forward=forward)
-        if hit is None:
-            self.message.emit("pattern not found")
-            return None
-        if wrapped:
-            self.message.emit("search wrapped around")
-        if self.document.size != self._geometry.size:
-            self.apply_size(self.document.size)
-        self.reveal(hit, len(pattern))
-        self._select(anchor=hit + len(pattern) - 1, cursor=hit)
-        return hit
+        """Find ``pattern`` after (or before) the cursor, wrapping around once, and select
+        the match (:func:`~mmfviewer.qt.hex_find.find_bytes`); its offset, or None."""
+        return find_bytes(self, pattern, forward=forward)
 
     def column_kind(self) -> str:
         """How the cursor's column shows bytes: ``text`` or ``hex`` (a plain copy's format)."""
-        return "text" if self.cursor_state.in_ascii else "hex"
+        return hex_clipboard.column_kind(self)
 
     def copy_selection(self, kind: str | None = None) -> str:
         """Copy the selection (or the byte at the cursor) as ``hex``, ``text``,
         ``hexdump``, ``c`` or ``python`` (None: as the cursor's column shows it, hex or
         text); return the text, which is also put on the clipboard."""
-        kind = kind or self.column_kind()
-        start, length = self.selection()
-        if length == 0:
-            length = 1 if self.document.size > 0 else 0
-        if length > COPY_LIMIT:
-            self.message.emit(f"copied the first {COPY_LIMIT >> 20} MiB of the selection only")
-            length = COPY_LIMIT
-        text = format_bytes(self.read_cached(start, length) if length else b"", kind, base=start)
-        QApplication.clipboard().setText(text)
-        return text
+        return hex_clipboard.copy_selection(self, kind)
 
     def _select(self, *, anchor: int, cursor: int) -> None:
         old_cursor, old_selection = self.cursor_state.offset, self.selection()
@@ -268,31 +233,24 @@ class HexView(QAbstractScrollArea):
     @property
     def bytes_per_row(self) -> int:
         """Bytes shown per row: 8, 16, 32 or 64, or as many as fit when set to :data:`AUTO`."""
-        return self._geometry.bytes_per_row
+        return self.hex_geometry.bytes_per_row
 
     @bytes_per_row.setter
     def bytes_per_row(self, n: int) -> None:
-        if n != AUTO and n not in BYTES_PER_ROW_CHOICES:
-            raise ValueError(f"bytes per row must be one of {BYTES_PER_ROW_CHOICES} or AUTO (0), got {n!r}")
-        self.auto_bytes_per_row = n == AUTO
-        self._set_bytes_per_row(self._fitting_bytes_per_row() if n == AUTO else n)
+        self.zoomer.set_bytes_per_row(n)
 
-    def _set_bytes_per_row(self, n: int) -> None:
-        if n != self.bytes_per_row:
-            top = self.scroller.first_row * self.bytes_per_row
-            self._painter.forget_rows()
-            self._relayout(bytes_per_row=n, first_row=top // n)
-
-    def _fitting_bytes_per_row(self) -> int:
-        return bytes_per_row_to_fit(self._geometry, self.viewport().width())
+    @property
+    def auto_bytes_per_row(self) -> bool:
+        """Whether the bytes per row follow the width (set ``bytes_per_row = AUTO``)."""
+        return self.zoomer.auto_bytes_per_row
 
     def text_font(self) -> QFont:
         """A copy of the font the bytes are drawn in (at the current zoom)."""
-        return QFont(self._font)
+        return QFont(self.zoomer.font)
 
     def zoom(self) -> int:
         """The font's current point size."""
-        return self._font.pointSize()
+        return self.zoomer.font.pointSize()
 
     def zoom_in(self) -> None:
         """One point bigger (up to 72)."""
@@ -304,19 +262,7 @@ class HexView(QAbstractScrollArea):
 
     def set_zoom(self, points: int) -> None:
         """Draw the bytes at ``points`` (clamped to 4..72)."""
-        points = min(max(MIN_POINT_SIZE, points), MAX_POINT_SIZE)
-        if points != self.zoom():
-            self._font.setPointSize(points)
-            self._relayout(bytes_per_row=self.bytes_per_row, first_row=self.scroller.first_row)
-            if self.auto_bytes_per_row:  # bigger letters, fewer bytes
-                self._set_bytes_per_row(self._fitting_bytes_per_row())
-
-    def _relayout(self, *, bytes_per_row: int, first_row: int) -> None:
-        self._geometry = geometry_for_font(self._font, bytes_per_row, self.document.size)
-        self.scroller.first_row = first_row
-        self.scroller.update_scrollbars()
-        self.scroller.ensure_visible(self.cursor_state.offset, in_ascii=self.cursor_state.in_ascii)
-        self._rows_moved()
+        self.zoomer.set_points(points)
 
     def set_field_spans(self, spans: FieldSpans) -> None:
         """Tint these structure fields and name them on hover."""
@@ -325,7 +271,7 @@ class HexView(QAbstractScrollArea):
 
     def offset_at(self, x: float, y: float) -> int:
         """The byte under the viewport point (x, y)."""
-        offset, _ = self._geometry.position_at(x + self.horizontalScrollBar().value(), y, self.first_visible_row())
+        offset, _ = self.hex_geometry.position_at(x + self.horizontalScrollBar().value(), y, self.first_visible_row())
         return offset
 
     def highlight_range(self, start: int, length: int) -> None:
@@ -360,7 +306,7 @@ class HexView(QAbstractScrollArea):
     @property
     def hex_geometry(self) -> HexGeometry:
         """The current geometry (font metrics, bytes per row, size)."""
-        return self._geometry
+        return self.zoomer.geometry
 
     def first_visible_row(self) -> int:
         """The row shown at the top."""
@@ -370,8 +316,7 @@ class HexView(QAbstractScrollArea):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.auto_bytes_per_row:
-            self._set_bytes_per_row(self._fitting_bytes_per_row())
+        self.zoomer.fit_width()
         vp = self.viewport().geometry()
         self.overview_strip.setGeometry(vp.right() + 1, vp.top(), STRIP_WIDTH, vp.height())
         self.scroller.update_scrollbars()
@@ -384,12 +329,12 @@ class HexView(QAbstractScrollArea):
         super().changeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        vp, lay, bpr, top = self.viewport(), self._geometry, self.bytes_per_row, self.scroller.first_row
+        vp, lay, bpr, top = self.viewport(), self.hex_geometry, self.bytes_per_row, self.scroller.first_row
         doc, cur = self.document, self.cursor_state
         shown = bpr * min(lay.visible_rows(vp.height()), max(0, lay.rows - top))
         levels, own = self.live_rows.planner.levels_for(top * bpr, shown, time.monotonic())
         state = PaintState(
-            geometry=lay, colors=self._colors, font=self._font, bytes_per_row=bpr,
+            geometry=lay, colors=self._colors, font=self.zoomer.font, bytes_per_row=bpr,
             first_row=top, data_offset=doc.data_offset, data=doc.data, size=doc.size,
             cursor=cur.offset, cursor_byte=self.read_cached(cur.offset, 1) if doc.size else b"",
             in_ascii=cur.in_ascii, low_nibble=cur.low_nibble, selection=self.selection(),

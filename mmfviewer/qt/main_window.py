@@ -33,7 +33,7 @@ from ..names import printable
 from ..segment import Segment
 from ..units import format_size, parse_size
 from .find_bar import FindBar
-from .hex_view import AUTO, BYTES_PER_ROW_CHOICES
+from .hex_zoom import AUTO, BYTES_PER_ROW_CHOICES
 from .inspector_panel import InspectorPanel
 from .open_dialog import OpenDialog
 from .segment_browser import SegmentBrowser

@@ -67,6 +67,10 @@ NO_SENDER_REASON = "Nothing to send to: open a segment read-write to send"
 # ----------------------------------------------------------------- the panel
 
 
+#: The panel's own keys, for Help ▸ Keyboard shortcuts.
+PANE_KEYS = (("Ctrl+Enter", "send the form"),)
+
+
 class ComposePanel(QWidget):
     """Compose and send messages into one segment; see the module docstring.
 

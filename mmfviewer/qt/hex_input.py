@@ -35,7 +35,7 @@ VIEW_KEYS = (
     ("0-9, A-F (hex column)", "overwrite a nibble (read-write)"),
     ("Characters (text column)", "overwrite a byte (read-write)"),
     ("Ctrl+wheel", "zoom"),
-    ("Tab, Shift+Tab", "the next or previous pane"),
+    ("Tab, Shift+Tab", "leave it for the next or previous control"),
 )
 
 

@@ -72,6 +72,10 @@ _DIM_TEXTS = frozenset({MISSING, "out of range"})
 _Index = QModelIndex | QPersistentModelIndex
 
 
+#: The dock's own keys, for Help ▸ Keyboard shortcuts.
+PANE_KEYS = (("W", "watch the number under the cursor"), ("Ctrl+C", "copy the selected rows"))
+
+
 def cell_text(row: InspectorRow, column: int) -> str:
     """The full (never elided) text of one cell, as shown and as copied."""
     if column == 0:

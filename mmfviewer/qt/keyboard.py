@@ -24,7 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .compose_panel import PANE_KEYS as COMPOSE_KEYS
 from .hex_input import VIEW_KEYS
+from .inspector_panel import PANE_KEYS as INSPECTOR_KEYS
+from .plot_panel import PANE_KEYS as PLOT_KEYS
+from .structure_panel import PANE_KEYS as STRUCTURE_KEYS
+from .watch_panel import PANE_KEYS as WATCH_KEYS
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -123,13 +128,17 @@ def _first_focusable(widget: QWidget) -> QWidget | None:
 
 
 def shortcut_rows(window: MainWindow) -> list[tuple[str, str]]:
-    """(keys, what they do) for every action with a shortcut, then the hex view's keys."""
+    """(keys, what they do) for every action with a shortcut, then each pane's own keys,
+    declared beside the code that handles them."""
     rows = []
     for action in window.actions():
         keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
         if keys:
             rows.append((", ".join(keys), action.text().replace("&", "").rstrip("…")))
-    return rows + [(keys, f"hex view: {what}") for keys, what in VIEW_KEYS]
+    for pane, pane_keys in (("hex", VIEW_KEYS), ("compose", COMPOSE_KEYS), ("inspector", INSPECTOR_KEYS),
+                            ("structures", STRUCTURE_KEYS), ("watches", WATCH_KEYS), ("plot", PLOT_KEYS)):
+        rows += [(keys, f"{PANE_TITLES[pane]}: {what}") for keys, what in pane_keys]
+    return rows
 
 
 class ShortcutsDialog(QDialog):

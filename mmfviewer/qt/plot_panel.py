@@ -69,6 +69,10 @@ DARK_COLORS = ("#6ea8fe", "#ff6b6b", "#6fcf7f", "#c39bff", "#ffb347", "#4dd0e1",
 LINE_WIDTH = 1
 
 
+#: The dock's own keys, for Help ▸ Keyboard shortcuts.
+PANE_KEYS = (("Space", "pause the plot, or follow again"),)
+
+
 def curve_colors(palette: QPalette) -> tuple[QColor, ...]:
     """The curves' colours, by slot, for ``palette``'s background."""
     return tuple(QColor(c) for c in (DARK_COLORS if is_dark(palette) else LIGHT_COLORS))

@@ -32,6 +32,11 @@ EMPTY_TEXT = ("No structure applied. Apply a C struct to these bytes with Add…
               "offset, and every field shows live.")
 
 
+#: The dock's own keys, for Help ▸ Keyboard shortcuts.
+PANE_KEYS = (("W", "watch the field under the cursor"), ("F2", "edit the field's value (read-write)"),
+             ("Delete", "remove the overlay"))
+
+
 class StructurePanel(QWidget):
     """The overlays of one tab. The tab owns the overlays; the panel shows them."""
 

@@ -41,6 +41,10 @@ EMPTY_TEXT = ("No watches yet.\n\nRight-click a field in the structure dock or a
 AGEING_SECONDS = 0.25
 
 
+#: The dock's own keys, for Help ▸ Keyboard shortcuts.
+PANE_KEYS = (("Space, P", "plot the selected watches (or stop)"), ("Delete, Backspace", "remove the selected watches"))
+
+
 class WatchPanel(QWidget):
     """The watch list: Name, Value, Min, Max, Rate /s, Last change and a Plot box.
 

@@ -100,6 +100,11 @@ def test_the_shortcut_list_is_made_from_the_actions(window):
     assert rows["Next pane"] == "F6"
     assert rows["Switch hex/text column"] == "Ctrl+T"
     assert any(what.startswith("hex view:") for what in rows)
+    panes = {what.split(":")[0]: keys for keys, what in shortcut_rows(window) if ":" in what}
+    for pane in ("compose panel", "data inspector", "structures", "watches", "plot"):  # keys of their own
+        assert pane in panes, pane
+    listed = {key.strip() for keys, _ in shortcut_rows(window) for key in keys.split(",")}
+    assert {"Ctrl+Enter", "W", "Space", "P", "F2", "Delete"} <= listed  # the README's pane keys
     dialog = ShortcutsDialog(window)
     assert dialog.table.rowCount() == len(rows)
     keys = {a.shortcut().toString() for a in window.actions() if not a.shortcut().isEmpty()}

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from mmfviewer.qt.overview_strip import OverviewStrip  # noqa: E402
+from mmfviewer.qt.overview_strip import STRIP_WIDTH, OverviewStrip  # noqa: E402
 
 from ..conftest import other_process_writes  # noqa: E402
 from .hex_view_helpers import PaintCounter, PaintedRows, cell_background, grab_both, make_view, row_image  # noqa: E402
@@ -224,3 +224,29 @@ def test_our_own_edits_light_up_in_a_colour_of_their_own(qtbot, segment, shm_nam
     assert ours != untouched and theirs != untouched
     assert ours != theirs
     assert ours.blue() > ours.red() and theirs.red() > theirs.blue()  # blue for ours, orange for theirs
+
+
+def test_the_overview_strip_draws_marks_where_changes_are_and_hatches_what_the_scan_has_not_seen(qtbot):
+    height = 200
+    marked = set(range(20, 24)) | set(range(150, 152))  # two places that changed, far apart
+
+    def heat(buckets: int, now: float) -> list[float]:
+        return [1.0 if y in marked else 0.0 for y in range(buckets)]
+
+    def coverage(buckets: int) -> tuple[list[bool], float | None]:
+        return [y >= 180 for y in range(buckets)], 0.9  # the scan has not reached the end yet
+
+    strip = OverviewStrip(heat, lambda: (0.45, 0.55), lambda fraction: None, coverage=coverage)
+    qtbot.addWidget(strip)
+    strip.resize(STRIP_WIDTH, height)
+    image = strip.grab().toImage()
+    middle = STRIP_WIDTH // 2
+
+    def warm(y: int) -> bool:
+        color = image.pixelColor(middle, y)
+        return color.red() > color.blue() + 60
+
+    assert [y for y in range(height) if warm(y)] == sorted(marked)  # marks where writes landed, nowhere else
+    hatch_colours = {image.pixelColor(x, y).rgb() for x in range(2, STRIP_WIDTH - 1) for y in range(182, 198)}
+    plain_colours = {image.pixelColor(x, y).rgb() for x in range(2, STRIP_WIDTH - 1) for y in range(60, 76)}
+    assert len(hatch_colours) > 1 and len(plain_colours) == 1  # hatched where the scan has not looked

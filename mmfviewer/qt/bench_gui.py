@@ -202,14 +202,14 @@ def _plot_watch(name: str, fill_seconds: float, minutes: float, out: Any) -> Non
     watching = tab.watching
     for row in live.table.leaves[1:]:  # all but seq: n, v[0..5], level
         watching.panel.set_plotted(watching.watch_field(live, row).key)
-    watching.plot.set_window(60)
+    watching.plot.panel.set_window(60)
 
     def run_for(seconds: float) -> None:
         loop = QEventLoop()  # not app.exec(): its end (aboutToQuit) closes the window's tabs
         QTimer.singleShot(int(seconds * 1000), loop.quit)
         loop.exec()
     run_for(fill_seconds)
-    plot = watching.plot
+    plot = watching.plot.panel
     frames, ticks, started = plot.frames_drawn, tab.tick_count, time.perf_counter()
     run_for(10.0)
     elapsed = time.perf_counter() - started

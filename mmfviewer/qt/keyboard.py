@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from .compose_panel import PANE_KEYS as COMPOSE_KEYS
 from .hex_input import VIEW_KEYS
 from .inspector_panel import PANE_KEYS as INSPECTOR_KEYS
-from .plot_panel import PANE_KEYS as PLOT_KEYS
+from .plot_page import PANE_KEYS as PLOT_KEYS
 from .structure_panel import PANE_KEYS as STRUCTURE_KEYS
 from .watch_panel import PANE_KEYS as WATCH_KEYS
 

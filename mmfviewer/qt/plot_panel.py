@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..watches import WatchList
+from .plot_page import EMPTY_TEXT
 from .style import is_dark, note_label, secondary_color
 
 # Lines drawn without antialiasing are several times faster, and a live plot is
@@ -59,7 +60,6 @@ MAX_FPS = 60
 WINDOWS: tuple[tuple[int, str], ...] = ((10, "10 s"), (30, "30 s"), (60, "1 min"), (300, "5 min"), (600, "10 min"))
 DEFAULT_WINDOW = 60
 #: What the plot says while nothing is plotted.
-EMPTY_TEXT = "Tick 'Plot' on a watch to draw it here."
 
 # Curve colours by slot, told apart by hue and readable on their background: deeper
 # tones on a light one (Tableau's), lighter ones on a dark one.
@@ -68,9 +68,6 @@ DARK_COLORS = ("#6ea8fe", "#ff6b6b", "#6fcf7f", "#c39bff", "#ffb347", "#4dd0e1",
 #: Pixels. Wider lines go through Qt's stroker: four times the paint time (measured).
 LINE_WIDTH = 1
 
-
-#: The dock's own keys, for Help ▸ Keyboard shortcuts.
-PANE_KEYS = (("Space", "pause the plot, or follow again"),)
 
 
 def curve_colors(palette: QPalette) -> tuple[QColor, ...]:
@@ -404,3 +401,4 @@ class PlotPanel(QWidget):
         super().showEvent(event)
         if self._dirty and not self._paused:  # ticks came while hidden: the latest now
             self._draw()
+

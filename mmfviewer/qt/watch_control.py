@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..live_session import Snapshot
 from ..structure_overlays import LiveOverlay, OverlayState
 from ..watches import TypedSource, Watch, WatchList, inspector_watch, watch_key
-from .plot_panel import PlotPanel
+from .plot_page import PlotPage
 from .watch_panel import WatchPanel
 
 if TYPE_CHECKING:
@@ -48,9 +48,9 @@ class WatchControl:
         self.tab = tab
         self.watches = WatchList()
         self.panel = WatchPanel()
-        self.plot = PlotPanel()
+        self.plot = PlotPage()
         self.panel.plotToggled.connect(self._plot_toggled)
-        self.panel.removed.connect(lambda _key: self.plot.set_plotted(self.panel.plotted_keys()))
+        self.panel.removed.connect(lambda _key: self._replot())
         tab.structures.watchRequested.connect(self.watch_field)
 
     def watch_field(self, overlay: LiveOverlay, row: int) -> Watch:
@@ -112,8 +112,11 @@ class WatchControl:
         self.panel.update_from(self.watches, now)  # (the panels draw nothing while hidden)
         self.plot.update_from(self.watches, now)
 
+    def _replot(self) -> None:
+        self.plot.set_plotted(self.panel.plotted_keys(), self.watches, time.monotonic())
+
     def _plot_toggled(self, key: str, on: bool) -> None:
-        self.plot.set_plotted(self.panel.plotted_keys())
+        self._replot()
         if on:
             self.tab.dockWanted.emit("plot")
 

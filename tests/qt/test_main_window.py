@@ -16,7 +16,7 @@ from mmfviewer.qt.main_window import MainWindow
 from mmfviewer.segment import Segment
 from mmfviewer.segment_os import SHM_DIR
 
-from ..conftest import UNPRIVILEGED, needs_dev_shm, needs_unprivileged
+from ..conftest import UNPRIVILEGED, needs_dev_shm, needs_unprivileged, run_python
 
 spawn = multiprocessing.get_context("spawn")
 SEED_TEXT = b"The world is going down."
@@ -461,3 +461,20 @@ def test_the_application_icon_draws_as_a_picture(qapp):
     assert not icon.isNull() and image.width() == 64
     colours = {image.pixelColor(x, y).rgba() for x in range(0, 64, 2) for y in range(0, 64, 2)}
     assert len(colours) > 3  # drawn, not an empty square
+
+
+def test_opening_a_segment_does_not_load_the_plotting_libraries(shm_name):
+    # pyqtgraph and numpy take ~40 MiB and a plot ~45 ms to build; they wait for a plot.
+    Segment.create(shm_name, 4096).close()
+    code = f"""
+import sys
+from PySide6.QtWidgets import QApplication
+from mmfviewer.qt.main_window import MainWindow
+app = QApplication([])
+window = MainWindow()
+tab = window.open_name({shm_name!r})
+tab.tick()
+print(sorted(m for m in ("pyqtgraph", "numpy") if m in sys.modules))
+"""
+    out = run_python("-c", code).stdout
+    assert out.strip() == "[]", out

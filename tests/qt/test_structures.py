@@ -282,7 +282,7 @@ def test_watches_and_a_plot_follow_fields_the_c_writer_keeps_changing(qtbot, win
     assert all(h * 2 == c for c, h in zip(counts, halves, strict=True) if c == c)
     assert list(counts) == sorted(counts)  # a counter only goes up
     assert typed.changes >= 5 and typed.value is not None
-    plot = watching.plot
+    plot = watching.plot.panel
     qtbot.waitUntil(lambda: plot.frames_drawn > 0, timeout=5000)
     xs, ys = plot.curve(counter.key).getData()
     assert len(ys) >= 10 and ys[-1] == counts[-1]
@@ -296,6 +296,7 @@ def test_the_keyboard_alone_applies_watches_and_plots_a_field(qtbot, open_window
     window = open_window(1500, 900, exposed=True)
     Segment.create(shm_name, 4096).close()
     tab = window.open_name(shm_name)
+    assert not tab.watching.plot.built  # a plot is built once something is plotted
     tab.overlays.add(OverlaySpec(HEADER, "defs.h", "sample", OFFSET))
     qtbot.waitUntil(lambda: window.docks.docks["structures"].isVisible())
     assert focus_pane(window, "structures")  # Alt+7
@@ -314,6 +315,7 @@ def test_the_keyboard_alone_applies_watches_and_plots_a_field(qtbot, open_window
     qtbot.keyClick(view, Qt.Key.Key_Space)  # from the first column: the Plot box is far right
     assert tab.watching.panel.plotted_keys() == [watch.key]
     assert window.docks.docks["plot"].isVisible()
+    assert tab.watching.plot.panel.plotted() == [watch.key]
 
 
 def test_a_struct_whose_first_bytes_look_like_msgpack_stays_raw_bytes_with_its_structure(qtbot, window, shm_name):

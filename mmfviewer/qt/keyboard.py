@@ -60,8 +60,11 @@ def focus_pane(window: MainWindow, pane: str) -> bool:
         return False
     dock = window.docks.docks.get(pane)
     if dock is not None:
+        hidden = not dock.isVisible()
         dock.show()
         dock.raise_()  # the front one of docks tabbed together
+        if hidden:
+            window.docks.shown_by_user(pane)
     target = _first_focusable(_focus_home(window, pane, widget))
     if target is None:
         return False

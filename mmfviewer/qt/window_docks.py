@@ -80,6 +80,8 @@ class WindowDocks:
             dock = QDockWidget(title, window)
             dock.setObjectName(title.replace(" ", "_"))
             dock.setWidget(contents[key])
+            # Shown from the View menu: room for what it shows, if Qt gave it a sliver.
+            dock.toggleViewAction().triggered.connect(lambda shown, key=key: self._shown_from_menu(key, shown))
             self.docks[key] = dock
         self.arranged: str | None = None
         #: The arrangement on screen is a default one (not the user's).
@@ -118,18 +120,39 @@ class WindowDocks:
                 self.docks[key].show()
                 self.give_room(key)
 
+    def _shown_from_menu(self, key: str, shown: bool) -> None:
+        if shown:
+            self.shown_by_user(key)
+
+    def shown_by_user(self, key: str) -> None:
+        """The user asked for dock ``key`` (View menu, Alt+digit): the arrangement is
+        theirs from now on (the window manager's sizing does not put the default back
+        over it), and the dock gets room if Qt gave it a sliver."""
+        self.defaulted = False
+        self.give_room(key)
+
     def give_room(self, key: str) -> None:
         """Soon (once laid out), a dock that is shown as small as Qt can make it (in an
-        arrangement saved before it was ever shown, or the default) gets room for what
-        it shows: a tree of fields, curves over time."""
+        arrangement saved before it was ever shown, or a default in which it waited
+        hidden) gets room for what it shows: a form, a tree of fields, curves over time."""
         QTimer.singleShot(0, self._window, lambda: self._give_room(key))
 
     def _give_room(self, key: str) -> None:
         window, dock = self._window, self.docks[key]
-        if key == "structures" and dock.width() < SIDE_WIDTHS[key] * 0.6:
-            window.resizeDocks([dock], [SIDE_WIDTHS[key]], Qt.Orientation.Horizontal)
-        elif key == "plot" and dock.height() < window.height() * PLOT_SHARE * 0.6:
-            window.resizeDocks([dock], [int(window.height() * PLOT_SHARE)], Qt.Orientation.Vertical)
+        if not dock.isVisible() or dock.isFloating():
+            return
+        area = window.dockWidgetArea(dock)
+        if area in (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea):
+            width = SIDE_WIDTHS.get(key, COMPOSE_MIN_WIDTH)
+            if dock.width() < width * 0.6:
+                window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+            return
+        height = int(window.height() * (PLOT_SHARE if key == "plot" else BOTTOM_SHARE["value"]))
+        if dock.height() < height * 0.6:
+            window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+        width = int(window.width() * BOTTOM_WIDTHS.get(key, 0.3))
+        if dock.width() < min(width, COMPOSE_MIN_WIDTH) * 0.6:  # beside the other bottom docks
+            window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 
     # ------------------------------------------------------------------ arrangements
 

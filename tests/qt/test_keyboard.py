@@ -109,3 +109,22 @@ def test_the_shortcut_list_is_made_from_the_actions(window):
     assert dialog.table.rowCount() == len(rows)
     keys = {a.shortcut().toString() for a in window.actions() if not a.shortcut().isEmpty()}
     assert len(keys) == sum(1 for a in window.actions() if not a.shortcut().isEmpty()), "a key used twice"
+
+
+@pytest.mark.parametrize("how", ["alt+5", "view menu"])
+def test_a_dock_that_waited_hidden_gets_room_when_asked_for(qtbot, window, shm_name, how):
+    from mmfviewer.codec import write_mailbox
+    from mmfviewer.qt.window_docks import COMPOSE_MIN_WIDTH
+
+    with Segment.create(shm_name, 4096) as seg:
+        write_mailbox(seg, {"temp": 21.5})
+    tab = window.open_name(shm_name, readonly=False)
+    qtbot.waitUntil(lambda: tab.kind.value == "mailbox")
+    compose = window.docks.docks["compose"]
+    assert not compose.isVisible()  # a value segment's compose panel waits to be asked for
+    if how == "alt+5":
+        press(Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
+    else:
+        compose.toggleViewAction().trigger()
+    qtbot.wait(500)  # past the first arrangement's refit for the window's size: the user's choice stays
+    assert compose.isVisible() and compose.width() >= COMPOSE_MIN_WIDTH * 0.6 and compose.height() >= 150

@@ -326,8 +326,8 @@ def test_listen_started_on_an_empty_segment_prints_the_text_written_later(shm_na
     assert "no channel, mailbox value or text" in err and "Traceback" not in err
 
 
-def test_ls_shows_each_segments_layout(shm_names):
-    shm_names.extend(["mmfv-test-ls-chan", "mmfv-test-ls-text"])
+def test_ls_shows_each_segments_layout(shm_name, shm_names):
+    shm_names.extend([shm_name + "-chan", shm_name + "-text"])
     run_cli("create", shm_names[0], "--layout", "channel", "--lanes", "1", "--size", "8KiB", check=True)
     with Segment.create(shm_names[1], 64) as seg:
         seg.write(0, SEED_TEXT.encode())

@@ -25,8 +25,8 @@ def test_on_a_channel_every_send_uses_one_lane_until_closed(shm_name):
         assert [m.value for m in reader.poll()] == [{"title": "Hi", "content": "There"}, "text", b"\x01\x02"]
 
 
-def test_on_a_fresh_segment_text_makes_text_and_values_make_a_mailbox(shm_names):
-    shm_names.extend(["mmfv-test-sender-t", "mmfv-test-sender-m"])
+def test_on_a_fresh_segment_text_makes_text_and_values_make_a_mailbox(shm_name, shm_names):
+    shm_names.extend([shm_name + "-t", shm_name + "-m"])
     with Segment.create(shm_names[0], 256) as seg:
         Sender(seg, Layout.TEXT).send_text("The world is going down.")
         assert decode_text(seg.read(0, 256)).text == "The world is going down."

@@ -45,8 +45,8 @@ def _writer_process(name: str):
 
 # ---------------------------------------------------------------- opening
 
-def test_opening_segments_makes_tabs_and_fills_the_status_bar(window, shm_names):
-    shm_names.extend(["mmfv-test-win-a", "mmfv-test-win-b"])
+def test_opening_segments_makes_tabs_and_fills_the_status_bar(window, shm_name, shm_names):
+    shm_names.extend([shm_name + "-a", shm_name + "-b"])
     for name in shm_names:
         with Segment.create(name, 4096) as seg:
             seg.write(0, SEED_TEXT)

@@ -63,17 +63,17 @@ def test_the_filter_narrows_the_list_and_double_click_asks_to_open(qtbot, shm_na
     assert asked == [shm_name, shm_name]  # Enter opens too
 
 
-def test_sorting_by_size_is_numeric(qtbot, shm_names):
-    shm_names.extend([f"mmfv-test-sort-{n}" for n in ("a", "b", "c")])
+def test_sorting_by_size_is_numeric(qtbot, shm_name, shm_names):
+    shm_names.extend([f"{shm_name}-sort-{n}" for n in ("a", "b", "c")])
     for name, size in zip(shm_names, (9000, 100, 20000), strict=True):
         Segment.create(name, size).close()
     browser = SegmentBrowser(interval_ms=100_000)
     qtbot.addWidget(browser)
     qtbot.waitUntil(lambda: browser.scan_count > 0, timeout=10_000)
-    browser.filter_edit.setText("mmfv-test-sort-")
+    browser.filter_edit.setText(f"{shm_name}-sort-")
     browser.view.sortByColumn(COLUMNS.index("Size"), Qt.AscendingOrder)
     names = [browser.proxy.index(i, 0).data() for i in range(browser.proxy.rowCount())]
-    assert names == ["mmfv-test-sort-b", "mmfv-test-sort-a", "mmfv-test-sort-c"]
+    assert names == [f"{shm_name}-sort-{n}" for n in ("b", "a", "c")]
 
 
 def test_a_new_segment_shows_up_on_the_next_scan(qtbot, shm_name):
@@ -134,31 +134,32 @@ def test_a_long_name_leaves_size_layout_and_attached_in_view(qtbot, shm_names):
     assert attached + header.fontMetrics().horizontalAdvance("Attached") <= width  # its start, at least
 
 
-def test_a_double_click_survives_a_scan_that_finds_segments_come_and_go(qtbot, shm_names):
-    shm_names.extend([f"mmfv-test-stay-{n}" for n in ("a", "b", "gone")])
+def test_a_double_click_survives_a_scan_that_finds_segments_come_and_go(qtbot, shm_name, shm_names):
+    stay = f"{shm_name}-stay-"  # a run of its own: another run on the machine has other names
+    shm_names.extend([stay + n for n in ("a", "b", "gone")])
     for name in shm_names:
         Segment.create(name, 4096).close()
     browser = SegmentBrowser(interval_ms=100_000)
     qtbot.addWidget(browser)
     qtbot.waitUntil(lambda: browser.scan_count > 0, timeout=10_000)
-    browser.filter_edit.setText("mmfv-test-stay-")
+    browser.filter_edit.setText(stay)
     browser.show()
     qtbot.waitExposed(browser)
     asked: list[str] = []
     browser.openRequested.connect(asked.append)
     index = next(browser.proxy.index(i, 0) for i in range(browser.proxy.rowCount())
-                 if browser.proxy.index(i, 0).data() == "mmfv-test-stay-b")
+                 if browser.proxy.index(i, 0).data() == stay + "b")
     centre = browser.view.visualRect(index).center()
     QTest.mouseClick(browser.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
     # Between the two clicks a scan sees one segment go and another come, both sorted
     # after the clicked one: the click's row is still there, so is the double-click.
     unlink_segment(shm_names[2])
-    Segment.create("mmfv-test-stay-c", 4096).close()
-    shm_names.append("mmfv-test-stay-c")
+    Segment.create(stay + "c", 4096).close()
+    shm_names.append(stay + "c")
     scans = browser.scan_count
     browser.refresh()
     qtbot.waitUntil(lambda: browser.scan_count > scans, timeout=10_000)
     assert browser.view.selectionModel().isSelected(index)  # the selection stayed on its segment
     QTest.mouseDClick(browser.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
     qtbot.wait(50)
-    assert asked == ["mmfv-test-stay-b"]
+    assert asked == [stay + "b"]

@@ -1,4 +1,5 @@
-"""Shared fixtures: unique real segments, removed afterwards, a CLI runner, and gcc's C layouts."""
+"""Shared fixtures: unique real segments, removed afterwards, a CLI runner, gcc's C layouts, and
+ShareableLists owned by real CPython processes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from mmfviewer.segment import Segment, segment_exists, unlink_segment  # noqa: E
 from mmfviewer.segment_os import SHM_DIR  # noqa: E402
 
 from .dotnet_programs import dotnet  # noqa: E402, F401  (the .NET programs, for every test)
+from .shareable_list_owner import EVERY_KIND, Owner, segment_bytes  # noqa: E402
 from .tool_check import missing_tool  # noqa: E402
 
 if TYPE_CHECKING:
@@ -163,3 +165,35 @@ def gcc_says(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     from .gcc_oracle import judge_all  # here: it loads the C parser, which most tests never need
 
     return judge_all(request.module.HEADERS, tmp_path_factory.mktemp("c_layout"))
+
+
+# ---------------------------------------------------------------- ShareableList owners
+
+@pytest.fixture
+def owner_factory(shm_names: list[str]) -> Iterator[Any]:
+    """Start owners of fresh uniquely named lists; each is told to quit afterwards."""
+    owners: list[Owner] = []
+
+    def start(values: list[Any], python: str = sys.executable, lists: int = 1) -> Owner:
+        names = [f"mmfv-test-{uuid.uuid4().hex[:12]}" for _ in range(lists)]
+        shm_names.extend(names)
+        owner = Owner(python, names, values)
+        owners.append(owner)
+        return owner
+
+    yield start
+    for owner in owners:
+        owner.close()
+
+
+@pytest.fixture(scope="module")
+def real_list() -> bytes:
+    """The bytes of a ShareableList of every kind, as this Python made them."""
+    name = f"mmfv-test-{uuid.uuid4().hex[:12]}"
+    owner = Owner(sys.executable, [name], EVERY_KIND)
+    try:
+        return segment_bytes(name)
+    finally:
+        owner.close()
+        if segment_exists(name):
+            unlink_segment(name)

@@ -1,5 +1,5 @@
-"""Fixtures for the window's tests: a main window with settings of its own, and the hex
-view's segment and clock."""
+"""Fixtures for the window's tests: a main window with settings of its own, the hex
+view's segment and clock, and the message pane's channel and pane."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from PySide6.QtCore import QSettings
 
+from mmfviewer.channel import Channel
 from mmfviewer.qt import hex_live as hex_live_module
 from mmfviewer.qt import hex_view as hex_view_module
 from mmfviewer.qt.main_window import MainWindow
+from mmfviewer.qt.message_pane import MessagePane
 from mmfviewer.segment import Segment
 
 from .hex_view_helpers import TEXT, FrozenClock
@@ -54,3 +56,20 @@ def clock(monkeypatch):
     for module in (hex_view_module, hex_live_module):  # the tick's clock and the paint's
         monkeypatch.setattr(module, "time", fake)
     return fake
+
+
+@pytest.fixture
+def channel(shm_name):
+    """A channel of two 64 KiB lanes (the message pane's tests)."""
+    ch = Channel.create(shm_name, lanes=2, lane_size=1 << 16)
+    yield ch
+    ch.close()
+
+
+@pytest.fixture
+def pane(qtbot):
+    """A message pane of 900 by 500, not shown."""
+    widget = MessagePane()
+    qtbot.addWidget(widget)
+    widget.resize(900, 500)
+    return widget

@@ -31,7 +31,7 @@ from ..errors import MmfError
 from ..live_session import INSPECT_BYTES
 from ..names import printable
 from ..segment import Segment
-from ..units import format_size, parse_size
+from ..units import parse_size
 from .find_bar import FindBar
 from .hex_zoom import AUTO, BYTES_PER_ROW_CHOICES
 from .inspector_panel import InspectorPanel
@@ -39,8 +39,9 @@ from .open_dialog import OpenDialog
 from .segment_browser import SegmentBrowser
 from .segment_tab import DEFAULT_HISTORY, DEFAULT_REFRESH_MS, SegmentTab
 from .style import error_color
-from .window_actions import WindowActions, rate_index, rate_text
+from .window_actions import WindowActions, rate_index
 from .window_docks import WindowDocks
+from .window_status import WindowStatus
 
 
 def _int_setting(settings: QSettings, key: str, default: int) -> int:
@@ -107,22 +108,13 @@ class MainWindow(QMainWindow):
         self._set_welcome("")
         self.browser_dock.visibilityChanged.connect(lambda _shown: self._set_welcome(self._welcome_error))
 
-        self._build_status_bar()
+        self.status = WindowStatus(self.statusBar())
         #: The window's commands, menus and toolbar.
         self.commands = WindowActions(self)
         self._restore()
         self.commands.update(self.current_tab())
 
     # ------------------------------------------------------------------ building
-
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.status_labels: dict[str, QLabel] = {}
-        for key in ("name", "size", "mode", "layout", "cursor", "refresh"):
-            label = QLabel()
-            label.setContentsMargins(6, 0, 6, 0)
-            bar.addPermanentWidget(label)
-            self.status_labels[key] = label
 
     # ------------------------------------------------------------------ opening
 
@@ -293,13 +285,13 @@ class MainWindow(QMainWindow):
     def _ticked(self, tab: SegmentTab) -> None:
         if tab is self.current_tab():
             self._inspect(tab)
-            self._update_refresh_label(tab)
+            self.status.ticked(tab)
 
     def _cursor_moved(self, tab: SegmentTab) -> None:
         if tab is not self.current_tab():
             return
         offset = tab.hex_view.cursor_offset()
-        self.status_labels["cursor"].setText(f"offset 0x{offset:X} ({offset})")
+        self.status.show_cursor(offset)
         if not tab.hex_view.live_rows.deferred:  # a tick's own move: its snapshot is inspected when shown
             self._inspect(tab)
 
@@ -321,26 +313,7 @@ class MainWindow(QMainWindow):
             self.tabs.setTabText(index, tab.title + (" ⚠" if warn else ""))
 
     def _update_status(self) -> None:
-        tab = self.current_tab()
-        labels = self.status_labels
-        if tab is None:
-            for label in labels.values():
-                label.clear()
-            return
-        seg = tab.segment
-        size = tab.state.size if tab.state else seg.size
-        labels["name"].setText(printable(seg.name if seg.name is not None else seg.path))
-        labels["size"].setText(f"{format_size(size)} ({size} bytes)")
-        labels["mode"].setText(tab.mode_text)
-        labels["layout"].setText(f"layout: {tab.kind.label}")
-        self._update_refresh_label(tab)
-
-    def _update_refresh_label(self, tab: SegmentTab) -> None:
-        if tab.paused:
-            text = "paused"
-        else:
-            text = f"every {rate_text(tab.refresh_ms)} · tick {tab.tick_seconds * 1000:.1f} ms"
-        self.status_labels["refresh"].setText(text)
+        self.status.show_tab(self.current_tab())
 
     def toggle_pause(self) -> None:
         """Pause or resume live refresh of the tab in front."""
@@ -348,7 +321,7 @@ class MainWindow(QMainWindow):
         if tab is not None:
             tab.set_paused(not tab.paused)
             self.commands.pause.setChecked(tab.paused)
-            self._update_refresh_label(tab)
+            self.status.show_refresh(tab)
 
     def refresh_now(self) -> None:
         """Read the tab in front now."""
@@ -366,7 +339,7 @@ class MainWindow(QMainWindow):
         tab = self.current_tab()
         if tab is not None:
             tab.set_refresh_ms(ms)
-            self._update_refresh_label(tab)
+            self.status.show_refresh(tab)
 
     def set_bytes_per_row(self, n: int) -> None:
         """8, 16, 32 or 64 bytes per row, or as many as fit (:data:`AUTO`), in every tab."""

@@ -54,7 +54,7 @@ def test_opening_segments_makes_tabs_and_fills_the_status_bar(window, shm_name, 
     window.open_name(shm_names[1])
     assert window.tabs.count() == 2 and window.current_tab().title == shm_names[1]
     window.tabs.setCurrentIndex(0)
-    labels = window.status_labels
+    labels = window.status.labels
     assert labels["name"].text() == shm_names[0]
     assert "4096 bytes" in labels["size"].text()
     assert labels["mode"].text() == "read-only"
@@ -117,7 +117,7 @@ def test_pause_and_refresh_interval_apply_to_the_tab(window, shm_name):
     window.set_refresh_ms(250)
     assert tab.refresh_ms == 250
     window.toggle_pause()
-    assert tab.paused and window.status_labels["refresh"].text() == "paused"
+    assert tab.paused and window.status.labels["refresh"].text() == "paused"
     window.toggle_pause()
     assert not tab.paused
 
@@ -155,7 +155,7 @@ def test_truncation_or_growth_by_another_process_shows_a_banner_and_the_view_liv
     qtbot.waitUntil(lambda: tab.banner.isVisible() and banner in tab.banner.text(), timeout=5000)
     qtbot.waitUntil(lambda: tab.tick_count > 3, timeout=5000)
     assert tab.hex_view.cursor_offset() <= max(size_after - 1, 0) or size_after > 4000
-    assert str(size_after) in window.status_labels["size"].text()
+    assert str(size_after) in window.status.labels["size"].text()
 
 
 def test_removal_by_another_process_is_said_and_the_old_bytes_stay_visible(window, shm_name, qtbot):
@@ -478,3 +478,18 @@ print(sorted(m for m in ("pyqtgraph", "numpy") if m in sys.modules))
 """
     out = run_python("-c", code).stdout
     assert out.strip() == "[]", out
+
+
+def test_the_tick_time_is_shown_once_a_second_not_repainted_every_tick(window, shm_name):
+    Segment.create(shm_name, 4096).close()
+    tab = window.open_name(shm_name)
+    status = window.status
+    status._tick_shown = -1e9  # a second has passed
+    tab.tick_seconds = 0.001
+    status.ticked(tab)
+    shown = status.labels["refresh"].text()
+    assert "tick 1.0 ms" in shown
+    for ms in (2, 3, 4):  # ticks within the same second
+        tab.tick_seconds = ms / 1000
+        status.ticked(tab)
+    assert status.labels["refresh"].text() == shown

@@ -108,7 +108,7 @@ def test_an_empty_segment_that_another_process_fills_with_text_becomes_a_text_ta
     assert tab.kind == Layout.RAW
     cli("send", shm_name, "--text", "The world is going down.")
     qtbot.waitUntil(lambda: "The world is going down." in tab.messages.value_text.toPlainText(), timeout=5000)
-    assert tab.kind == Layout.TEXT and window.status_labels["layout"].text() == "layout: text"
+    assert tab.kind == Layout.TEXT and window.status.labels["layout"].text() == "layout: text"
 
 
 def test_a_read_only_tab_says_why_it_cannot_send(window, shm_name):

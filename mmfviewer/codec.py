@@ -444,9 +444,6 @@ class Unreadable(str, enum.Enum):
     GONE = "gone"
     UNKNOWN = "?"
 
-    def __str__(self) -> str:
-        return self.value
-
     @property
     def label(self) -> str:
         """How listings show it: the word itself."""

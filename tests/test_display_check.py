@@ -29,17 +29,27 @@ def test_a_missing_library_is_named_by_its_debian_package(soname, package):
     assert debian_package(soname) == package
 
 
+def library_needing_a_gone_one(where: Path, name: str, soname: str) -> Path:
+    """Build ``where/name``, a shared library linked against ``soname``, which is then
+    removed: what ldd reports as not found."""
+    build = where / "build"
+    build.mkdir(exist_ok=True)
+    (build / "gone.c").write_text("int gone(void) { return 1; }\n")
+    (build / "user.c").write_text("int gone(void);\nint use(void) { return gone(); }\n")
+    stem = soname.split(".so")[0]
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(build / soname), str(build / "gone.c"),
+                    f"-Wl,-soname,{soname}"], check=True)
+    os.symlink(soname, build / f"{stem}.so")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(where / name), str(build / "user.c"),
+                    f"-L{build}", f"-l{stem.removeprefix('lib')}"], check=True)
+    (build / soname).unlink()
+    return where / name
+
+
 @pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("ldd") is None, reason="needs gcc and ldd")
 def test_ldd_finds_a_library_that_went_missing(tmp_path):
-    (tmp_path / "gone.c").write_text("int gone(void) { return 1; }\n")
-    (tmp_path / "user.c").write_text("int gone(void);\nint use(void) { return gone(); }\n")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libxcb-gone.so.3"), str(tmp_path / "gone.c"),
-                    "-Wl,-soname,libxcb-gone.so.3"], check=True)
-    os.symlink("libxcb-gone.so.3", tmp_path / "libxcb-gone.so")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libuser.so"), str(tmp_path / "user.c"),
-                    f"-L{tmp_path}", "-lxcb-gone"], check=True)
-    (tmp_path / "libxcb-gone.so.3").unlink()
-    assert missing_libraries(str(tmp_path / "libuser.so")) == ["libxcb-gone.so.3"]
+    user = library_needing_a_gone_one(tmp_path, "libuser.so", "libxcb-gone.so.3")
+    assert missing_libraries(str(user)) == ["libxcb-gone.so.3"]
     assert debian_package("libxcb-gone.so.3") == "libxcb-gone3"
 
 
@@ -124,18 +134,9 @@ def test_the_readme_names_every_debian_package_qts_x11_support_loads():
 def test_a_missing_x11_library_is_one_line_naming_its_package_and_the_demo_leaves_nothing(shm_name, tmp_path):
     # An X11 plugin that needs a library this machine lacks, where Qt looks first, as
     # Qt's own plugin needs libxcb-cursor.so.0 on a fresh Debian without libxcb-cursor0.
-    build = tmp_path / "build"
-    build.mkdir()
-    (build / "cursor.c").write_text("int nowhere(void) { return 0; }\n")
-    (build / "plugin.c").write_text("int nowhere(void);\nint load(void) { return nowhere(); }\n")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(build / "libxcb-nowhere.so.0"), str(build / "cursor.c"),
-                    "-Wl,-soname,libxcb-nowhere.so.0"], check=True)
-    os.symlink("libxcb-nowhere.so.0", build / "libxcb-nowhere.so")
     platforms = tmp_path / "platforms"
     platforms.mkdir()
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(platforms / "libqxcb.so"), str(build / "plugin.c"),
-                    f"-L{build}", "-lxcb-nowhere"], check=True)
-    (build / "libxcb-nowhere.so.0").unlink()
+    library_needing_a_gone_one(platforms, "libqxcb.so", "libxcb-nowhere.so.0")
     env = {**os.environ, "DISPLAY": free_display(), "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
            "QT_QPA_PLATFORM_PLUGIN_PATH": str(platforms)}
     env.pop("QT_QPA_PLATFORM", None)

@@ -52,7 +52,7 @@ def _xcb_plugin_files() -> list[str]:
     qt = os.path.join(os.path.dirname(spec.origin), "Qt")
     # Qt tries a platform plugin in QT_QPA_PLATFORM_PLUGIN_PATH before its own.
     chosen = os.path.join(os.environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", ""), "libqxcb.so")
-    plugin = chosen if os.path.isabs(chosen) and os.path.exists(chosen) else (
+    plugin = chosen if os.path.isabs(chosen) and os.path.isfile(chosen) else (
         os.path.join(qt, "plugins", "platforms", "libqxcb.so"))
     files = [plugin, os.path.join(qt, "lib", "libQt6XcbQpa.so.6")]
     return [f for f in files if os.path.exists(f)]

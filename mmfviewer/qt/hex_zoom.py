@@ -8,6 +8,7 @@ the cursor on screen, so that zooming or widening the window keeps the reader's 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -71,6 +72,16 @@ class HexZoom:
             top = self._view.scroller.first_row * old
             self._forget_rows()
             self._relayout(bytes_per_row=n, first_row=top // n)
+
+    def width_for(self, bytes_per_row: int) -> int:
+        """The view's width (frame, scrollbar and overview strip included) that shows
+        ``bytes_per_row`` with their offsets and text without scrolling sideways: what
+        :data:`AUTO` would need to pick that many."""
+        view = self._view
+        margins = view.viewportMargins()  # the overview strip beside the rows
+        chrome = (view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth()
+                  + margins.left() + margins.right())
+        return math.ceil(replace(self.geometry, bytes_per_row=bytes_per_row).total_width) + chrome
 
     def _fitting_bytes_per_row(self) -> int:
         return bytes_per_row_to_fit(self.geometry, self._view.viewport().width())

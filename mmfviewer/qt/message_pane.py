@@ -189,7 +189,6 @@ class MessagePane(QWidget):
         """Show the value a value-layout segment holds at offset 0 (a mailbox, a .NET
         value, a ShareableList, text), or say there is nothing to decode (raw), with a
         feed of the pane's own; :meth:`poll` reads it."""
-        layout = Layout(layout)
         if layout == Layout.CHANNEL:
             raise ValueError("a channel is shown with set_channel(Channel.attach(segment))")
         self.set_feed(MessageFeed(segment, layout))

@@ -13,8 +13,6 @@ View ▸ Reset layout goes back to the default of the kind in front.
 
 from __future__ import annotations
 
-import math
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
@@ -209,17 +207,12 @@ class WindowDocks:
         self.arranged = None  # ...and nothing of it is remembered as an arrangement
 
     def _hex_width(self, bytes_per_row: int) -> int:
-        """The width the front tab's hex view needs to show ``bytes_per_row`` with their
-        offsets and text, without scrolling sideways."""
+        """The room the front tab's hex view needs beside the docks to show
+        ``bytes_per_row`` whole."""
         tab = self._window.current_tab()
         if tab is None:
             return self._window.width() // 2
-        view = tab.hex_view
-        geometry = replace(view.hex_geometry, bytes_per_row=bytes_per_row)
-        margins = view.viewportMargins()  # the overview strip beside the rows
-        chrome = (view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth() + margins.left()
-                  + margins.right() + DOCK_SEPARATOR)
-        return math.ceil(geometry.total_width) + chrome
+        return tab.hex_view.zoomer.width_for(bytes_per_row) + DOCK_SEPARATOR
 
     def _setting(self, key: str) -> str:
         return f"docks/{key}"
